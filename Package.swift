@@ -1,0 +1,91 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Trail",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "trail", targets: ["trail"]),
+        .library(name: "TrailCore", targets: ["TrailCore"]),
+        .library(name: "TrailStore", targets: ["TrailStore"]),
+        .library(name: "TrailServer", targets: ["TrailServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "TrailCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TrailStore",
+            dependencies: [
+                "TrailCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TrailServer",
+            dependencies: [
+                "TrailCore",
+                "TrailStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "trail",
+            dependencies: [
+                "TrailCore",
+                "TrailStore",
+                "TrailServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TrailCoreTests",
+            dependencies: ["TrailCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TrailStoreTests",
+            dependencies: ["TrailCore", "TrailStore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TrailServerTests",
+            dependencies: [
+                "TrailCore",
+                "TrailStore",
+                "TrailServer",
+                "trail",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            resources: [.copy("Conformance")],
+            swiftSettings: strict
+        ),
+    ]
+)

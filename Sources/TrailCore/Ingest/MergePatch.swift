@@ -1,0 +1,33 @@
+/// JSON Merge Patch (RFC 7386) over ordered objects.
+///
+/// Members of the target keep their places; members the patch adds are appended in the patch's order;
+/// `null` in the patch removes a member. Nulls never survive into the result, at any depth.
+public enum MergePatch {
+    public static func apply(_ patch: JSONValue, to target: JSONValue?) -> JSONValue {
+        guard case .object(let patchObject) = patch else { return patch }
+        var result = target?.objectValue ?? JSONObject()
+        apply(patchObject, to: &result)
+        return .object(result)
+    }
+
+    /// Applies an object patch to an object in place.
+    public static func apply(_ patch: JSONObject, to target: inout JSONObject) {
+        for member in patch {
+            switch member.value {
+            case .null:
+                target[member.key] = nil
+            case .object:
+                target[member.key] = apply(member.value, to: target[member.key])
+            default:
+                target[member.key] = member.value
+            }
+        }
+    }
+
+    /// The object with every null member removed, recursively (what a create or a replace stores).
+    public static func withoutNulls(_ object: JSONObject) -> JSONObject {
+        var result = JSONObject()
+        apply(object, to: &result)
+        return result
+    }
+}

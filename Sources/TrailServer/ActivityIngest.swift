@@ -1,0 +1,53 @@
+import TrailCore
+public import TrailStore
+
+/// The activity-stream ingest path shared by the HTTP endpoints and `trail ingest`: strict parse, normalise,
+/// one atomic append. Failures are ``Problem``s, ready to be shown.
+public struct ActivityIngest: Sendable {
+    public let store: any EventStore
+    public let tenant: String
+
+    public init(store: any EventStore, tenant: String = ServerConfiguration.defaultTenant) {
+        self.store = store
+        self.tenant = tenant
+    }
+
+    public static let maximumIdempotencyKeyLength = 255
+
+    /// Turns a body into the request to append; nothing is stored yet.
+    /// - Parameter idempotencyKey: the `Idempotency-Key` header, which wins over a wrapper's `id`.
+    public func prepare(body: some Collection<UInt8>, idempotencyKey: String?) throws(Problem) -> AppendRequest {
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(body)
+        } catch {
+            throw Problem.badJSON(error)
+        }
+        let submission: Submission
+        switch ActivityStream.submission(from: json) {
+        case .success(let value): submission = value
+        case .failure(let failure): throw Problem.invalid(failure)
+        }
+        if let idempotencyKey {
+            guard !idempotencyKey.isEmpty, idempotencyKey.count <= ActivityIngest.maximumIdempotencyKeyLength else {
+                throw Problem.badRequest(
+                    "The Idempotency-Key header must be 1 to \(ActivityIngest.maximumIdempotencyKeyLength) characters.",
+                    path: "Idempotency-Key")
+            }
+        }
+        let claim = (idempotencyKey ?? submission.wrapperId).map {
+            IdempotencyClaim(key: $0, requestDigest: RequestDigest.of(json))
+        }
+        return AppendRequest(tenant: tenant, activities: submission.activities, idempotency: claim)
+    }
+
+    /// Prepares and stores one submission.
+    public func ingest(body: some Collection<UInt8>, idempotencyKey: String?) async throws(Problem) -> AppendResult {
+        let request = try prepare(body: body, idempotencyKey: idempotencyKey)
+        do {
+            return try await store.append(request)
+        } catch {
+            throw Problem.store(error)
+        }
+    }
+}

@@ -1,0 +1,39 @@
+public import Hummingbird
+public import Logging
+public import TrailStore
+
+/// Builds Trail's HTTP application: what `trail serve` runs and what the tests run.
+///
+/// - Parameters:
+///   - store: the store to use; by default the SQLite store named by the configuration is opened (and migrated).
+///   - onServerRunning: called with the bound address once the server listens (useful with port 0).
+public func buildApplication(
+    configuration: ServerConfiguration,
+    store: (any EventStore)? = nil,
+    logger: Logger = Logger(label: "trail"),
+    onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let store = try store ?? SQLiteEventStore(
+        path: configuration.databasePath, durability: configuration.durability, configuration: configuration.store)
+    let router = buildRouter(configuration: configuration, store: store)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        onServerRunning: { channel in
+            await onServerRunning(channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" } ?? "")
+        },
+        logger: logger
+    )
+}
+
+/// The router alone, for in-process tests.
+public func buildRouter(configuration: ServerConfiguration, store: any EventStore) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ProblemMiddleware())
+    HealthController().addRoutes(to: router)
+    ActivityStreamController(
+        ingest: ActivityIngest(store: store),
+        body: JSONBodyReader(maximumBytes: configuration.maximumBodyBytes)
+    ).addRoutes(to: router)
+    return router
+}

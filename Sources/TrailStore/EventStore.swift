@@ -1,0 +1,110 @@
+public import TrailCore
+
+/// Where Trail keeps events, resource heads and idempotency keys.
+///
+/// Every operation names its tenant; an implementation never reads or writes across tenants. Implementations
+/// serialise the events of one resource (no lost update, no duplicate or skipped version) and keep each tenant's
+/// `sequence` gapless.
+public protocol EventStore: Sendable {
+    /// Records the activities of one submission atomically and in order: either every event is stored, or
+    /// none is. Later activities see the state left by earlier ones. Returns once the events are durable.
+    ///
+    /// With an idempotency claim whose key was seen before: the same request digest returns the first result
+    /// (`replayed`) and stores nothing; another digest throws ``StoreError/Code/idempotencyConflict``.
+    func append(_ request: AppendRequest) async throws(StoreError) -> AppendResult
+
+    /// Every event of one resource, oldest first.
+    func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent]
+
+    /// The current head of one resource, or nil if Trail has no event for it.
+    func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead?
+}
+
+/// One submission to record.
+public struct AppendRequest: Sendable {
+    public var tenant: String
+    public var activities: [Activity]
+    public var idempotency: IdempotencyClaim?
+
+    public init(tenant: String, activities: [Activity], idempotency: IdempotencyClaim? = nil) {
+        self.tenant = tenant
+        self.activities = activities
+        self.idempotency = idempotency
+    }
+}
+
+/// A submission's idempotency key and a digest of its body, to tell a retry from a different submission.
+public struct IdempotencyClaim: Sendable, Equatable {
+    public var key: String
+    public var requestDigest: [UInt8]
+
+    public init(key: String, requestDigest: [UInt8]) {
+        self.key = key
+        self.requestDigest = requestDigest
+    }
+}
+
+public struct AppendResult: Sendable {
+    /// The stored events, in submission order.
+    public var events: [RecordedEvent]
+    /// When the submission was first recorded.
+    public var recordedAt: Timestamp
+    /// True when this answers a repeated idempotency key: nothing new was stored.
+    public var replayed: Bool
+
+    public init(events: [RecordedEvent], recordedAt: Timestamp, replayed: Bool) {
+        self.events = events
+        self.recordedAt = recordedAt
+        self.replayed = replayed
+    }
+}
+
+/// Why a store operation failed, with a code callers can switch on and a message fit for users.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let name: String
+        /// The idempotency key was used before with a different body.
+        public static let idempotencyConflict = Code(name: "idempotencyConflict")
+        /// The store cannot be reached or is busy; the operation may succeed later.
+        public static let unavailable = Code(name: "unavailable")
+        /// Stored data could not be read back (corruption, or a newer schema).
+        public static let corrupt = Code(name: "corrupt")
+        /// The store refused the operation as invalid (a broken invariant: a bug).
+        public static let rejected = Code(name: "rejected")
+        public var description: String { name }
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}
+
+/// How a store behaves, whatever its backend. Defaults are documented in the README.
+public struct StoreConfiguration: Sendable {
+    /// Keys whose values are redacted, matched case-insensitively at any depth.
+    public var sensitiveKeys: [String]
+    /// How long an idempotency key is remembered (at least; they are purged lazily). Default 24 hours.
+    public var idempotencyRetentionSeconds: Int64
+    /// The upper bound of events gathered into one group-commit transaction.
+    public var maximumEventsPerTransaction: Int
+    /// The source of recorded times; tests pass a fixed clock.
+    public var clock: @Sendable () -> Timestamp
+
+    public init(
+        sensitiveKeys: [String] = Redactor.defaultSensitiveKeys,
+        idempotencyRetentionSeconds: Int64 = 24 * 3600,
+        maximumEventsPerTransaction: Int = 20_000,
+        clock: @escaping @Sendable () -> Timestamp = SystemClock.now
+    ) {
+        self.sensitiveKeys = sensitiveKeys
+        self.idempotencyRetentionSeconds = idempotencyRetentionSeconds
+        self.maximumEventsPerTransaction = maximumEventsPerTransaction
+        self.clock = clock
+    }
+}

@@ -1,0 +1,82 @@
+import Dispatch
+import Synchronization
+
+/// Group commit: concurrent submissions are gathered and written by one writer thread in a single transaction,
+/// so they share one commit and one fsync. Each caller is answered only after the transaction that holds its
+/// submission has committed (or failed).
+///
+/// While one transaction runs, new submissions queue up; the next transaction takes all of them (up to a bound
+/// on their total weight), so the batch size adapts to the load by itself.
+final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
+    typealias Commit = @Sendable ([Input]) -> [Result<Output, StoreError>]
+
+    private struct Pending: Sendable {
+        var input: Input
+        var weight: Int
+        var continuation: CheckedContinuation<Output, any Error>
+    }
+
+    private struct State: Sendable {
+        var queue: [Pending] = []
+        var draining = false
+    }
+
+    private let state = Mutex(State())
+    private let thread: DispatchQueue
+    private let maximumWeight: Int
+    private let commit: Commit
+
+    /// - Parameters:
+    ///   - maximumWeight: the bound on the summed weight of one transaction's inputs; a single heavier input
+    ///     still gets a transaction of its own.
+    ///   - commit: writes all inputs in one transaction and returns one result per input, in order.
+    init(label: String, maximumWeight: Int, commit: @escaping Commit) {
+        thread = DispatchQueue(label: label, qos: .userInitiated)
+        self.maximumWeight = maximumWeight
+        self.commit = commit
+    }
+
+    func submit(_ input: Input, weight: Int) async throws(StoreError) -> Output {
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                let startDrain = state.withLock { state in
+                    state.queue.append(Pending(input: input, weight: weight, continuation: continuation))
+                    if state.draining { return false }
+                    state.draining = true
+                    return true
+                }
+                if startDrain { thread.async { self.drain() } }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.rejected, "\(error)")
+        }
+    }
+
+    private func drain() {
+        while true {
+            let batch: [Pending] = state.withLock { state in
+                guard !state.queue.isEmpty else {
+                    state.draining = false
+                    return []
+                }
+                var weight = 0
+                var count = 0
+                for pending in state.queue {
+                    if count > 0 && weight + pending.weight > maximumWeight { break }
+                    weight += pending.weight
+                    count += 1
+                }
+                let taken = Array(state.queue.prefix(count))
+                state.queue.removeFirst(count)
+                return taken
+            }
+            if batch.isEmpty { return }
+            let results = commit(batch.map(\.input))
+            for (pending, result) in zip(batch, results) {
+                pending.continuation.resume(with: result.mapError { $0 as any Error })
+            }
+        }
+    }
+}

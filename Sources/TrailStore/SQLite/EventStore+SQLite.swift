@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+public import TrailCore
+
+/// The embedded store: one SQLite file in WAL mode, written by one group-commit writer.
+public final class SQLiteEventStore: EventStore {
+    /// How hard a commit waits for the disk (SQLite's `synchronous`): `full` (the default) survives power loss,
+    /// `normal` may lose the last transactions on power loss (never on a process crash), `off` trusts the OS.
+    public enum Durability: String, Sendable, CaseIterable {
+        case full, normal, off
+    }
+
+    public let path: String
+    let pool: DatabasePool
+    let configuration: StoreConfiguration
+    private let writer: GroupCommit<AppendRequest, AppendResult>
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    public init(
+        path: String, durability: Durability = .full, busyTimeoutSeconds: Double = 5,
+        configuration: StoreConfiguration = StoreConfiguration()
+    ) throws(StoreError) {
+        self.path = path
+        self.configuration = configuration
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeoutSeconds)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue.uppercased())")
+        }
+        let pool: DatabasePool
+        let redactor: Redactor
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try SQLiteMigrations.migrator.migrate(pool)
+            let secret = try pool.read { db in
+                try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'redaction_secret'")
+            }
+            guard let secret else { throw StoreError(.corrupt, "the store has no redaction secret") }
+            redactor = Redactor(sensitiveKeys: configuration.sensitiveKeys, secret: Array(secret))
+        } catch {
+            throw SQLiteEventStore.storeError(error, path: path)
+        }
+        self.pool = pool
+        let appender = SQLiteAppender(redactor: redactor, configuration: configuration)
+        writer = GroupCommit(label: "trail.sqlite.writer", maximumWeight: configuration.maximumEventsPerTransaction) {
+            requests in appender.commit(requests, in: pool)
+        }
+    }
+
+    /// Applies pending migrations without opening a store for use (the `trail migrate` command).
+    /// Returns the identifiers of the migrations applied now.
+    public static func migrate(path: String) throws(StoreError) -> [String] {
+        do {
+            let pool = try DatabasePool(path: path)
+            let pending = try pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
+            try SQLiteMigrations.migrator.migrate(pool)
+            let applied = try pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
+            return applied.subtracting(pending).sorted()
+        } catch {
+            throw storeError(error, path: path)
+        }
+    }
+
+    public func append(_ request: AppendRequest) async throws(StoreError) -> AppendResult {
+        try await writer.submit(request, weight: max(request.activities.count, 1))
+    }
+
+    public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {
+        try await read { db in
+            try SQLiteRows.events(db, sql: """
+                SELECT \(SQLiteRows.eventColumns) FROM events
+                WHERE tenant = ? AND resource_type = ? AND resource_id = ?
+                ORDER BY version, sequence
+                """, arguments: [tenant, resourceType, resourceId])
+        }
+    }
+
+    public func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead? {
+        try await read { db in try SQLiteRows.head(db, tenant: tenant, type: resourceType, id: resourceId) }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw SQLiteEventStore.storeError(error, path: path)
+        }
+    }
+
+    static func storeError(_ error: any Error, path: String) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY,
+                .SQLITE_NOMEM, .SQLITE_PROTOCOL:
+                return StoreError(.unavailable, "the SQLite store at \(path) is unavailable: \(error.message ?? "\(error.resultCode)")")
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+                return StoreError(.corrupt, "the SQLite store at \(path) is damaged: \(error.message ?? "\(error.resultCode)")")
+            default:
+                return StoreError(.rejected, "SQLite refused the operation: \(error.message ?? "\(error.resultCode)")")
+            }
+        }
+        return StoreError(.rejected, "\(error)")
+    }
+}

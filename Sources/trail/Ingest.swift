@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import TrailCore
+import TrailServer
+import TrailStore
+
+struct Ingest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record payloads from a JSON file, as the activity-stream endpoint would, and print the records.",
+        discussion: """
+            The file holds one payload, an array of payloads, or an "audit_logs" wrapper, in any of the accepted \
+            formats (object, resource, flat). It is processed at once through the same core and store as the \
+            HTTP service, atomically; the records are printed as a JSON array.
+            """)
+
+    @Option(name: .long, help: "The JSON file to read; - for standard input.")
+    var file: String
+
+    @Option(name: .long, help: "An idempotency key for this submission (like the Idempotency-Key header).")
+    var idempotencyKey: String?
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        let body: Data
+        do {
+            body = file == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+                : try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+        }
+        let eventStore: SQLiteEventStore
+        do { eventStore = try store.open() } catch let error as StoreError { throw fail(error) }
+        do {
+            let result = try await ActivityIngest(store: eventStore).ingest(body: body, idempotencyKey: idempotencyKey)
+            print(String(decoding: ActivityRecord.encodeArray(result.events), as: UTF8.self))
+        } catch {
+            throw fail(error)
+        }
+    }
+}

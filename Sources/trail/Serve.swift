@@ -1,0 +1,56 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import TrailServer
+import TrailStore
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Trail HTTP service.")
+
+    @Option(name: .long, help: "Address to listen on (env TRAIL_HOST).")
+    var host: String = Env.string("TRAIL_HOST") ?? "127.0.0.1"
+
+    @Option(name: .long, help: "Port to listen on; 0 picks a free one (env TRAIL_PORT).")
+    var port: Int = Env.string("TRAIL_PORT").flatMap(Int.init) ?? 9002
+
+    @Option(name: .long, help: "Largest accepted request body in bytes (env TRAIL_MAX_BODY_BYTES).")
+    var maxBodyBytes: Int = Env.string("TRAIL_MAX_BODY_BYTES").flatMap(Int.init) ?? 10 * 1024 * 1024
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (env TRAIL_LOG_LEVEL).")
+    var logLevel: String = Env.string("TRAIL_LOG_LEVEL") ?? "info"
+
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "trail")
+        let configuration = ServerConfiguration(
+            host: host, port: port, databasePath: store.database,
+            durability: SQLiteEventStore.Durability(rawValue: store.durability)!,
+            maximumBodyBytes: maxBodyBytes, store: store.storeConfiguration)
+        let database = store.database
+        let durability = store.durability
+        let app: any ApplicationProtocol
+        do {
+            app = try buildApplication(configuration: configuration, logger: logger) { address in
+                logger.info("Trail listening on http://\(address)", metadata: [
+                    "database": "\(database)", "durability": "\(durability)",
+                ])
+            }
+        } catch let error as StoreError {
+            throw fail(error)
+        }
+        try await app.runService()
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Trail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trail",
+        abstract: "Trail: a self-hosted audit history service.",
+        subcommands: [Serve.self, Migrate.self, Ingest.self, History.self]
+    )
+}
