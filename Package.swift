@@ -72,7 +72,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TrailStoreTests",
-            dependencies: ["TrailCore", "TrailStore"],
+            dependencies: ["TrailCore", "TrailStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -83,6 +83,7 @@ let package = Package(
                 "TrailServer",
                 "trail",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             resources: [.copy("Conformance")],
             swiftSettings: strict

@@ -19,7 +19,8 @@ public enum MergePatch {
             case .object:
                 target[member.key] = apply(member.value, to: target[member.key])
             default:
-                target[member.key] = member.value
+                // An equal value (1 and 1.0) keeps the stored one: the state did not change.
+                if target[member.key] != member.value { target[member.key] = member.value }
             }
         }
     }

@@ -1,0 +1,23 @@
+import Testing
+import TrailCore
+
+@Suite struct TimestampTests {
+    @Test func parsesAndFormats() throws {
+        let t = try #require(Timestamp(rfc3339: "2026-02-16T11:31:39.762704Z"))
+        #expect(t.formatted() == "2026-02-16T11:31:39.762704+00:00")
+        #expect(t.day == "2026-02-16")
+        #expect(Timestamp(rfc3339: "2026-02-16T17:01:39.762704+05:30") == t)
+        #expect(Timestamp(rfc3339: "2026-02-16t11:31:39.7627049z") == t, "digits past microseconds truncate")
+        #expect(Timestamp(rfc3339: "1970-01-01T00:00:00Z")?.microseconds == 0)
+        #expect(Timestamp(rfc3339: "1969-12-31T23:59:59.5Z")?.formatted() == "1969-12-31T23:59:59.500000+00:00")
+        #expect(Timestamp(rfc3339: "2024-02-29 00:00:00-01:00")?.formatted() == "2024-02-29T01:00:00.000000+00:00")
+    }
+
+    @Test func refusesWhatIsNotRFC3339() {
+        for text in ["2026-02-16", "2026-02-16T11:31:39", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+                     "2025-02-29T00:00:00Z", "2026-02-16T24:00:00Z", "2026-02-16T11:31:39.Z", "16/02/2026",
+                     "2026-02-16T11:31:39+0530", "2026-02-16T11:31:39Zjunk", ""] {
+            #expect(Timestamp(rfc3339: text) == nil, "\(text)")
+        }
+    }
+}
