@@ -1,0 +1,130 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TrailCore
+import TrailServer
+
+/// Edges of the HTTP contract beyond the conformance scenarios, through the real router.
+@Suite struct HTTPBehaviourTests {
+    func withApp(maximumBodyBytes: Int = 10 * 1024 * 1024, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let database = try TemporaryDatabase()
+        let app = try buildApplication(configuration: ServerConfiguration(databasePath: database.path, maximumBodyBytes: maximumBodyBytes))
+        try await app.test(.router, body)
+    }
+
+    static let payload = #"{"actor":{"id":"1"},"verb":"create","object":{"id":"x","type":"t","n":1}}"#
+
+    func expectProblem(_ response: TestResponse, _ status: HTTPResponse.Status, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(response.status == status, sourceLocation: sourceLocation)
+        #expect(response.headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
+        let problem = try parseJSON(response.body)
+        #expect(problem["status"]?.intValue == Int64(status.code), sourceLocation: sourceLocation)
+        #expect(problem["title"]?.stringValue?.isEmpty == false, sourceLocation: sourceLocation)
+        #expect(problem["detail"]?.stringValue?.isEmpty == false, sourceLocation: sourceLocation)
+        #expect(problem["type"]?.stringValue?.hasPrefix("urn:trail:problem:") == true, sourceLocation: sourceLocation)
+        #expect(problem["errors"]?.arrayValue != nil, sourceLocation: sourceLocation)
+    }
+
+    @Test func pathsWithAndWithoutTrailingSlash() async throws {
+        try await withApp { client in
+            for path in ["/audit/activity-stream", "/audit/activity-stream/", "/api/v1/audit/activity-stream", "/api/v1/audit/activity-stream/"] {
+                let response = try await client.execute(uri: path, method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
+                #expect(response.status == .created, "\(path)")
+            }
+        }
+    }
+
+    @Test func bodyTooLargeIs413AndStoresNothing() async throws {
+        try await withApp(maximumBodyBytes: 200) { client in
+            let big = "[" + Array(repeating: Self.payload, count: 10).joined(separator: ",") + "]"
+            try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: big)), .contentTooLarge)
+            let small = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
+            #expect(try parseJSON(small.body)[0]?["sequence"]?.intValue == 1)
+        }
+    }
+
+    @Test func strictParsingErrorsAre400WithTheirPlace() async throws {
+        try await withApp { client in
+            let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
+            try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: deep)), .badRequest)
+            var invalid = ByteBuffer(string: #"{"actor":{"id":"1"},"verb":"create","object":{"id":"x","type":"t","n":""#)
+            invalid.writeBytes([0xFF, 0x22, 0x7D, 0x7D])
+            let response = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: invalid)
+            try expectProblem(response, .badRequest)
+            #expect(try parseJSON(response.body)["detail"]?.stringValue?.contains("UTF-8") == true)
+            try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer()), .badRequest)
+        }
+    }
+
+    @Test func mediaTypes() async throws {
+        try await withApp { client in
+            for accepted in ["application/json; charset=utf-8", "application/activity+json", "APPLICATION/JSON"] {
+                let response = try await client.execute(uri: "/audit/activity-stream/", method: .post,
+                                                        headers: [.contentType: accepted], body: ByteBuffer(string: Self.payload))
+                #expect(response.status == .created, "\(accepted)")
+            }
+            for refused in ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1"] {
+                try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .post,
+                                                           headers: [.contentType: refused], body: ByteBuffer(string: Self.payload)), .unsupportedMediaType)
+            }
+            // No Content-Type at all: taken as JSON.
+            let bare = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: [:], body: ByteBuffer(string: Self.payload))
+            #expect(bare.status == .created)
+        }
+    }
+
+    @Test func unknownRoutesAndMethodsAreProblems() async throws {
+        try await withApp { client in
+            try expectProblem(try await client.execute(uri: "/nowhere", method: .get), .notFound)
+            try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .get), .notFound)
+        }
+    }
+
+    @Test func wrapperIdReplaysTheFirstResponse() async throws {
+        try await withApp { client in
+            let wrapped = #"{"type":"audit_logs","id":"w-1","payload":{"actor":"1","verb":"create","type":"t","id":"a","n":1}}"#
+            let first = try await client.execute(uri: "/api/v1/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: wrapped))
+            let second = try await client.execute(uri: "/api/v1/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: wrapped))
+            #expect(first.status == .created)
+            #expect(String(buffer: first.body) == String(buffer: second.body))
+            let changed = wrapped.replacingOccurrences(of: "\"n\":1", with: "\"n\":2")
+            try expectProblem(try await client.execute(uri: "/api/v1/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: changed)), .conflict)
+            let next = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
+            #expect(try parseJSON(next.body)[0]?["sequence"]?.intValue == 2, "the replay stored nothing")
+        }
+    }
+
+    @Test func badIdempotencyKeyHeader() async throws {
+        try await withApp { client in
+            let long = String(repeating: "k", count: 256)
+            try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .post,
+                                                       headers: [.contentType: "application/json", HTTPField.Name("Idempotency-Key")!: long],
+                                                       body: ByteBuffer(string: Self.payload)), .badRequest)
+        }
+    }
+
+    @Test func recordFormat() async throws {
+        try await withApp { client in
+            let response = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
+            let record = try #require(try parseJSON(response.body)[0]?.objectValue)
+            #expect(record.keys == ["id", "actor", "verb", "object", "description", "version", "sequence", "created_at", "updated_at"])
+            let created = try #require(record["created_at"]?.stringValue)
+            #expect(created == record["updated_at"]?.stringValue)
+            #expect(created.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00/) != nil)
+            #expect(UUID(uuidString: record["id"]!.stringValue!) != nil)
+        }
+    }
+
+    @Test func matcherFindsDifferences() throws {
+        let expected = try JSONParser.parse(#"{"a":[1,{"fields":{"x":[null,1],"y":[null,2]}}],"b":null}"#)
+        #expect(ConformanceMatcher.mismatches(expected: expected, actual: expected).isEmpty)
+        let reordered = try JSONParser.parse(#"{"a":[1.0,{"fields":{"y":[null,2],"x":[null,1]}}],"b":null,"extra":1}"#)
+        #expect(ConformanceMatcher.mismatches(expected: expected, actual: reordered).count == 1, "fields order matters")
+        let missing = try JSONParser.parse(#"{"a":[1,{"fields":{"x":[null,1],"y":[null,2]}}]}"#)
+        #expect(!ConformanceMatcher.mismatches(expected: expected, actual: missing).isEmpty, "an expected null needs the key")
+        let shorter = try JSONParser.parse(#"{"a":[1],"b":null}"#)
+        #expect(!ConformanceMatcher.mismatches(expected: expected, actual: shorter).isEmpty)
+    }
+}
