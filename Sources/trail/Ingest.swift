@@ -22,13 +22,10 @@ struct Ingest: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let body: Data
-        do {
-            body = file == "-" ? FileHandle.standardInput.readDataToEndOfFile()
-                : try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+        guard let handle = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file) else {
+            throw ValidationError("cannot read \(file): no such file, or not readable")
         }
+        let body = handle.readDataToEndOfFile()
         let eventStore: SQLiteEventStore
         do { eventStore = try store.open() } catch let error as StoreError { throw fail(error) }
         do {
