@@ -17,10 +17,11 @@ WORK=$(mktemp -d)
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+curl -fs "http://127.0.0.1:$PORT/health" >/dev/null || { echo "trail serve did not start" >&2; exit 1; }
 
 run() { # name script events-per-request
   local line
-  line=$(cat scripts/bench/report.lua "scripts/bench/$2" > "$WORK/$2" && \
+  line=$(cat scripts/bench/common.lua "scripts/bench/$2" > "$WORK/$2" && \
     wrk -t$THREADS -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/$2" "http://127.0.0.1:$PORT${4:-}" | grep '^RESULT')
   local rps p50 p99 errors
   rps=$(sed -E 's/.*requests_per_s=([0-9]+).*/\1/' <<<"$line")

@@ -5,6 +5,8 @@ import HummingbirdTesting
 import Testing
 import TrailCore
 import TrailServer
+import TrailStore
+import GRDB
 
 /// Edges of the HTTP contract beyond the conformance scenarios, through the real router.
 @Suite struct HTTPBehaviourTests {
@@ -114,6 +116,27 @@ import TrailServer
             #expect(created == record["updated_at"]?.stringValue)
             #expect(created.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00/) != nil)
             #expect(UUID(uuidString: record["id"]!.stringValue!) != nil)
+        }
+    }
+
+    @Test func lockedStorageIs503WithRetryAfterAndStoresNothing() async throws {
+        let database = try TemporaryDatabase()
+        let store = try SQLiteEventStore(path: database.path, busyTimeoutSeconds: 0.2)
+        let app = try buildApplication(configuration: ServerConfiguration(databasePath: database.path), store: store)
+        // Another process holds SQLite's write lock for longer than the store's busy timeout.
+        var unsafe = Configuration()
+        unsafe.allowsUnsafeTransactions = true  // to hold the lock across two accesses
+        let other = try DatabaseQueue(path: database.path, configuration: unsafe)
+        try await app.test(.router) { client in
+            try await other.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+            }
+            let refused = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
+            try expectProblem(refused, .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] == "1")
+            try await other.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            let accepted = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
+            #expect(try parseJSON(accepted.body)[0]?["sequence"]?.intValue == 1)
         }
     }
 

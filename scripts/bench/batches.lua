@@ -1,15 +1,4 @@
 -- Batches of 1,000 object-style creates, each on a resource never seen before.
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads + 1)
-  table.insert(threads, thread)
-end
-function init(args)
-  counter = 0
-  prefix = "b" .. tid .. "-" .. os.time() .. "-"
-end
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 function request()
   counter = counter + 1
   local items = {}

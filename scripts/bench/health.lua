@@ -1,1 +1,2 @@
+-- The ceiling: the cheapest route of the same server.
 wrk.method = "GET"

@@ -1,15 +1,4 @@
 -- Object-style single-event updates spread over 1,000 resources (each update changes a field).
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads + 1)
-  table.insert(threads, thread)
-end
-function init(args)
-  counter = 0
-  math.randomseed(tid * 7919 + os.time())
-end
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 function request()
   counter = counter + 1
   local body = '{"actor":{"id":"12"},"verb":"update","object":{"id":"acct-' .. math.random(1, 1000) ..

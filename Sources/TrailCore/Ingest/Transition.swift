@@ -22,10 +22,15 @@ public struct Transition: Sendable, Equatable {
     public var advancesVersion: Bool
 
     /// Applies `activity` to the resource whose head is `head` (nil: Trail has not seen the resource yet).
-    public init(applying activity: Activity, to head: ResourceHead?, redactor: Redactor) {
+    /// - Parameter redacted: `redactor.redact(activity.data)`, when the caller computed it already (the store
+    ///   does, outside its write transaction).
+    public init(
+        applying activity: Activity, to head: ResourceHead?, redactor: Redactor,
+        redacted: (JSONObject, Redactor.Digests)? = nil
+    ) {
         let previous = head?.state
         let previousDigests = head?.digests ?? [:]
-        let (data, patchDigests) = redactor.redact(activity.data)
+        let (data, patchDigests) = redacted ?? redactor.redact(activity.data)
 
         var state: JSONObject?
         switch activity.action {

@@ -13,7 +13,8 @@ public final class SQLiteEventStore: EventStore {
     public let path: String
     let pool: DatabasePool
     let configuration: StoreConfiguration
-    private let writer: GroupCommit<AppendRequest, AppendResult>
+    private let writer: GroupCommit<PreparedRequest, AppendResult>
+    private let redactor: Redactor
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     public init(
@@ -26,6 +27,10 @@ public final class SQLiteEventStore: EventStore {
         config.busyMode = .timeout(busyTimeoutSeconds)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue.uppercased())")
+            // Statement journals in memory rather than in temporary files.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // A larger page cache keeps the hot index pages of the events table in memory (64 MiB).
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         let pool: DatabasePool
         let redactor: Redactor
@@ -41,6 +46,7 @@ public final class SQLiteEventStore: EventStore {
             throw SQLiteEventStore.storeError(error, path: path)
         }
         self.pool = pool
+        self.redactor = redactor
         let appender = SQLiteAppender(redactor: redactor, configuration: configuration)
         writer = GroupCommit(label: "trail.sqlite.writer", maximumWeight: configuration.maximumEventsPerTransaction) {
             requests in appender.commit(requests, in: pool)
@@ -62,7 +68,8 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func append(_ request: AppendRequest) async throws(StoreError) -> AppendResult {
-        try await writer.submit(request, weight: max(request.activities.count, 1))
+        // Work that does not depend on current state happens here, on the caller's thread, not the writer's.
+        try await writer.submit(PreparedRequest(request, redactor: redactor), weight: max(request.activities.count, 1))
     }
 
     public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {
@@ -70,7 +77,7 @@ public final class SQLiteEventStore: EventStore {
             try SQLiteRows.events(db, sql: """
                 SELECT \(SQLiteRows.eventColumns) FROM events
                 WHERE tenant = ? AND resource_type = ? AND resource_id = ?
-                ORDER BY version, sequence
+                ORDER BY sequence
                 """, arguments: [tenant, resourceType, resourceId])
         }
     }

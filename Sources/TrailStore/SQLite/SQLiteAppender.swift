@@ -1,75 +1,125 @@
 import Foundation
 import GRDB
-import TrailCore
 import Synchronization
+import TrailCore
 
 /// The write side of the SQLite store: one group-commit transaction over many submissions.
 final class SQLiteAppender: Sendable {
     let redactor: Redactor
     let configuration: StoreConfiguration
     private let lastPurgeMinute = Atomic<Int64>(0)
+    private let heads = Mutex(HeadCache())
 
     init(redactor: Redactor, configuration: StoreConfiguration) {
         self.redactor = redactor
         self.configuration = configuration
     }
 
-    /// Writes the submissions in one transaction, each inside its own savepoint so that one refused submission
-    /// leaves the others intact. If the commit itself fails, every submission fails.
-    func commit(_ requests: [AppendRequest], in pool: DatabasePool) -> [Result<AppendResult, StoreError>] {
+    /// Writes the submissions in one transaction and commits once.
+    ///
+    /// A refused idempotency key is answered without writing anything, so it never disturbs the others. Any other
+    /// failure aborts the whole transaction; then, if it held several submissions, each is retried in a
+    /// transaction of its own, so that one faulty submission fails alone. (Savepoints per submission would do the
+    /// same, but cost every transaction a scan of SQLite's page cache.)
+    func commit(_ requests: [PreparedRequest], in pool: DatabasePool) -> [Result<AppendResult, StoreError>] {
         var results: [Result<AppendResult, StoreError>] = []
-        results.reserveCapacity(requests.count)
+        var written = Written()
         do {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     results.removeAll(keepingCapacity: true)
+                    written = Written()
+                    try invalidateCacheIfOthersWrote(db)
                     let now = configuration.clock()
                     try purgeExpiredKeys(db, now: now)
                     for request in requests {
-                        var outcome: Result<AppendResult, StoreError> = .failure(StoreError(.rejected, "not attempted"))
                         do {
-                            try db.inSavepoint {
-                                outcome = .success(try append(request, db: db, now: now))
-                                return .commit
-                            }
-                        } catch {
-                            outcome = .failure(SQLiteEventStore.storeError(error, path: pool.path))
+                            results.append(.success(try append(request, db: db, now: now, written: &written)))
+                        } catch let error as StoreError where error.code == .idempotencyConflict {
+                            results.append(.failure(error))
                         }
-                        results.append(outcome)
                     }
                     return .commit
                 }
             }
         } catch {
-            let failure = SQLiteEventStore.storeError(error, path: pool.path)
-            return requests.map { _ in .failure(failure) }
+            heads.withLock { $0.removeAll() }
+            if requests.count > 1 {
+                return requests.flatMap { commit([$0], in: pool) }
+            }
+            return [.failure(SQLiteEventStore.storeError(error, path: pool.path))]
+        }
+        heads.withLock { cache in
+            for (key, cached) in written.heads { cache.store(key, cached.head) }
+            cache.sequences.merge(written.sequences) { _, new in new }
         }
         return results
     }
 
-    private struct HeadKey: Hashable {
+    /// Another connection (another process on the same file) committed since our last look: what we cached
+    /// may be stale. `PRAGMA data_version` changes only for commits of other connections.
+    private func invalidateCacheIfOthersWrote(_ db: Database) throws {
+        let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
+        heads.withLock { cache in
+            if cache.dataVersion != version {
+                cache.removeAll()
+                cache.dataVersion = version
+            }
+        }
+    }
+
+    struct HeadKey: Hashable, Sendable {
+        var tenant: String
         var type: String
         var id: String
     }
 
-    private struct CachedHead {
-        var head: ResourceHead?
-        var lastSequence: Int64 = 0
-        var dirty = false
+    /// What the current transaction has written so far, seen by its later submissions.
+    struct Written {
+        var heads: [HeadKey: CachedHead] = [:]
+        var sequences: [String: Int64] = [:]
     }
 
-    func append(_ request: AppendRequest, db: Database, now: Timestamp) throws -> AppendResult {
+    struct CachedHead: Sendable {
+        var head: ResourceHead?
+        var lastSequence: Int64 = 0
+    }
+
+    /// Recently written resource heads, so the writer need not read and parse them again. Bounded; filled only
+    /// with committed heads, emptied when another connection writes.
+    struct HeadCache: Sendable {
+        static let capacity = 50_000
+        var entries: [HeadKey: ResourceHead] = [:]
+        /// The last sequence committed per tenant.
+        var sequences: [String: Int64] = [:]
+        var dataVersion: Int64 = -1
+
+        mutating func store(_ key: HeadKey, _ head: ResourceHead?) {
+            guard let head else { return }
+            if entries.count >= HeadCache.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = head
+        }
+
+        mutating func removeAll() {
+            entries.removeAll()
+            sequences.removeAll()
+        }
+    }
+
+    /// Appends one submission, after those of the same transaction in `written`.
+    private func append(
+        _ request: PreparedRequest, db: Database, now: Timestamp, written: inout Written
+    ) throws -> AppendResult {
         let tenant = request.tenant
         if let claim = request.idempotency, let replay = try replay(claim, tenant: tenant, db: db, now: now) {
             return replay
         }
 
-        var sequence = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT MAX(sequence) FROM events WHERE tenant = ?"), arguments: [tenant]) ?? 0
+        var sequence = try written.sequences[tenant] ?? lastSequence(tenant, db: db)
         let firstSequence = sequence + 1
-        var heads: [HeadKey: CachedHead] = [:]
         var events: [RecordedEvent] = []
-        events.reserveCapacity(request.activities.count)
+        events.reserveCapacity(request.items.count)
+        var touched = Set<HeadKey>()
         let insert = try db.cachedStatement(sql: """
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor,
                 resource_type, resource_id, version, new_version, changes, summary, state_after, secret_digests,
@@ -77,26 +127,27 @@ final class SQLiteAppender: Sendable {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
 
-        for activity in request.activities {
+        for item in request.items {
+            let activity = item.activity
             sequence += 1
-            let key = HeadKey(type: activity.resourceType, id: activity.resourceId)
-            let cached = try heads[key]
-                ?? CachedHead(head: SQLiteRows.head(db, tenant: tenant, type: key.type, id: key.id))
-            let transition = Transition(applying: activity, to: cached.head, redactor: redactor)
+            let key = HeadKey(tenant: tenant, type: activity.resourceType, id: activity.resourceId)
+            let current = try written.heads[key] ?? cachedHead(key, db: db)
+            let transition = Transition(applying: activity, to: current.head, redactor: redactor, redacted: item.redacted)
             let event = RecordedEvent(
-                id: UUID().uuidString.lowercased(), sequence: sequence, tenant: tenant,
+                id: item.id, sequence: sequence, tenant: tenant,
                 occurredAt: activity.occurredAt ?? now, recordedAt: now, action: activity.action,
                 actor: activity.actor, resourceType: activity.resourceType, resourceId: activity.resourceId,
                 version: transition.head.version, changes: Diff.encode(transition.changes),
                 summary: transition.summary, context: activity.context, metadata: activity.metadata)
             try insert.execute(arguments: [
-                tenant, sequence, event.id, event.occurredAt.microseconds, now.microseconds, event.action,
-                activity.actorId, SQLiteRows.json(activity.actor), activity.resourceType, activity.resourceId,
+                tenant, sequence, item.id, event.occurredAt.microseconds, now.microseconds, event.action,
+                activity.actorId, item.actorJSON, activity.resourceType, activity.resourceId,
                 transition.head.version, transition.advancesVersion ? 1 : 0, JSONWriter.string(event.changes),
                 event.summary, SQLiteRows.json(transition.head.state), SQLiteRows.json(transition.head.digests),
-                SQLiteRows.json(activity.context), SQLiteRows.json(activity.metadata),
+                item.contextJSON, item.metadataJSON,
             ])
-            heads[key] = CachedHead(head: transition.head, lastSequence: sequence, dirty: true)
+            written.heads[key] = CachedHead(head: transition.head, lastSequence: sequence)
+            touched.insert(key)
             events.append(event)
         }
 
@@ -108,8 +159,8 @@ final class SQLiteAppender: Sendable {
                 version = excluded.version, state = excluded.state, secret_digests = excluded.secret_digests,
                 last_sequence = excluded.last_sequence, updated_at = excluded.updated_at
             """)
-        for (key, cached) in heads where cached.dirty {
-            guard let head = cached.head else { continue }
+        for key in touched {
+            guard let cached = written.heads[key], let head = cached.head else { continue }
             try upsert.execute(arguments: [
                 tenant, key.type, key.id, head.version, SQLiteRows.json(head.state), SQLiteRows.json(head.digests),
                 cached.lastSequence, now.microseconds,
@@ -125,7 +176,19 @@ final class SQLiteAppender: Sendable {
                     events.count, now.microseconds,
                 ])
         }
+        written.sequences[tenant] = sequence
         return AppendResult(events: events, recordedAt: now, replayed: false)
+    }
+
+    private func lastSequence(_ tenant: String, db: Database) throws -> Int64 {
+        if let sequence = heads.withLock({ $0.sequences[tenant] }) { return sequence }
+        return try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT MAX(sequence) FROM events WHERE tenant = ?"), arguments: [tenant]) ?? 0
+    }
+
+    private func cachedHead(_ key: HeadKey, db: Database) throws -> CachedHead {
+        if let head = heads.withLock({ $0.entries[key] }) { return CachedHead(head: head) }
+        return CachedHead(head: try SQLiteRows.head(db, tenant: key.tenant, type: key.type, id: key.id))
     }
 
     /// The first answer to a repeated idempotency key, or nil if the key is new (or expired).

@@ -37,36 +37,30 @@ enum SQLiteMigrations {
                     metadata TEXT,
                     duration_ms INTEGER,
                     error TEXT,
+                    -- Invariants as keys, not triggers (a trigger on events makes SQLite's inserts slow down as
+                    -- the table grows). Each event's predecessor must exist: with the unique keys below, a
+                    -- tenant's sequence is 1, 2, 3 … with no gap, and a resource's versions are 1, 2, 3 … with no
+                    -- gap; an event that makes no version must name an existing one.
+                    version_marker INTEGER GENERATED ALWAYS AS (CASE WHEN new_version = 1 THEN 1 END) VIRTUAL,
+                    previous_sequence INTEGER GENERATED ALWAYS AS (CASE WHEN sequence > 1 THEN sequence - 1 END) VIRTUAL,
+                    version_parent INTEGER GENERATED ALWAYS AS (
+                        CASE WHEN new_version = 0 THEN version WHEN version > 1 THEN version - 1 END) VIRTUAL,
+                    version_parent_marker INTEGER GENERATED ALWAYS AS (
+                        CASE WHEN version IS NOT NULL AND (new_version = 0 OR version > 1) THEN 1 END) VIRTUAL,
                     CHECK (version IS NULL OR (resource_type IS NOT NULL AND resource_id IS NOT NULL AND version >= 1)),
-                    CHECK (new_version = 0 OR version IS NOT NULL)
+                    CHECK (new_version = 0 OR version IS NOT NULL),
+                    FOREIGN KEY (tenant, previous_sequence) REFERENCES events (tenant, sequence),
+                    FOREIGN KEY (tenant, resource_type, resource_id, version_parent, version_parent_marker)
+                        REFERENCES events (tenant, resource_type, resource_id, version, version_marker)
                 );
                 CREATE UNIQUE INDEX events_tenant_sequence ON events (tenant, sequence);
                 CREATE UNIQUE INDEX events_id ON events (id);
-                CREATE UNIQUE INDEX events_resource_version_unique
-                    ON events (tenant, resource_type, resource_id, version) WHERE new_version = 1;
-                CREATE INDEX events_resource ON events (tenant, resource_type, resource_id, version);
+                -- One event per version that changed the state (version_marker is NULL for the others, and NULLs
+                -- never collide); also the index of a resource's history.
+                CREATE UNIQUE INDEX events_resource_version
+                    ON events (tenant, resource_type, resource_id, version, version_marker);
                 CREATE INDEX events_recorded ON events (tenant, recorded_at);
                 CREATE INDEX events_actor ON events (tenant, actor_id);
-
-                -- A tenant's sequence has no gap: each event follows the previous one by exactly 1.
-                CREATE TRIGGER events_sequence_gapless BEFORE INSERT ON events
-                BEGIN
-                    SELECT RAISE(ABORT, 'events.sequence must be the tenant''s previous sequence + 1')
-                    WHERE NEW.sequence != COALESCE(
-                        (SELECT MAX(sequence) FROM events WHERE tenant = NEW.tenant), 0) + 1;
-                END;
-
-                -- A resource's versions have no gap: an event that makes a version takes the next one, any other
-                -- event keeps the current one.
-                CREATE TRIGGER events_version_contiguous BEFORE INSERT ON events
-                WHEN NEW.version IS NOT NULL
-                BEGIN
-                    SELECT RAISE(ABORT, 'events.version must follow the resource''s previous version')
-                    WHERE NEW.version != COALESCE(
-                        (SELECT MAX(version) FROM events
-                         WHERE tenant = NEW.tenant AND resource_type = NEW.resource_type
-                           AND resource_id = NEW.resource_id AND new_version = 1), 0) + NEW.new_version;
-                END;
 
                 CREATE TABLE resource_heads (
                     tenant TEXT NOT NULL,
