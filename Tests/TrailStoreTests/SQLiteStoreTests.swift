@@ -159,6 +159,19 @@ import TrailStore
         try insert(sequence: 2, version: 2, newVersion: 1, id: "x6")  // the one valid next event
     }
 
+    @Test func twoWritersOnOneFileSeeEachOthersVersions() async throws {
+        // Like `trail ingest` next to `trail serve`: two stores, two connections, one file.
+        let first = try open()
+        let second = try open()
+        _ = try await first.append(AppendRequest(tenant: "default", activities: [Self.activity("create", "a", Self.data(("n", 1)))]))
+        _ = try await second.append(AppendRequest(tenant: "default", activities: [Self.activity("update", "a", Self.data(("n", 2)))]))
+        let third = try await first.append(AppendRequest(tenant: "default", activities: [Self.activity("update", "a", Self.data(("m", 3)))]))
+        #expect(third.events[0].sequence == 3)
+        #expect(third.events[0].version == 3)
+        #expect(JSONWriter.string(third.events[0].changes) == #"{"m":[null,3]}"#)
+        #expect(try await second.head(tenant: "default", resourceType: "doc", resourceId: "a")?.state == Self.data(("n", 2), ("m", 3)))
+    }
+
     @Test func migrateIsIdempotent() throws {
         #expect(try SQLiteEventStore.migrate(path: directory.path) == ["0001_events_heads_idempotency"])
         #expect(try SQLiteEventStore.migrate(path: directory.path).isEmpty)

@@ -139,13 +139,15 @@ final class SQLiteAppender: Sendable {
                 actor: activity.actor, resourceType: activity.resourceType, resourceId: activity.resourceId,
                 version: transition.head.version, changes: Diff.encode(transition.changes),
                 summary: transition.summary, context: activity.context, metadata: activity.metadata)
-            try insert.execute(arguments: [
+            // The arguments match the statement by construction: skip GRDB's per-call validation.
+            insert.setUncheckedArguments([
                 tenant, sequence, item.id, event.occurredAt.microseconds, now.microseconds, event.action,
                 activity.actorId, item.actorJSON, activity.resourceType, activity.resourceId,
                 transition.head.version, transition.advancesVersion ? 1 : 0, JSONWriter.string(event.changes),
                 event.summary, SQLiteRows.json(transition.head.state), SQLiteRows.json(transition.head.digests),
                 item.contextJSON, item.metadataJSON,
             ])
+            try insert.execute()
             written.heads[key] = CachedHead(head: transition.head, lastSequence: sequence)
             touched.insert(key)
             events.append(event)
@@ -161,10 +163,11 @@ final class SQLiteAppender: Sendable {
             """)
         for key in touched {
             guard let cached = written.heads[key], let head = cached.head else { continue }
-            try upsert.execute(arguments: [
+            upsert.setUncheckedArguments([
                 tenant, key.type, key.id, head.version, SQLiteRows.json(head.state), SQLiteRows.json(head.digests),
                 cached.lastSequence, now.microseconds,
             ])
+            try upsert.execute()
         }
 
         if let claim = request.idempotency {

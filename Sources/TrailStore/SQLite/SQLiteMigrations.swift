@@ -70,9 +70,9 @@ enum SQLiteMigrations {
                     state TEXT,
                     secret_digests TEXT,
                     last_sequence INTEGER NOT NULL,
-                    updated_at INTEGER NOT NULL
-                );
-                CREATE UNIQUE INDEX resource_heads_key ON resource_heads (tenant, resource_type, resource_id);
+                    updated_at INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, resource_type, resource_id)
+                ) WITHOUT ROWID;
 
                 CREATE TABLE idempotency_keys (
                     tenant TEXT NOT NULL,
