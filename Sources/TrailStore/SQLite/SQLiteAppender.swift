@@ -44,13 +44,17 @@ final class SQLiteAppender: Sendable {
             }
         } catch {
             heads.withLock { $0.removeAll() }
-            if requests.count > 1 {
+            let failure = SQLiteEventStore.storeError(error, path: pool.path)
+            // A refused write may be one submission's fault: find it. Unavailable storage is everyone's.
+            if requests.count > 1 && failure.code == .rejected {
                 return requests.flatMap { commit([$0], in: pool) }
             }
-            return [.failure(SQLiteEventStore.storeError(error, path: pool.path))]
+            return requests.map { _ in .failure(failure) }
         }
         heads.withLock { cache in
-            for (key, cached) in written.heads { cache.store(key, cached.head) }
+            for (key, cached) in written.heads {
+                if let head = cached.head { cache.store(key, head) }
+            }
             cache.sequences.merge(written.sequences) { _, new in new }
         }
         return results
@@ -94,8 +98,7 @@ final class SQLiteAppender: Sendable {
         var sequences: [String: Int64] = [:]
         var dataVersion: Int64 = -1
 
-        mutating func store(_ key: HeadKey, _ head: ResourceHead?) {
-            guard let head else { return }
+        mutating func store(_ key: HeadKey, _ head: ResourceHead) {
             if entries.count >= HeadCache.capacity { entries.removeAll(keepingCapacity: true) }
             entries[key] = head
         }
