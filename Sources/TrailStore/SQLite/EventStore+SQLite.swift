@@ -15,6 +15,7 @@ public final class SQLiteEventStore: EventStore {
     let configuration: StoreConfiguration
     private let writer: GroupCommit<PreparedRequest, AppendResult>
     private let redactor: Redactor
+    private let appender: SQLiteAppender
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     public init(
@@ -48,6 +49,7 @@ public final class SQLiteEventStore: EventStore {
         self.pool = pool
         self.redactor = redactor
         let appender = SQLiteAppender(redactor: redactor, configuration: configuration)
+        self.appender = appender
         writer = GroupCommit(label: "trail.sqlite.writer", maximumWeight: configuration.maximumEventsPerTransaction) {
             requests in appender.commit(requests, in: pool)
         }
@@ -69,7 +71,10 @@ public final class SQLiteEventStore: EventStore {
 
     public func append(_ request: AppendRequest) async throws(StoreError) -> AppendResult {
         // Work that does not depend on current state happens here, on the caller's thread, not the writer's.
-        try await writer.submit(PreparedRequest(request, redactor: redactor), weight: max(request.activities.count, 1))
+        let prepared = PreparedRequest(request, redactor: redactor) { type, id in
+            appender.expectedHead(tenant: request.tenant, type: type, id: id)
+        }
+        return try await writer.submit(prepared, weight: max(request.activities.count, 1))
     }
 
     public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {

@@ -87,6 +87,8 @@ final class SQLiteAppender: Sendable {
     struct CachedHead: Sendable {
         var head: ResourceHead?
         var lastSequence: Int64 = 0
+        /// The head's state and digests as stored, when already encoded.
+        var json: (state: String?, digests: String?)? = nil
     }
 
     /// Recently written resource heads, so the writer need not read and parse them again. Bounded; filled only
@@ -123,54 +125,69 @@ final class SQLiteAppender: Sendable {
         var events: [RecordedEvent] = []
         events.reserveCapacity(request.items.count)
         var touched = Set<HeadKey>()
-        let insert = try db.cachedStatement(sql: """
+        let insert = try RawStatement(db.cachedStatement(sql: """
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor,
                 resource_type, resource_id, version, new_version, changes, summary, state_after, secret_digests,
                 context, metadata)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+            """))
 
         for item in request.items {
             let activity = item.activity
             sequence += 1
             let key = HeadKey(tenant: tenant, type: activity.resourceType, id: activity.resourceId)
             let current = try written.heads[key] ?? cachedHead(key, db: db)
-            let transition = Transition(applying: activity, to: current.head, redactor: redactor, redacted: item.redacted)
+            let applied = item.applied(to: current.head, redactor: redactor)
+            let transition = applied.transition
             let event = RecordedEvent(
                 id: item.id, sequence: sequence, tenant: tenant,
                 occurredAt: activity.occurredAt ?? now, recordedAt: now, action: activity.action,
                 actor: activity.actor, resourceType: activity.resourceType, resourceId: activity.resourceId,
-                version: transition.head.version, changes: Diff.encode(transition.changes),
+                version: transition.head.version, changes: applied.changes,
                 summary: transition.summary, context: activity.context, metadata: activity.metadata)
-            // The arguments match the statement by construction: skip GRDB's per-call validation.
-            insert.setUncheckedArguments([
-                tenant, sequence, item.id, event.occurredAt.microseconds, now.microseconds, event.action,
-                activity.actorId, item.actorJSON, activity.resourceType, activity.resourceId,
-                transition.head.version, transition.advancesVersion ? 1 : 0, JSONWriter.string(event.changes),
-                event.summary, SQLiteRows.json(transition.head.state), SQLiteRows.json(transition.head.digests),
-                item.contextJSON, item.metadataJSON,
-            ])
-            try insert.execute()
-            written.heads[key] = CachedHead(head: transition.head, lastSequence: sequence)
+            insert.bind(1, tenant)
+            insert.bind(2, sequence)
+            insert.bind(3, item.id)
+            insert.bind(4, event.occurredAt.microseconds)
+            insert.bind(5, now.microseconds)
+            insert.bind(6, event.action)
+            insert.bind(7, activity.actorId)
+            insert.bind(8, item.actorJSON)
+            insert.bind(9, activity.resourceType)
+            insert.bind(10, activity.resourceId)
+            insert.bind(11, transition.head.version)
+            insert.bind(12, transition.advancesVersion ? 1 : 0)
+            insert.bind(13, applied.changesJSON)
+            insert.bind(14, event.summary)
+            insert.bind(15, applied.stateJSON)
+            insert.bind(16, applied.digestsJSON)
+            insert.bind(17, item.contextJSON)
+            insert.bind(18, item.metadataJSON)
+            try insert.execute(db)
+            written.heads[key] = CachedHead(head: transition.head, lastSequence: sequence, json: (applied.stateJSON, applied.digestsJSON))
             touched.insert(key)
             events.append(event)
         }
 
-        let upsert = try db.cachedStatement(sql: """
+        let upsert = try RawStatement(db.cachedStatement(sql: """
             INSERT INTO resource_heads (tenant, resource_type, resource_id, version, state, secret_digests,
                 last_sequence, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (tenant, resource_type, resource_id) DO UPDATE SET
                 version = excluded.version, state = excluded.state, secret_digests = excluded.secret_digests,
                 last_sequence = excluded.last_sequence, updated_at = excluded.updated_at
-            """)
+            """))
         for key in touched {
             guard let cached = written.heads[key], let head = cached.head else { continue }
-            upsert.setUncheckedArguments([
-                tenant, key.type, key.id, head.version, SQLiteRows.json(head.state), SQLiteRows.json(head.digests),
-                cached.lastSequence, now.microseconds,
-            ])
-            try upsert.execute()
+            upsert.bind(1, tenant)
+            upsert.bind(2, key.type)
+            upsert.bind(3, key.id)
+            upsert.bind(4, head.version)
+            upsert.bind(5, cached.json?.state ?? SQLiteRows.json(head.state))
+            upsert.bind(6, cached.json?.digests ?? SQLiteRows.json(head.digests))
+            upsert.bind(7, cached.lastSequence)
+            upsert.bind(8, now.microseconds)
+            try upsert.execute(db)
         }
 
         if let claim = request.idempotency {
@@ -192,9 +209,23 @@ final class SQLiteAppender: Sendable {
             db.cachedStatement(sql: "SELECT MAX(sequence) FROM events WHERE tenant = ?"), arguments: [tenant]) ?? 0
     }
 
+    /// The head a resource is expected to have when the writer reaches it: the cached one, or none. Called
+    /// outside the writer, to compute transitions in advance.
+    func expectedHead(tenant: String, type: String, id: String) -> ResourceHead? {
+        heads.withLock { $0.entries[HeadKey(tenant: tenant, type: type, id: id)] }
+    }
+
     private func cachedHead(_ key: HeadKey, db: Database) throws -> CachedHead {
         if let head = heads.withLock({ $0.entries[key] }) { return CachedHead(head: head) }
-        return CachedHead(head: try SQLiteRows.head(db, tenant: key.tenant, type: key.type, id: key.id))
+        let select = try RawStatement(db.cachedStatement(sql: SQLiteRows.headQuery))
+        select.bind(1, key.tenant)
+        select.bind(2, key.type)
+        select.bind(3, key.id)
+        let head = try select.first(db) { row in
+            ResourceHead(version: row.int64(0), state: try SQLiteRows.object(row.text(1)),
+                         digests: try SQLiteRows.digests(row.text(2)))
+        }
+        return CachedHead(head: head)
     }
 
     /// The first answer to a repeated idempotency key, or nil if the key is new (or expired).

@@ -23,11 +23,13 @@ enum SQLiteRows {
             context: try object(row[12]), metadata: try object(row[13]))
     }
 
+    static let headQuery = """
+        SELECT version, state, secret_digests FROM resource_heads
+        WHERE tenant = ? AND resource_type = ? AND resource_id = ?
+        """
+
     static func head(_ db: Database, tenant: String, type: String, id: String) throws -> ResourceHead? {
-        let statement = try db.cachedStatement(sql: """
-            SELECT version, state, secret_digests FROM resource_heads
-            WHERE tenant = ? AND resource_type = ? AND resource_id = ?
-            """)
+        let statement = try db.cachedStatement(sql: headQuery)
         guard let row = try Row.fetchOne(statement, arguments: [tenant, type, id]) else { return nil }
         return ResourceHead(version: row[0], state: try object(row[1]), digests: try digests(row[2]))
     }
