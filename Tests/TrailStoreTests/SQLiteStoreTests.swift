@@ -74,6 +74,17 @@ import TrailStore
         #expect(Set(history.map(\.sequence)) == Set(1...200))
         // Every update sets a new value, so every event makes a version: 1…200 with no gap.
         #expect(history.map(\.version) == (1...200).map { Int64($0) })
+        // Each event's changes start from the state the previous one left (no change computed on a stale state).
+        var replayed: [String: JSONValue] = [:]
+        for event in history {
+            for change in event.changes {
+                guard case .array(let pair) = change.value else { Issue.record("bad change"); continue }
+                #expect(pair[0] == (replayed[change.key] ?? .null), "event \(event.sequence), \(change.key)")
+                replayed[change.key] = pair[1]
+            }
+        }
+        let head = try await store.head(tenant: "default", resourceType: "doc", resourceId: "hot")
+        #expect(head?.state == JSONObject(replayed.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: $0.value) }))
     }
 
     @Test func idempotentReplayAndConflict() async throws {
