@@ -12,7 +12,23 @@ struct RawStatement {
 
     init(_ statement: Statement) { self.statement = statement }
 
-    func bind(_ index: Int32, _ text: String?) {
+    /// A value to bind, without boxing.
+    enum Value {
+        case text(String?)
+        case integer(Int64?)
+    }
+
+    /// Binds `values` to the parameters 1, 2, 3 …
+    func bind(_ values: [Value]) {
+        for (offset, value) in values.enumerated() {
+            switch value {
+            case .text(let text): bind(Int32(offset + 1), text)
+            case .integer(let integer): bind(Int32(offset + 1), integer)
+            }
+        }
+    }
+
+    private func bind(_ index: Int32, _ text: String?) {
         guard var text else {
             sqlite3_bind_null(handle, index)
             return
@@ -22,19 +38,21 @@ struct RawStatement {
         }
     }
 
-    func bind(_ index: Int32, _ value: Int64?) {
+    private func bind(_ index: Int32, _ value: Int64?) {
         if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
-    /// Runs a statement that returns no row.
-    func execute(_ db: Database) throws {
+    /// Binds `values` and runs a statement that returns no row.
+    func execute(_ db: Database, _ values: [Value]) throws {
+        bind(values)
         defer { sqlite3_reset(handle) }
         let code = sqlite3_step(handle)
         guard code == SQLITE_DONE else { throw error(code, db) }
     }
 
-    /// Runs a query and hands its first row (if any) to `read`.
-    func first<T>(_ db: Database, _ read: (RawStatement) throws -> T) throws -> T? {
+    /// Binds `values`, runs a query and hands its first row (if any) to `read`.
+    func first<T>(_ db: Database, _ values: [Value], _ read: (RawStatement) throws -> T) throws -> T? {
+        bind(values)
         defer { sqlite3_reset(handle) }
         let code = sqlite3_step(handle)
         switch code {

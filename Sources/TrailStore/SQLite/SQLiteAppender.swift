@@ -145,25 +145,13 @@ final class SQLiteAppender: Sendable {
                 actor: activity.actor, resourceType: activity.resourceType, resourceId: activity.resourceId,
                 version: transition.head.version, changes: applied.changes,
                 summary: transition.summary, context: activity.context, metadata: activity.metadata)
-            insert.bind(1, tenant)
-            insert.bind(2, sequence)
-            insert.bind(3, item.id)
-            insert.bind(4, event.occurredAt.microseconds)
-            insert.bind(5, now.microseconds)
-            insert.bind(6, event.action)
-            insert.bind(7, activity.actorId)
-            insert.bind(8, item.actorJSON)
-            insert.bind(9, activity.resourceType)
-            insert.bind(10, activity.resourceId)
-            insert.bind(11, transition.head.version)
-            insert.bind(12, transition.advancesVersion ? 1 : 0)
-            insert.bind(13, applied.changesJSON)
-            insert.bind(14, event.summary)
-            insert.bind(15, applied.stateJSON)
-            insert.bind(16, applied.digestsJSON)
-            insert.bind(17, item.contextJSON)
-            insert.bind(18, item.metadataJSON)
-            try insert.execute(db)
+            try insert.execute(db, [
+                .text(tenant), .integer(sequence), .text(item.id), .integer(event.occurredAt.microseconds),
+                .integer(now.microseconds), .text(event.action), .text(activity.actorId), .text(item.actorJSON),
+                .text(activity.resourceType), .text(activity.resourceId), .integer(transition.head.version),
+                .integer(transition.advancesVersion ? 1 : 0), .text(applied.changesJSON), .text(event.summary),
+                .text(applied.stateJSON), .text(applied.digestsJSON), .text(item.contextJSON), .text(item.metadataJSON),
+            ])
             written.heads[key] = CachedHead(head: transition.head, lastSequence: sequence, json: (applied.stateJSON, applied.digestsJSON))
             touched.insert(key)
             events.append(event)
@@ -179,15 +167,12 @@ final class SQLiteAppender: Sendable {
             """))
         for key in touched {
             guard let cached = written.heads[key], let head = cached.head else { continue }
-            upsert.bind(1, tenant)
-            upsert.bind(2, key.type)
-            upsert.bind(3, key.id)
-            upsert.bind(4, head.version)
-            upsert.bind(5, cached.json?.state ?? SQLiteRows.json(head.state))
-            upsert.bind(6, cached.json?.digests ?? SQLiteRows.json(head.digests))
-            upsert.bind(7, cached.lastSequence)
-            upsert.bind(8, now.microseconds)
-            try upsert.execute(db)
+            try upsert.execute(db, [
+                .text(tenant), .text(key.type), .text(key.id), .integer(head.version),
+                .text(cached.json?.state ?? SQLiteRows.json(head.state)),
+                .text(cached.json?.digests ?? SQLiteRows.json(head.digests)),
+                .integer(cached.lastSequence), .integer(now.microseconds),
+            ])
         }
 
         if let claim = request.idempotency {
@@ -218,10 +203,7 @@ final class SQLiteAppender: Sendable {
     private func cachedHead(_ key: HeadKey, db: Database) throws -> CachedHead {
         if let head = heads.withLock({ $0.entries[key] }) { return CachedHead(head: head) }
         let select = try RawStatement(db.cachedStatement(sql: SQLiteRows.headQuery))
-        select.bind(1, key.tenant)
-        select.bind(2, key.type)
-        select.bind(3, key.id)
-        let head = try select.first(db) { row in
+        let head = try select.first(db, [.text(key.tenant), .text(key.type), .text(key.id)]) { row in
             ResourceHead(version: row.int64(0), state: try SQLiteRows.object(row.text(1)),
                          digests: try SQLiteRows.digests(row.text(2)))
         }
