@@ -125,6 +125,8 @@ final class SQLiteAppender: Sendable {
         var events: [RecordedEvent] = []
         events.reserveCapacity(request.items.count)
         var touched = Set<HeadKey>()
+        /// Heads inserted as new by `claimNewHead`, with the sequence of the event that claimed them.
+        var claimed: [HeadKey: Int64] = [:]
         let insert = try RawStatement(db.cachedStatement(sql: """
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor,
                 resource_type, resource_id, version, new_version, changes, summary, state_after, secret_digests,
@@ -136,7 +138,17 @@ final class SQLiteAppender: Sendable {
             let activity = item.activity
             sequence += 1
             let key = HeadKey(tenant: tenant, type: activity.resourceType, id: activity.resourceId)
-            let current = try written.heads[key] ?? cachedHead(key, db: db)
+            let current: CachedHead
+            if let head = written.heads[key] ?? heads.withLock({ $0.entries[key].map { CachedHead(head: $0) } }) {
+                current = head
+            } else if item.speculation.basisVersion == nil,
+                      try claimNewHead(key, item.speculation.applied, sequence: sequence, now: now, db: db) {
+                // The resource had no head: the transition computed in advance for a new resource holds.
+                current = CachedHead(head: nil)
+                claimed[key] = sequence
+            } else {
+                current = try storedHead(key, db: db)
+            }
             let applied = item.applied(to: current.head, redactor: redactor)
             let transition = applied.transition
             let event = RecordedEvent(
@@ -167,6 +179,7 @@ final class SQLiteAppender: Sendable {
             """))
         for key in touched {
             guard let cached = written.heads[key], let head = cached.head else { continue }
+            if claimed[key] == cached.lastSequence { continue }  // the claimed head is still the last one
             try upsert.execute(db, [
                 .text(tenant), .text(key.type), .text(key.id), .integer(head.version),
                 .text(cached.json?.state ?? SQLiteRows.json(head.state)),
@@ -200,8 +213,25 @@ final class SQLiteAppender: Sendable {
         heads.withLock { $0.entries[HeadKey(tenant: tenant, type: type, id: id)] }
     }
 
-    private func cachedHead(_ key: HeadKey, db: Database) throws -> CachedHead {
-        if let head = heads.withLock({ $0.entries[key] }) { return CachedHead(head: head) }
+    /// Inserts the head a new resource gets from `applied`, if the resource has no head yet: one insert instead
+    /// of a lookup and an insert for the common case of a first event. False if a head exists (nothing written).
+    private func claimNewHead(
+        _ key: HeadKey, _ applied: AppliedTransition, sequence: Int64, now: Timestamp, db: Database
+    ) throws -> Bool {
+        let insert = try RawStatement(db.cachedStatement(sql: """
+            INSERT INTO resource_heads (tenant, resource_type, resource_id, version, state, secret_digests,
+                last_sequence, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (tenant, resource_type, resource_id) DO NOTHING
+            """))
+        try insert.execute(db, [
+            .text(key.tenant), .text(key.type), .text(key.id), .integer(applied.transition.head.version),
+            .text(applied.stateJSON), .text(applied.digestsJSON), .integer(sequence), .integer(now.microseconds),
+        ])
+        return db.changesCount == 1
+    }
+
+    private func storedHead(_ key: HeadKey, db: Database) throws -> CachedHead {
         let select = try RawStatement(db.cachedStatement(sql: SQLiteRows.headQuery))
         let head = try select.first(db, [.text(key.tenant), .text(key.type), .text(key.id)]) { row in
             ResourceHead(version: row.int64(0), state: try SQLiteRows.object(row.text(1)),
