@@ -2,7 +2,7 @@ import TrailCore
 public import TrailStore
 
 /// The activity-stream ingest path shared by the HTTP endpoints and `trail ingest`: strict parse, normalise,
-/// one atomic append. Failures are ``Problem``s, ready to be shown.
+/// one atomic append.
 public struct ActivityIngest: Sendable {
     public let store: any EventStore
     public let tenant: String
@@ -41,13 +41,10 @@ public struct ActivityIngest: Sendable {
         return AppendRequest(tenant: tenant, activities: submission.activities, idempotency: claim)
     }
 
-    /// Prepares and stores one submission.
-    public func ingest(body: some Collection<UInt8>, idempotencyKey: String?) async throws(Problem) -> AppendResult {
+    /// Prepares and stores one submission. Throws a ``Problem`` for a refused body, a `StoreError` when the
+    /// store fails (mapped and logged by ``ProblemMiddleware`` over HTTP).
+    public func ingest(body: some Collection<UInt8>, idempotencyKey: String?) async throws -> AppendResult {
         let request = try prepare(body: body, idempotencyKey: idempotencyKey)
-        do {
-            return try await store.append(request)
-        } catch {
-            throw Problem.store(error)
-        }
+        return try await store.append(request)
     }
 }

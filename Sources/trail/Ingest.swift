@@ -31,7 +31,9 @@ struct Ingest: AsyncParsableCommand {
         do {
             let result = try await ActivityIngest(store: eventStore).ingest(body: body, idempotencyKey: idempotencyKey)
             print(String(decoding: ActivityRecord.encodeArray(result.events), as: UTF8.self))
-        } catch {
+        } catch let problem as Problem {
+            throw fail(problem)
+        } catch let error as StoreError {
             throw fail(error)
         }
     }
