@@ -12,9 +12,7 @@ public final class SQLiteEventStore: EventStore {
 
     public let path: String
     let pool: DatabasePool
-    let configuration: StoreConfiguration
     private let writer: GroupCommit<PreparedRequest, AppendResult>
-    private let redactor: Redactor
     private let appender: SQLiteAppender
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
@@ -23,7 +21,6 @@ public final class SQLiteEventStore: EventStore {
         configuration: StoreConfiguration = StoreConfiguration()
     ) throws(StoreError) {
         self.path = path
-        self.configuration = configuration
         var config = Configuration()
         config.busyMode = .timeout(busyTimeoutSeconds)
         config.prepareDatabase { db in
@@ -47,7 +44,6 @@ public final class SQLiteEventStore: EventStore {
             throw SQLiteEventStore.storeError(error, path: path)
         }
         self.pool = pool
-        self.redactor = redactor
         let appender = SQLiteAppender(redactor: redactor, configuration: configuration)
         self.appender = appender
         writer = GroupCommit(label: "trail.sqlite.writer", maximumWeight: configuration.maximumEventsPerTransaction) {
@@ -60,10 +56,10 @@ public final class SQLiteEventStore: EventStore {
     public static func migrate(path: String) throws(StoreError) -> [String] {
         do {
             let pool = try DatabasePool(path: path)
-            let pending = try pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
+            let before = try pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
             try SQLiteMigrations.migrator.migrate(pool)
-            let applied = try pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
-            return applied.subtracting(pending).sorted()
+            let after = try pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
+            return after.subtracting(before).sorted()
         } catch {
             throw storeError(error, path: path)
         }
@@ -71,7 +67,7 @@ public final class SQLiteEventStore: EventStore {
 
     public func append(_ request: AppendRequest) async throws(StoreError) -> AppendResult {
         // Work that does not depend on current state happens here, on the caller's thread, not the writer's.
-        let prepared = PreparedRequest(request, redactor: redactor) { type, id in
+        let prepared = PreparedRequest(request, redactor: appender.redactor) { type, id in
             appender.expectedHead(tenant: request.tenant, type: type, id: id)
         }
         return try await writer.submit(prepared, weight: max(request.activities.count, 1))
