@@ -16,10 +16,13 @@ struct PreparedActivity: Sendable {
     struct Speculation: Sendable {
         /// The version the transition was computed on; nil for a resource without events.
         let basisVersion: Int64?
+        /// The earlier item of the same submission whose speculative result the basis is, if any: then the
+        /// speculation holds only if that item's did.
+        let dependsOn: Int?
         let applied: AppliedTransition
     }
 
-    init(_ activity: Activity, expected head: ResourceHead?, redactor: Redactor) {
+    init(_ activity: Activity, expected head: ResourceHead?, dependsOn: Int?, redactor: Redactor) {
         self.activity = activity
         redacted = redactor.redact(activity.data)
         id = EventID.make()
@@ -27,13 +30,22 @@ struct PreparedActivity: Sendable {
         contextJSON = activity.context.map { JSONWriter.string($0) }
         metadataJSON = activity.metadata.map { JSONWriter.string($0) }
         speculation = Speculation(
-            basisVersion: head?.version,
+            basisVersion: head?.version, dependsOn: dependsOn,
             applied: AppliedTransition(activity: activity, head: head, redacted: redacted, redactor: redactor))
     }
 
-    /// The transition to record on top of `head`, the resource's actual current head.
-    func applied(to head: ResourceHead?, redactor: Redactor) -> AppliedTransition {
-        if speculation.basisVersion == head?.version { return speculation.applied }
+    /// Whether the transition computed in advance holds on top of `head`, the resource's actual current head.
+    ///
+    /// A committed head is identified by its version (versions are unique per resource, and an event that makes
+    /// no version leaves the state as it was). A head guessed from an earlier item of the same submission is
+    /// identified too only if that item's own guess held: `speculationHeld` tells, by item index.
+    func speculationHolds(on head: ResourceHead?, speculationHeld: [Bool]) -> Bool {
+        speculation.basisVersion == head?.version && (speculation.dependsOn.map { speculationHeld[$0] } ?? true)
+    }
+
+    /// The transition to record on top of `head`.
+    func applied(to head: ResourceHead?, holds: Bool, redactor: Redactor) -> AppliedTransition {
+        if holds { return speculation.applied }
         return AppliedTransition(activity: activity, head: head, redacted: redacted, redactor: redactor)
     }
 }
@@ -64,15 +76,19 @@ struct PreparedRequest: Sendable {
     /// - Parameter expectedHead: the head the preparer expects a resource to have when written.
     init(_ request: AppendRequest, redactor: Redactor, expectedHead: (String, String) -> ResourceHead?) {
         tenant = request.tenant
-        var expected: [String: ResourceHead?] = [:]
-        items = request.activities.map { activity in
-            // Later items of the same submission build on earlier ones.
+        // Later items of the same submission build on the (guessed) result of earlier ones.
+        var latest: [String: Int] = [:]
+        var items: [PreparedActivity] = []
+        items.reserveCapacity(request.activities.count)
+        for activity in request.activities {
             let key = activity.resourceType + "\u{0}" + activity.resourceId
-            let head = expected[key] ?? expectedHead(activity.resourceType, activity.resourceId)
-            let item = PreparedActivity(activity, expected: head, redactor: redactor)
-            expected[key] = .some(item.speculation.applied.transition.head)
-            return item
+            let earlier = latest[key]
+            let head = earlier.map { items[$0].speculation.applied.transition.head }
+                ?? expectedHead(activity.resourceType, activity.resourceId)
+            latest[key] = items.count
+            items.append(PreparedActivity(activity, expected: head, dependsOn: earlier, redactor: redactor))
         }
+        self.items = items
         idempotency = request.idempotency
     }
 }

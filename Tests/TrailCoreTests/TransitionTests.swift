@@ -47,6 +47,16 @@ import TrailCore
         #expect(steps[6].head.state == obj(["b": 1]))
     }
 
+    @Test func anEventThatChangesNothingKeepsTheStateAsItWas() {
+        let steps = run([
+            activity("create", obj(["a": 1, "b": 2])),
+            activity("update", obj(["b": 2.0, "a": 1]), replace: true),
+        ])
+        #expect(steps[1].changes.isEmpty)
+        #expect(steps[1].head == steps[0].head)
+        #expect(JSONWriter.string(.object(steps[1].head.state!)) == #"{"a":1,"b":2}"#)
+    }
+
     @Test func deleteOfAnEmptyLiveResourceStillMakesAVersion() {
         let steps = run([activity("create"), activity("delete")])
         #expect(steps.map(\.head.version) == [1, 2])

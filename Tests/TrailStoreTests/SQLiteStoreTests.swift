@@ -183,6 +183,22 @@ import TrailStore
         #expect(try await second.head(tenant: "default", resourceType: "doc", resourceId: "a")?.state == Self.data(("n", 2), ("m", 3)))
     }
 
+    @Test func aBatchOnAResourceThisProcessHasNotSeenBuildsOnItsStoredState() async throws {
+        _ = try await open().append(AppendRequest(tenant: "default", activities: [
+            Self.activity("create", "r", Self.data(("a", 1))),
+        ]))
+        // A second store has nothing cached: the batch's first event finds the stored head, the second must
+        // build on what the first left, not on a guess.
+        let fresh = try open()
+        let result = try await fresh.append(AppendRequest(tenant: "default", activities: [
+            Self.activity("approve", "r"),
+            Self.activity("update", "r", Self.data(("x", 1))),
+        ]))
+        #expect(result.events.map(\.version) == [1, 2])
+        #expect(JSONWriter.string(result.events[1].changes) == #"{"x":[null,1]}"#)
+        #expect(try await fresh.head(tenant: "default", resourceType: "doc", resourceId: "r")?.state == Self.data(("a", 1), ("x", 1)))
+    }
+
     @Test func migrateIsIdempotent() throws {
         #expect(try SQLiteEventStore.migrate(path: directory.path) == ["0001_events_heads_idempotency"])
         #expect(try SQLiteEventStore.migrate(path: directory.path).isEmpty)

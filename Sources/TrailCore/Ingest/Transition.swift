@@ -59,7 +59,13 @@ public struct Transition: Sendable, Equatable {
 
         changes = Diff.changes(from: previous, digests: previousDigests, to: state, digests: digests)
         advancesVersion = head == nil || !changes.isEmpty || (previous == nil) != (state == nil)
-        self.head = ResourceHead(version: (head?.version ?? 0) + (advancesVersion ? 1 : 0), state: state, digests: digests)
+        if let head, !advancesVersion {
+            // Nothing changed: keep the head exactly as it was (key order included), so that a version always
+            // names one stored state.
+            self.head = head
+        } else {
+            self.head = ResourceHead(version: (head?.version ?? 0) + 1, state: state, digests: digests)
+        }
 
         if activity.action == Verb.deleted {
             summary = Summary.lifecycle(Verb.deleted, type: activity.resourceType, id: activity.resourceId)

@@ -134,6 +134,8 @@ final class SQLiteAppender: Sendable {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
 
+        var speculationHeld: [Bool] = []
+        speculationHeld.reserveCapacity(request.items.count)
         for item in request.items {
             let activity = item.activity
             sequence += 1
@@ -141,7 +143,7 @@ final class SQLiteAppender: Sendable {
             let current: CachedHead
             if let head = written.heads[key] ?? heads.withLock({ $0.entries[key].map { CachedHead(head: $0) } }) {
                 current = head
-            } else if item.speculation.basisVersion == nil,
+            } else if item.speculation.basisVersion == nil, item.speculation.dependsOn == nil,
                       try claimNewHead(key, item.speculation.applied, sequence: sequence, now: now, db: db) {
                 // The resource had no head: the transition computed in advance for a new resource holds.
                 current = CachedHead(head: nil)
@@ -149,7 +151,9 @@ final class SQLiteAppender: Sendable {
             } else {
                 current = try storedHead(key, db: db)
             }
-            let applied = item.applied(to: current.head, redactor: redactor)
+            let holds = item.speculationHolds(on: current.head, speculationHeld: speculationHeld)
+            speculationHeld.append(holds)
+            let applied = item.applied(to: current.head, holds: holds, redactor: redactor)
             let transition = applied.transition
             let event = RecordedEvent(
                 id: item.id, sequence: sequence, tenant: tenant,
