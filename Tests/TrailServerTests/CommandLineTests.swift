@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TrailCore
+
+/// The `trail` executable's one-shot commands, run as a user would.
+@Suite struct CommandLineTests {
+    struct Run {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    func trail(_ arguments: [String], stdin: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = try TrailProcess.binary()
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                   errors: String(decoding: err, as: UTF8.self))
+    }
+
+    @Test func migrateIngestAndHistory() throws {
+        let database = try TemporaryDatabase()
+        let migrate = try trail(["migrate", "--database", database.path])
+        #expect(migrate.status == 0)
+        #expect(migrate.output.contains("applied 0001_events_heads_idempotency"))
+
+        let file = database.directory.appendingPathComponent("payloads.json")
+        try Data("""
+            {"type": "audit_logs", "id": "w-1", "payload": [
+              {"actor": {"id": "12"}, "verb": "create", "object": {"id": "user-1", "type": "user", "email": "a@x.io"}},
+              {"actor_id": "12", "verb": "edit", "type": "user", "id": "user-1", "email": "b@x.io"}
+            ]}
+            """.utf8).write(to: file)
+        let ingest = try trail(["ingest", "--file", file.path, "--database", database.path])
+        #expect(ingest.status == 0, "\(ingest.errors)")
+        let records = try JSONParser.parse(ingest.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(records[1]?["description"] == "Email changed from a@x.io to b@x.io.")
+        #expect(records[1]?["version"]?.intValue == 2)
+
+        // The wrapper id makes a second run of the same file a replay: nothing new is stored.
+        let again = try trail(["ingest", "--file", file.path, "--database", database.path])
+        #expect(try JSONParser.parse(again.output.trimmingCharacters(in: .whitespacesAndNewlines)) == records)
+
+        let history = try trail(["history", "--resource-type", "user", "--resource-id", "user-1", "--database", database.path])
+        #expect(history.status == 0)
+        #expect(history.output.contains("user user-1: 2 events, version 2"))
+        #expect(history.output.contains("Email changed from a@x.io to b@x.io."))
+        let json = try trail(["history", "--resource-type", "user", "--resource-id", "user-1", "--json", "--database", database.path])
+        #expect(try JSONParser.parse(json.output.trimmingCharacters(in: .whitespacesAndNewlines)) == records)
+    }
+
+    @Test func refusedInputSaysWhyAndStoresNothing() throws {
+        let database = try TemporaryDatabase()
+        let run = try trail(["ingest", "--file", "-", "--database", database.path], stdin: #"[{"verb":"create"}]"#)
+        #expect(run.status == 1)
+        #expect(run.errors.contains("item 0, actor: actor is required"))
+        #expect(run.output.isEmpty)
+        let missing = try trail(["history", "--resource-type", "t", "--resource-id", "x", "--database", database.path])
+        #expect(missing.status == 1)
+        #expect(missing.output.contains("No history for t x."))
+    }
+}
