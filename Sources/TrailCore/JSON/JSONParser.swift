@@ -17,10 +17,18 @@ public struct JSONParser {
 
     /// Parses one JSON text; whitespace may surround it, nothing else may follow it.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-            var parser = Scanner(buffer)
-            return try parser.document()
+        // Contiguous input (arrays, NIO byte buffers) is read in place; anything else is copied once.
+        let parsed = bytes.withContiguousStorageIfAvailable(parse(buffer:))
+            ?? Array(bytes).withUnsafeBufferPointer(parse(buffer:))
+        return try parsed.get()
+    }
+
+    private static func parse(buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> {
+        var parser = Scanner(buffer)
+        do throws(JSONParseError) {
+            return .success(try parser.document())
+        } catch {
+            return .failure(error)
         }
     }
 
