@@ -29,11 +29,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel)!
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in TrailLogHandler(label: label, level: level) }
         let logger = Logger(label: "trail")
         let configuration = ServerConfiguration(
             host: host, port: port, databasePath: store.database,
