@@ -15,7 +15,6 @@ public struct JSONNumber: Sendable, Equatable, Hashable, CustomStringConvertible
     init(unchecked literal: String) { self.literal = literal }
 
     public init(_ value: Int) { literal = String(value) }
-    public init(_ value: Int64) { literal = String(value) }
 
     public var description: String { literal }
 
@@ -23,8 +22,6 @@ public struct JSONNumber: Sendable, Equatable, Hashable, CustomStringConvertible
     public var isIntegerLiteral: Bool {
         !literal.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
     }
-
-    public var doubleValue: Double? { Double(literal) }
 
     /// The value in a canonical decimal form: `[-]digits` or `[-]digitsE exponent`, with no leading or trailing
     /// zeros in `digits`; equal values have equal canonical forms.
