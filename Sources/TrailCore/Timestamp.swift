@@ -34,11 +34,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// The UTC calendar day, `YYYY-MM-DD`.
-    public var day: String {
-        let (days, _) = microseconds.floorDividedAndModulo(86_400_000_000)
-        let (year, month, day) = Timestamp.civil(fromDays: days)
-        return Timestamp.pad(year, 4) + "-" + Timestamp.pad(month, 2) + "-" + Timestamp.pad(day, 2)
-    }
+    public var day: String { String(formatted().prefix(10)) }
 
     /// Parses an RFC 3339 date-time (`2026-02-16T11:31:39Z`, `2026-02-16t11:31:39.5+05:30`, a space for `T`).
     /// Fractions beyond microseconds are truncated. Returns nil for anything else.
@@ -134,11 +130,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         return (month <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, month, day)
-    }
-
-    static func pad(_ value: Int64, _ width: Int) -> String {
-        let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
 }
 

@@ -53,8 +53,8 @@ struct Bench: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        let seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - started).components.seconds)
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         let written = appends * perAppend
         print("\(scenario.rawValue): \(written) events in \(String(format: "%.2f", seconds)) s = \(Int(Double(written) / seconds)) events/s (concurrency \(concurrency))")
     }

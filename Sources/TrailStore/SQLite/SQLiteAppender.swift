@@ -8,7 +8,7 @@ final class SQLiteAppender: Sendable {
     let redactor: Redactor
     let configuration: StoreConfiguration
     private let lastPurgeMinute = Atomic<Int64>(0)
-    private let heads = Mutex(HeadCache())
+    private let cache = Mutex(HeadCache())
 
     init(redactor: Redactor, configuration: StoreConfiguration) {
         self.redactor = redactor
@@ -27,8 +27,6 @@ final class SQLiteAppender: Sendable {
         do {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    results.removeAll(keepingCapacity: true)
-                    written = Written()
                     try invalidateCacheIfOthersWrote(db)
                     let now = configuration.clock()
                     try purgeExpiredKeys(db, now: now)
@@ -43,7 +41,7 @@ final class SQLiteAppender: Sendable {
                 }
             }
         } catch {
-            heads.withLock { $0.removeAll() }
+            cache.withLock { $0.removeAll() }
             let failure = SQLiteEventStore.storeError(error, path: pool.path)
             // A refused write may be one submission's fault: find it. Unavailable storage is everyone's.
             if requests.count > 1 && failure.code == .rejected {
@@ -51,10 +49,8 @@ final class SQLiteAppender: Sendable {
             }
             return requests.map { _ in .failure(failure) }
         }
-        heads.withLock { cache in
-            for (key, cached) in written.heads {
-                if let head = cached.head { cache.store(key, head) }
-            }
+        cache.withLock { cache in
+            for (key, head) in written.heads { cache.store(key, head.head) }
             cache.sequences.merge(written.sequences) { _, new in new }
         }
         return results
@@ -64,7 +60,7 @@ final class SQLiteAppender: Sendable {
     /// may be stale. `PRAGMA data_version` changes only for commits of other connections.
     private func invalidateCacheIfOthersWrote(_ db: Database) throws {
         let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
-        heads.withLock { cache in
+        cache.withLock { cache in
             if cache.dataVersion != version {
                 cache.removeAll()
                 cache.dataVersion = version
@@ -80,15 +76,16 @@ final class SQLiteAppender: Sendable {
 
     /// What the current transaction has written so far, seen by its later submissions.
     struct Written {
-        var heads: [HeadKey: CachedHead] = [:]
+        var heads: [HeadKey: WrittenHead] = [:]
         var sequences: [String: Int64] = [:]
     }
 
-    struct CachedHead: Sendable {
-        var head: ResourceHead?
-        var lastSequence: Int64 = 0
-        /// The head's state and digests as stored, when already encoded.
-        var json: (state: String?, digests: String?)? = nil
+    /// A head as the transaction left it, with its stored forms.
+    struct WrittenHead {
+        var head: ResourceHead
+        var lastSequence: Int64
+        var stateJSON: String?
+        var digestsJSON: String?
     }
 
     /// Recently written resource heads, so the writer need not read and parse them again. Bounded; filled only
@@ -140,20 +137,20 @@ final class SQLiteAppender: Sendable {
             let activity = item.activity
             sequence += 1
             let key = HeadKey(tenant: tenant, type: activity.resourceType, id: activity.resourceId)
-            let current: CachedHead
-            if let head = written.heads[key] ?? heads.withLock({ $0.entries[key].map { CachedHead(head: $0) } }) {
+            let current: ResourceHead?
+            if let head = written.heads[key]?.head ?? cache.withLock({ $0.entries[key] }) {
                 current = head
             } else if item.speculation.basisVersion == nil, item.speculation.dependsOn == nil,
                       try claimNewHead(key, item.speculation.applied, sequence: sequence, now: now, db: db) {
                 // The resource had no head: the transition computed in advance for a new resource holds.
-                current = CachedHead(head: nil)
+                current = nil
                 claimed[key] = sequence
             } else {
-                current = try storedHead(key, db: db)
+                current = try SQLiteRows.head(db, tenant: tenant, type: key.type, id: key.id)
             }
-            let holds = item.speculationHolds(on: current.head, speculationHeld: speculationHeld)
+            let holds = item.speculationHolds(on: current, speculationHeld: speculationHeld)
             speculationHeld.append(holds)
-            let applied = item.applied(to: current.head, holds: holds, redactor: redactor)
+            let applied = item.applied(to: current, holds: holds, redactor: redactor)
             let transition = applied.transition
             let event = RecordedEvent(
                 id: item.id, sequence: sequence, tenant: tenant,
@@ -168,27 +165,25 @@ final class SQLiteAppender: Sendable {
                 .integer(transition.advancesVersion ? 1 : 0), .text(applied.changesJSON), .text(event.summary),
                 .text(applied.stateJSON), .text(applied.digestsJSON), .text(item.contextJSON), .text(item.metadataJSON),
             ])
-            written.heads[key] = CachedHead(head: transition.head, lastSequence: sequence, json: (applied.stateJSON, applied.digestsJSON))
+            written.heads[key] = WrittenHead(
+                head: transition.head, lastSequence: sequence, stateJSON: applied.stateJSON, digestsJSON: applied.digestsJSON)
             touched.insert(key)
             events.append(event)
         }
 
-        let upsert = try RawStatement(db.cachedStatement(sql: """
-            INSERT INTO resource_heads (tenant, resource_type, resource_id, version, state, secret_digests,
-                last_sequence, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        let upsert = try RawStatement(db.cachedStatement(sql: SQLiteAppender.insertHead + """
             ON CONFLICT (tenant, resource_type, resource_id) DO UPDATE SET
                 version = excluded.version, state = excluded.state, secret_digests = excluded.secret_digests,
                 last_sequence = excluded.last_sequence, updated_at = excluded.updated_at
             """))
         for key in touched {
-            guard let cached = written.heads[key], let head = cached.head else { continue }
-            if claimed[key] == cached.lastSequence { continue }  // the claimed head is still the last one
+            guard let last = written.heads[key], claimed[key] != last.lastSequence else {
+                continue  // the head claimed by this submission's only event on the resource is already stored
+            }
             try upsert.execute(db, [
-                .text(tenant), .text(key.type), .text(key.id), .integer(head.version),
-                .text(cached.json?.state ?? SQLiteRows.json(head.state)),
-                .text(cached.json?.digests ?? SQLiteRows.json(head.digests)),
-                .integer(cached.lastSequence), .integer(now.microseconds),
+                .text(tenant), .text(key.type), .text(key.id), .integer(last.head.version),
+                .text(last.stateJSON), .text(last.digestsJSON), .integer(last.lastSequence),
+                .integer(now.microseconds),
             ])
         }
 
@@ -206,7 +201,7 @@ final class SQLiteAppender: Sendable {
     }
 
     private func lastSequence(_ tenant: String, db: Database) throws -> Int64 {
-        if let sequence = heads.withLock({ $0.sequences[tenant] }) { return sequence }
+        if let sequence = cache.withLock({ $0.sequences[tenant] }) { return sequence }
         return try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT MAX(sequence) FROM events WHERE tenant = ?"), arguments: [tenant]) ?? 0
     }
@@ -214,7 +209,7 @@ final class SQLiteAppender: Sendable {
     /// The head a resource is expected to have when the writer reaches it: the cached one, or none. Called
     /// outside the writer, to compute transitions in advance.
     func expectedHead(tenant: String, type: String, id: String) -> ResourceHead? {
-        heads.withLock { $0.entries[HeadKey(tenant: tenant, type: type, id: id)] }
+        cache.withLock { $0.entries[HeadKey(tenant: tenant, type: type, id: id)] }
     }
 
     /// Inserts the head a new resource gets from `applied`, if the resource has no head yet: one insert instead
@@ -222,10 +217,7 @@ final class SQLiteAppender: Sendable {
     private func claimNewHead(
         _ key: HeadKey, _ applied: AppliedTransition, sequence: Int64, now: Timestamp, db: Database
     ) throws -> Bool {
-        let insert = try RawStatement(db.cachedStatement(sql: """
-            INSERT INTO resource_heads (tenant, resource_type, resource_id, version, state, secret_digests,
-                last_sequence, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        let insert = try RawStatement(db.cachedStatement(sql: SQLiteAppender.insertHead + """
             ON CONFLICT (tenant, resource_type, resource_id) DO NOTHING
             """))
         try insert.execute(db, [
@@ -235,14 +227,13 @@ final class SQLiteAppender: Sendable {
         return db.changesCount == 1
     }
 
-    private func storedHead(_ key: HeadKey, db: Database) throws -> CachedHead {
-        let select = try RawStatement(db.cachedStatement(sql: SQLiteRows.headQuery))
-        let head = try select.first(db, [.text(key.tenant), .text(key.type), .text(key.id)]) { row in
-            ResourceHead(version: row.int64(0), state: try SQLiteRows.object(row.text(1)),
-                         digests: try SQLiteRows.digests(row.text(2)))
-        }
-        return CachedHead(head: head)
-    }
+    /// The insert of a resource head, to be completed by an `ON CONFLICT` clause.
+    private static let insertHead = """
+        INSERT INTO resource_heads (tenant, resource_type, resource_id, version, state, secret_digests,
+            last_sequence, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+
+        """
 
     /// The first answer to a repeated idempotency key, or nil if the key is new (or expired).
     private func replay(_ claim: IdempotencyClaim, tenant: String, db: Database, now: Timestamp) throws -> AppendResult? {

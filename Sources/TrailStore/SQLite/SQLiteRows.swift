@@ -23,15 +23,15 @@ enum SQLiteRows {
             context: try object(row[12]), metadata: try object(row[13]))
     }
 
-    static let headQuery = """
-        SELECT version, state, secret_digests FROM resource_heads
-        WHERE tenant = ? AND resource_type = ? AND resource_id = ?
-        """
-
+    /// One resource's head (read on the writer's hot path, hence through the C API).
     static func head(_ db: Database, tenant: String, type: String, id: String) throws -> ResourceHead? {
-        let statement = try db.cachedStatement(sql: headQuery)
-        guard let row = try Row.fetchOne(statement, arguments: [tenant, type, id]) else { return nil }
-        return ResourceHead(version: row[0], state: try object(row[1]), digests: try digests(row[2]))
+        let select = try RawStatement(db.cachedStatement(sql: """
+            SELECT version, state, secret_digests FROM resource_heads
+            WHERE tenant = ? AND resource_type = ? AND resource_id = ?
+            """))
+        return try select.first(db, [.text(tenant), .text(type), .text(id)]) { row in
+            ResourceHead(version: row.int64(0), state: try object(row.text(1)), digests: try digests(row.text(2)))
+        }
     }
 
     static func object(_ text: String?) throws -> JSONObject? {
