@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -38,6 +39,7 @@ let package = Package(
                 "TrailCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -66,6 +68,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Fresh SQLite files and PostgreSQL databases for the contract tests (not a product).
+        .target(
+            name: "TrailTestSupport",
+            dependencies: [
+                "TrailStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TrailTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "TrailCoreTests",
             dependencies: ["TrailCore"],
@@ -73,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TrailStoreTests",
-            dependencies: ["TrailCore", "TrailStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["TrailCore", "TrailStore", "TrailTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -82,6 +95,7 @@ let package = Package(
                 "TrailCore",
                 "TrailStore",
                 "TrailServer",
+                "TrailTestSupport",
                 "trail",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

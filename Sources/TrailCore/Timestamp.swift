@@ -36,6 +36,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// The UTC calendar day, `YYYY-MM-DD`.
     public var day: String { String(formatted().prefix(10)) }
 
+    /// The UTC calendar month `offset` months after this timestamp's: its year, its month (1–12) and its first
+    /// instant.
+    public func month(offset: Int64 = 0) -> (year: Int64, month: Int64, start: Timestamp) {
+        let (days, _) = microseconds.floorDividedAndModulo(86_400_000_000)
+        let (year, month, _) = Timestamp.civil(fromDays: days)
+        let (yearOffset, month0) = (month - 1 + offset).floorDividedAndModulo(12)
+        let start = Timestamp.days(fromCivil: year + yearOffset, month0 + 1, 1) * 86_400_000_000
+        return (year + yearOffset, month0 + 1, Timestamp(microseconds: start))
+    }
+
     /// Parses an RFC 3339 date-time (`2026-02-16T11:31:39Z`, `2026-02-16t11:31:39.5+05:30`, a space for `T`).
     /// Fractions beyond microseconds are truncated. Returns nil for anything else.
     public init?(rfc3339 text: String) {

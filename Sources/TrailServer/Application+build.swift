@@ -5,16 +5,14 @@ public import TrailStore
 /// Builds Trail's HTTP application: what `trail serve` runs and what the tests run.
 ///
 /// - Parameters:
-///   - store: the store to use; by default the SQLite store named by the configuration is opened (and migrated).
+///   - store: where events are kept (opened by the caller, e.g. with `StoreLocation.withStore`).
 ///   - onServerRunning: called with the bound address once the server listens (useful with port 0).
 public func buildApplication(
     configuration: ServerConfiguration,
-    store: (any EventStore)? = nil,
+    store: any EventStore,
     logger: Logger = Logger(label: "trail"),
     onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
-    let store = try store ?? SQLiteEventStore(
-        path: configuration.databasePath, durability: configuration.durability, configuration: configuration.store)
+) -> some ApplicationProtocol {
     let router = buildRouter(configuration: configuration, store: store)
     return Application(
         router: router,

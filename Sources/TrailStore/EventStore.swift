@@ -83,6 +83,12 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+
+    /// The idempotency key of `claim` was used before with another body.
+    static func reused(_ claim: IdempotencyClaim) -> StoreError {
+        StoreError(.idempotencyConflict,
+            "the idempotency key \"\(claim.key)\" was already used with a different body; use a new key for a new submission")
+    }
 }
 
 /// How a store behaves, whatever its backend. Defaults are documented in the README.

@@ -1,14 +1,13 @@
-import Dispatch
 import Synchronization
 
-/// Group commit: concurrent submissions are gathered and written by one writer thread in a single transaction,
-/// so they share one commit and one fsync. Each caller is answered only after the transaction that holds its
+/// Group commit: concurrent submissions are gathered and written by one writer in a single transaction, so they
+/// share one commit and one fsync. Each caller is answered only after the transaction that holds its
 /// submission has committed (or failed).
 ///
 /// While one transaction runs, new submissions queue up; the next transaction takes all of them (up to a bound
 /// on their total weight), so the batch size adapts to the load by itself.
 final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
-    typealias Commit = @Sendable ([Input]) -> [Result<Output, StoreError>]
+    typealias Commit = @Sendable ([Input]) async -> [Result<Output, StoreError>]
 
     private struct Pending: Sendable {
         var input: Input
@@ -22,7 +21,6 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     }
 
     private let state = Mutex(State())
-    private let thread: DispatchQueue
     private let maximumWeight: Int
     private let commit: Commit
 
@@ -30,8 +28,7 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     ///   - maximumWeight: the bound on the summed weight of one transaction's inputs; a single heavier input
     ///     still gets a transaction of its own.
     ///   - commit: writes all inputs in one transaction and returns one result per input, in order.
-    init(label: String, maximumWeight: Int, commit: @escaping Commit) {
-        thread = DispatchQueue(label: label, qos: .userInitiated)
+    init(maximumWeight: Int, commit: @escaping Commit) {
         self.maximumWeight = maximumWeight
         self.commit = commit
     }
@@ -45,7 +42,7 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
                     state.draining = true
                     return true
                 }
-                if startDrain { thread.async { self.drain() } }
+                if startDrain { Task { await self.drain() } }
             }
         } catch let error as StoreError {
             throw error
@@ -54,7 +51,7 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    private func drain() {
+    private func drain() async {
         while true {
             let batch: [Pending] = state.withLock { state in
                 guard !state.queue.isEmpty else {
@@ -73,7 +70,7 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
                 return taken
             }
             if batch.isEmpty { return }
-            let results = commit(batch.map(\.input))
+            let results = await commit(batch.map(\.input))
             for (pending, result) in zip(batch, results) {
                 pending.continuation.resume(with: result.mapError { $0 as any Error })
             }

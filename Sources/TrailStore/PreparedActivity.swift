@@ -62,8 +62,8 @@ struct AppliedTransition: Sendable {
         transition = Transition(applying: activity, to: head, redactor: redactor, redacted: redacted)
         changes = Diff.encode(transition.changes)
         changesJSON = JSONWriter.string(changes)
-        stateJSON = SQLiteRows.json(transition.head.state)
-        digestsJSON = SQLiteRows.json(transition.head.digests)
+        stateJSON = StoredJSON.text(transition.head.state)
+        digestsJSON = StoredJSON.text(transition.head.digests)
     }
 }
 

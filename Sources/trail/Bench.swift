@@ -6,7 +6,7 @@ import Synchronization
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the store alone, without HTTP: concurrent appends to a fresh SQLite file.",
+        abstract: "Measure the store alone, without HTTP: concurrent appends to a fresh SQLite file or a PostgreSQL database.",
         discussion: """
             Complements scripts/bench.sh (which measures through HTTP with wrk): this shows what the write path \
             itself sustains. Bounded: it stops after --events events.
@@ -25,18 +25,23 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Concurrent writers.")
     var concurrency: Int = 32
 
-    @Option(help: "The SQLite file; it must not exist yet.")
+    @Option(help: "A SQLite file that does not exist yet, or a postgres:// URL (its tenant \"bench\" is written to).")
     var database: String = "bench.sqlite"
 
     func validate() throws {
-        guard !FileManager.default.fileExists(atPath: database) else {
+        guard PostgresURL.isPostgres(database) || !FileManager.default.fileExists(atPath: database) else {
             throw ValidationError("\(database) exists; the benchmark needs a fresh file")
         }
         guard events > 0, concurrency > 0 else { throw ValidationError("--events and --concurrency must be positive") }
     }
 
     func run() async throws {
-        let store = try SQLiteEventStore(path: database)
+        let location: StoreLocation
+        do { location = try StoreLocation(database, maximumConnections: 4) } catch { throw fail(error) }
+        try await location.withStore { store in try await measure(store) }
+    }
+
+    private func measure(_ store: any EventStore) async throws {
         let perAppend = scenario == .batches ? 1000 : 1
         let appends = max(1, events / perAppend)
         let next = Counter()
@@ -47,7 +52,7 @@ struct Bench: AsyncParsableCommand {
                 group.addTask {
                     while let n = next.take(below: appends) {
                         let activities = (0..<perAppend).map { i in Bench.activity(scenario, n * perAppend + i) }
-                        _ = try await store.append(AppendRequest(tenant: "default", activities: activities))
+                        _ = try await store.append(AppendRequest(tenant: "bench", activities: activities))
                     }
                 }
             }

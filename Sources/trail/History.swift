@@ -22,11 +22,9 @@ struct History: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let events: [RecordedEvent]
-        do {
-            events = try await store.open().history(tenant: tenant, resourceType: resourceType, resourceId: resourceId)
-        } catch let error as StoreError {
-            throw fail(error)
+        let (tenant, resourceType, resourceId) = (self.tenant, self.resourceType, self.resourceId)
+        let events = try await store.withStore { store in
+            try await store.history(tenant: tenant, resourceType: resourceType, resourceId: resourceId)
         }
         if json {
             print(String(decoding: ActivityRecord.encodeArray(events), as: UTF8.self))

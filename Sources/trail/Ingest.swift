@@ -26,15 +26,14 @@ struct Ingest: AsyncParsableCommand {
             throw ValidationError("cannot read \(file): no such file, or not readable")
         }
         let body = handle.readDataToEndOfFile()
-        let eventStore: SQLiteEventStore
-        do { eventStore = try store.open() } catch let error as StoreError { throw fail(error) }
-        do {
-            let result = try await ActivityIngest(store: eventStore).ingest(body: body, idempotencyKey: idempotencyKey)
-            print(String(decoding: ActivityRecord.encodeArray(result.events), as: UTF8.self))
-        } catch let problem as Problem {
-            throw fail(problem)
-        } catch let error as StoreError {
-            throw fail(error)
+        let idempotencyKey = self.idempotencyKey
+        try await store.withStore { eventStore in
+            do {
+                let result = try await ActivityIngest(store: eventStore).ingest(body: body, idempotencyKey: idempotencyKey)
+                print(String(decoding: ActivityRecord.encodeArray(result.events), as: UTF8.self))
+            } catch let problem as Problem {
+                throw fail(problem)
+            }
         }
     }
 }

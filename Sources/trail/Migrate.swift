@@ -8,13 +8,14 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let applied = try SQLiteEventStore.migrate(path: store.database)
+            let location = try store.location()
+            let applied = try await location.migrate()
             if applied.isEmpty {
-                print("\(store.database): schema up to date")
+                print("\(location): schema up to date")
             } else {
-                print("\(store.database): applied \(applied.joined(separator: ", "))")
+                print("\(location): applied \(applied.joined(separator: ", "))")
             }
-        } catch {
+        } catch let error as StoreError {
             throw fail(error)
         }
     }

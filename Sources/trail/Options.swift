@@ -13,11 +13,16 @@ enum Env {
 
 /// The store options every command that touches the database shares.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "The SQLite database file (env TRAIL_DATABASE).")
-    var database: String = Env.string("TRAIL_DATABASE") ?? "trail.sqlite"
+    @Option(name: .long, help: ArgumentHelp(
+        "A SQLite file, or a postgres://user:password@host:port/database URL (env TRAIL_DATABASE_URL, then TRAIL_DATABASE).",
+        valueName: "file-or-url"))
+    var database: String = Env.string("TRAIL_DATABASE_URL") ?? Env.string("TRAIL_DATABASE") ?? "trail.sqlite"
 
     @Option(name: .long, help: "SQLite synchronous level: full, normal or off (env TRAIL_DURABILITY).")
     var durability: String = Env.string("TRAIL_DURABILITY") ?? "full"
+
+    @Option(name: .long, help: "PostgreSQL connections per process (env TRAIL_POOL_SIZE).")
+    var poolSize: Int = Env.string("TRAIL_POOL_SIZE").flatMap(Int.init) ?? 10
 
     @Option(name: .long, help: "Comma-separated keys whose values are redacted; replaces the default list (env TRAIL_REDACT_KEYS).")
     var redactKeys: String?
@@ -26,6 +31,17 @@ struct StoreOptions: ParsableArguments {
         guard SQLiteEventStore.Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be full, normal or off")
         }
+        guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
+        do {
+            _ = try location()
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func location() throws(StoreError) -> StoreLocation {
+        try StoreLocation(database, durability: SQLiteEventStore.Durability(rawValue: durability) ?? .full,
+                          maximumConnections: poolSize)
     }
 
     var storeConfiguration: StoreConfiguration {
@@ -37,9 +53,14 @@ struct StoreOptions: ParsableArguments {
         return configuration
     }
 
-    func open() throws -> SQLiteEventStore {
-        try SQLiteEventStore(path: database, durability: SQLiteEventStore.Durability(rawValue: durability)!,
-                             configuration: storeConfiguration)
+    /// Opens the store, runs `body` with it and closes it; a store that cannot be opened fails the command with
+    /// its message.
+    func withStore<T: Sendable>(logger: Logger = Logger(label: "trail"), _ body: (any EventStore) async throws -> T) async throws -> T {
+        do {
+            return try await location().withStore(configuration: storeConfiguration, logger: logger, body)
+        } catch let error as StoreError {
+            throw fail(error)
+        }
     }
 }
 

@@ -31,22 +31,15 @@ struct Serve: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { label in TrailLogHandler(label: label, level: level) }
         let logger = Logger(label: "trail")
-        let configuration = ServerConfiguration(
-            host: host, port: port, databasePath: store.database,
-            durability: SQLiteEventStore.Durability(rawValue: store.durability)!,
-            maximumBodyBytes: maxBodyBytes, store: store.storeConfiguration)
-        let database = store.database
-        let durability = store.durability
-        let app: any ApplicationProtocol
-        do {
-            app = try buildApplication(configuration: configuration, logger: logger) { address in
-                logger.info("Trail listening on http://\(address)", metadata: [
-                    "database": "\(database)", "durability": "\(durability)",
-                ])
+        let configuration = ServerConfiguration(host: host, port: port, maximumBodyBytes: maxBodyBytes)
+        let location = try store.location()
+        var metadata: Logger.Metadata = ["database": "\(location)"]
+        if case .sqlite = location { metadata["durability"] = "\(store.durability)" }
+        try await store.withStore(logger: logger) { eventStore in
+            let app = buildApplication(configuration: configuration, store: eventStore, logger: logger) { [metadata] address in
+                logger.info("Trail listening on http://\(address)", metadata: metadata)
             }
-        } catch let error as StoreError {
-            throw fail(error)
+            try await app.runService()
         }
-        try await app.runService()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TrailCore
+import TrailTestSupport
 
 /// The `trail` executable's one-shot commands, run as a user would.
 @Suite struct CommandLineTests {
@@ -30,9 +31,10 @@ import TrailCore
                    errors: String(decoding: err, as: UTF8.self))
     }
 
-    @Test func migrateIngestAndHistory() throws {
-        let database = try TemporaryDatabase()
-        let migrate = try trail(["migrate", "--database", database.path])
+    @Test(arguments: StoreKind.available)
+    func migrateIngestAndHistory(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { _, database in
+        let migrate = try trail(["migrate", "--database", database.text])
         #expect(migrate.status == 0)
         #expect(migrate.output.contains("applied 0001_events_heads_idempotency"))
 
@@ -43,32 +45,47 @@ import TrailCore
               {"actor_id": "12", "verb": "edit", "type": "user", "id": "user-1", "email": "b@x.io"}
             ]}
             """.utf8).write(to: file)
-        let ingest = try trail(["ingest", "--file", file.path, "--database", database.path])
+        let ingest = try trail(["ingest", "--file", file.path, "--database", database.text])
         #expect(ingest.status == 0, "\(ingest.errors)")
         let records = try JSONParser.parse(ingest.output.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(records[1]?["description"] == "Email changed from a@x.io to b@x.io.")
         #expect(records[1]?["version"]?.intValue == 2)
 
         // The wrapper id makes a second run of the same file a replay: nothing new is stored.
-        let again = try trail(["ingest", "--file", file.path, "--database", database.path])
+        let again = try trail(["ingest", "--file", file.path, "--database", database.text])
         #expect(try JSONParser.parse(again.output.trimmingCharacters(in: .whitespacesAndNewlines)) == records)
 
-        let history = try trail(["history", "--resource-type", "user", "--resource-id", "user-1", "--database", database.path])
+        let history = try trail(["history", "--resource-type", "user", "--resource-id", "user-1", "--database", database.text])
         #expect(history.status == 0)
         #expect(history.output.contains("user user-1: 2 events, version 2"))
         #expect(history.output.contains("Email changed from a@x.io to b@x.io."))
-        let json = try trail(["history", "--resource-type", "user", "--resource-id", "user-1", "--json", "--database", database.path])
+        let json = try trail(["history", "--resource-type", "user", "--resource-id", "user-1", "--json", "--database", database.text])
         #expect(try JSONParser.parse(json.output.trimmingCharacters(in: .whitespacesAndNewlines)) == records)
+        }
     }
 
-    @Test func refusedInputSaysWhyAndStoresNothing() throws {
-        let database = try TemporaryDatabase()
-        let run = try trail(["ingest", "--file", "-", "--database", database.path], stdin: #"[{"verb":"create"}]"#)
+    @Test(arguments: StoreKind.available)
+    func refusedInputSaysWhyAndStoresNothing(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { _, database in
+        let run = try trail(["ingest", "--file", "-", "--database", database.text], stdin: #"[{"verb":"create"}]"#)
         #expect(run.status == 1)
         #expect(run.errors.contains("item 0, actor: actor is required"))
         #expect(run.output.isEmpty)
-        let missing = try trail(["history", "--resource-type", "t", "--resource-id", "x", "--database", database.path])
+        let missing = try trail(["history", "--resource-type", "t", "--resource-id", "x", "--database", database.text])
         #expect(missing.status == 1)
         #expect(missing.output.contains("No history for t x."))
+        }
+    }
+
+    @Test func anUnreachableOrMalformedDatabaseURLFailsWithItsReason() throws {
+        let malformed = try trail(["migrate", "--database", "postgres:///nohost"])
+        #expect(malformed.status != 0)
+        #expect(malformed.errors.contains("not a PostgreSQL URL"))
+        // Port 1 on loopback: nothing listens there.
+        let unreachable = try trail(["history", "--resource-type", "t", "--resource-id", "x",
+                                     "--database", "postgres://trail:secret@127.0.0.1:1/trail?sslmode=disable"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.errors.contains("PostgreSQL"))
+        #expect(!unreachable.errors.contains("secret"), "the password is never printed")
     }
 }

@@ -5,9 +5,10 @@ import HummingbirdTesting
 import Testing
 import TrailCore
 import TrailServer
+import TrailTestSupport
 
 /// Runs every scenario of `shared/conformance/` (copied into `Conformance/`) step by step against the real
-/// router on a fresh SQLite store, with the matching rules of the conformance README.
+/// router on a fresh store of every available kind, with the matching rules of the conformance README.
 @Suite struct ConformanceTests {
     static let folders = ["ingest"]
 
@@ -23,14 +24,12 @@ import TrailServer
         #expect(ConformanceTests.scenarios.count >= 9)
     }
 
-    @Test(arguments: ConformanceTests.scenarios)
-    func scenario(_ name: String) async throws {
+    @Test(arguments: StoreKind.available, ConformanceTests.scenarios)
+    func scenario(kind: StoreKind, _ name: String) async throws {
         let url = Bundle.module.resourceURL!.appendingPathComponent("Conformance/\(name)")
         let scenario = try JSONParser.parse(Array(try Data(contentsOf: url)))
         let steps = try #require(scenario["steps"]?.arrayValue)
-        let database = try TemporaryDatabase()
-        let app = try buildApplication(configuration: ServerConfiguration(databasePath: database.path))
-        try await app.test(.router) { client in
+        try await withRouter(kind) { client in
             for (number, step) in steps.enumerated() {
                 let request = try #require(step["request"]?.objectValue)
                 let expect = try #require(step["expect"]?.objectValue)

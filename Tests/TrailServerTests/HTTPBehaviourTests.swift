@@ -7,13 +7,15 @@ import TrailCore
 import TrailServer
 import TrailStore
 import GRDB
+import TrailTestSupport
 
 /// Edges of the HTTP contract beyond the conformance scenarios, through the real router.
 @Suite struct HTTPBehaviourTests {
-    func withApp(maximumBodyBytes: Int = 10 * 1024 * 1024, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let database = try TemporaryDatabase()
-        let app = try buildApplication(configuration: ServerConfiguration(databasePath: database.path, maximumBodyBytes: maximumBodyBytes))
-        try await app.test(.router, body)
+    func withApp(
+        _ kind: StoreKind, maximumBodyBytes: Int = 10 * 1024 * 1024,
+        _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await withRouter(kind, configuration: ServerConfiguration(maximumBodyBytes: maximumBodyBytes), body)
     }
 
     static let payload = #"{"actor":{"id":"1"},"verb":"create","object":{"id":"x","type":"t","n":1}}"#
@@ -29,8 +31,9 @@ import GRDB
         #expect(problem["errors"]?.arrayValue != nil, sourceLocation: sourceLocation)
     }
 
-    @Test func pathsWithAndWithoutTrailingSlash() async throws {
-        try await withApp { client in
+    @Test(arguments: StoreKind.available)
+    func pathsWithAndWithoutTrailingSlash(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
             for path in ["/audit/activity-stream", "/audit/activity-stream/", "/api/v1/audit/activity-stream", "/api/v1/audit/activity-stream/"] {
                 let response = try await client.execute(uri: path, method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
                 #expect(response.status == .created, "\(path)")
@@ -38,8 +41,9 @@ import GRDB
         }
     }
 
-    @Test func bodyTooLargeIs413AndStoresNothing() async throws {
-        try await withApp(maximumBodyBytes: 200) { client in
+    @Test(arguments: StoreKind.available)
+    func bodyTooLargeIs413AndStoresNothing(kind: StoreKind) async throws {
+        try await withApp(kind, maximumBodyBytes: 200) { client in
             let big = "[" + Array(repeating: Self.payload, count: 10).joined(separator: ",") + "]"
             try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: big)), .contentTooLarge)
             let small = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
@@ -47,8 +51,9 @@ import GRDB
         }
     }
 
-    @Test func strictParsingErrorsAre400WithTheirPlace() async throws {
-        try await withApp { client in
+    @Test(arguments: StoreKind.available)
+    func strictParsingErrorsAre400WithTheirPlace(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
             let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
             try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: deep)), .badRequest)
             var invalid = ByteBuffer(string: #"{"actor":{"id":"1"},"verb":"create","object":{"id":"x","type":"t","n":""#)
@@ -60,8 +65,9 @@ import GRDB
         }
     }
 
-    @Test func mediaTypes() async throws {
-        try await withApp { client in
+    @Test(arguments: StoreKind.available)
+    func mediaTypes(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
             for accepted in ["application/json; charset=utf-8", "application/activity+json", "APPLICATION/JSON"] {
                 let response = try await client.execute(uri: "/audit/activity-stream/", method: .post,
                                                         headers: [.contentType: accepted], body: ByteBuffer(string: Self.payload))
@@ -77,15 +83,17 @@ import GRDB
         }
     }
 
-    @Test func unknownRoutesAndMethodsAreProblems() async throws {
-        try await withApp { client in
+    @Test(arguments: StoreKind.available)
+    func unknownRoutesAndMethodsAreProblems(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
             try expectProblem(try await client.execute(uri: "/nowhere", method: .get), .notFound)
             try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .get), .notFound)
         }
     }
 
-    @Test func wrapperIdReplaysTheFirstResponse() async throws {
-        try await withApp { client in
+    @Test(arguments: StoreKind.available)
+    func wrapperIdReplaysTheFirstResponse(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
             let wrapped = #"{"type":"audit_logs","id":"w-1","payload":{"actor":"1","verb":"create","type":"t","id":"a","n":1}}"#
             let first = try await client.execute(uri: "/api/v1/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: wrapped))
             let second = try await client.execute(uri: "/api/v1/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: wrapped))
@@ -98,8 +106,9 @@ import GRDB
         }
     }
 
-    @Test func badIdempotencyKeyHeader() async throws {
-        try await withApp { client in
+    @Test(arguments: StoreKind.available)
+    func badIdempotencyKeyHeader(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
             let long = String(repeating: "k", count: 256)
             try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .post,
                                                        headers: [.contentType: "application/json", HTTPField.Name("Idempotency-Key")!: long],
@@ -107,8 +116,9 @@ import GRDB
         }
     }
 
-    @Test func recordFormat() async throws {
-        try await withApp { client in
+    @Test(arguments: StoreKind.available)
+    func recordFormat(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
             let response = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
             let record = try #require(try parseJSON(response.body)[0]?.objectValue)
             #expect(record.keys == ["id", "actor", "verb", "object", "description", "version", "sequence", "created_at", "updated_at"])
@@ -120,23 +130,24 @@ import GRDB
     }
 
     @Test func lockedStorageIs503WithRetryAfterAndStoresNothing() async throws {
-        let database = try TemporaryDatabase()
-        let store = try SQLiteEventStore(path: database.path, busyTimeoutSeconds: 0.2)
-        let app = try buildApplication(configuration: ServerConfiguration(databasePath: database.path), store: store)
-        // Another process holds SQLite's write lock for longer than the store's busy timeout.
-        var unsafe = Configuration()
-        unsafe.allowsUnsafeTransactions = true  // to hold the lock across two accesses
-        let other = try DatabaseQueue(path: database.path, configuration: unsafe)
-        try await app.test(.router) { client in
-            try await other.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
+        try await withFreshLocation(.sqlite) { _, fresh in
+            let store = try SQLiteEventStore(path: fresh.text, busyTimeoutSeconds: 0.2)
+            let app = buildApplication(configuration: ServerConfiguration(), store: store)
+            // Another process holds SQLite's write lock for longer than the store's busy timeout.
+            var unsafe = Configuration()
+            unsafe.allowsUnsafeTransactions = true  // to hold the lock across two accesses
+            let other = try DatabaseQueue(path: fresh.text, configuration: unsafe)
+            try await app.test(.router) { client in
+                try await other.writeWithoutTransaction { db in
+                    try db.execute(sql: "BEGIN IMMEDIATE")
+                }
+                let refused = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
+                try expectProblem(refused, .serviceUnavailable)
+                #expect(refused.headers[.retryAfter] == "1")
+                try await other.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+                let accepted = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
+                #expect(try parseJSON(accepted.body)[0]?["sequence"]?.intValue == 1)
             }
-            let refused = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
-            try expectProblem(refused, .serviceUnavailable)
-            #expect(refused.headers[.retryAfter] == "1")
-            try await other.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
-            let accepted = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
-            #expect(try parseJSON(accepted.body)[0]?["sequence"]?.intValue == 1)
         }
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -7,6 +6,8 @@ import Synchronization
 import Testing
 import TrailCore
 import TrailServer
+import TrailStore
+import TrailTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -19,9 +20,10 @@ import Glibc
         ByteBuffer(string: #"{"actor":{"id":"c"},"verb":"update","object":{"id":"\#(resource)","type":"counter","n":\#(value)}}"#)
     }
 
-    @Test func concurrentClientsOnOneResourceGetEveryVersionOnce() async throws {
-        let database = try TemporaryDatabase()
-        let app = try buildApplication(configuration: ServerConfiguration(port: 0, databasePath: database.path))
+    @Test(arguments: StoreKind.available)
+    func concurrentClientsOnOneResourceGetEveryVersionOnce(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, _ in try await location.withStore { store in
+        let app = buildApplication(configuration: ServerConfiguration(port: 0), store: store)
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let versions = try await withThrowingTaskGroup(of: [Int64].self) { group in
@@ -44,12 +46,13 @@ import Glibc
             #expect(versions.count == 400)
             #expect(versions.sorted() == (1...400).map { Int64($0) }, "versions 1…400, none lost, none twice")
         }
+        } }
     }
 
-    @Test(.timeLimit(.minutes(2)))
-    func acknowledgedEventsSurviveKill9() async throws {
-        let database = try TemporaryDatabase()
-        let first = try TrailProcess(database: database.path)
+    @Test(.timeLimit(.minutes(2)), arguments: StoreKind.available)
+    func acknowledgedEventsSurviveKill9(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, fresh in
+        let first = try TrailProcess(database: fresh.text)
         let port = try await first.port()
 
         struct Ack: Sendable { var resource: String; var id: String; var sequence: Int64; var version: Int64 }
@@ -87,8 +90,8 @@ import Glibc
         let acknowledged = acks.withLock { $0 }
         #expect(acknowledged.count >= 300)
 
-        // Restart on the same file: it opens, and goes on from the last stored sequence.
-        let second = try TrailProcess(database: database.path)
+        // Restart on the same database: it opens, and goes on from the last stored sequence.
+        let second = try TrailProcess(database: fresh.text)
         let secondPort = try await second.port()
         let after = try await TestClient.withClient(host: "127.0.0.1", port: secondPort) { connection in
             try await connection.post("/audit/activity-stream/", headers: jsonHeaders, body: Self.updateBody(resource: "after", value: 1))
@@ -96,23 +99,89 @@ import Glibc
         #expect(after.status == .created)
         second.terminate()
 
-        let queue = try DatabaseQueue(path: database.path)
-        try await queue.read { db in
-            let (count, minimum, maximum) = try Row.fetchOne(db, sql: "SELECT COUNT(*), MIN(sequence), MAX(sequence) FROM events WHERE tenant = 'default'")
-                .map { (Int64($0[0] as Int64), Int64($0[1] as Int64), Int64($0[2] as Int64)) }!
-            #expect(minimum == 1)
-            #expect(count == maximum, "sequences are gapless")
-            let stored = try Row.fetchAll(db, sql: "SELECT id, sequence, version, resource_id FROM events")
-            let byId = Dictionary(uniqueKeysWithValues: stored.map { (String($0[0] as String), $0) })
-            for ack in acknowledged {
-                let row = byId[ack.id]
-                #expect(row != nil, "acknowledged event \(ack.id) is stored")
-                #expect((row?[1] as Int64?) == ack.sequence)
-                #expect((row?[2] as Int64?) == ack.version)
+        // Every event is on one of these resources: together their histories are the whole store.
+        let stored = try await location.withStore { store in
+            var events: [String: [RecordedEvent]] = [:]
+            for resource in ["r0", "r1", "r2", "r3", "after"] {
+                events[resource] = try await store.history(tenant: "default", resourceType: "counter", resourceId: resource)
             }
-            for c in 0..<4 {
-                let versions = try Int64.fetchAll(db, sql: "SELECT version FROM events WHERE resource_id = ? ORDER BY sequence", arguments: ["r\(c)"])
-                #expect(versions == (0..<versions.count).map { Int64($0 + 1) }, "r\(c): versions contiguous")
+            return events
+        }
+        let sequences = stored.values.flatMap { $0.map(\.sequence) }.sorted()
+        #expect(sequences == (0..<sequences.count).map { Int64($0 + 1) }, "sequences are gapless")
+        let byId = Dictionary(uniqueKeysWithValues: stored.values.joined().map { ($0.id, $0) })
+        for ack in acknowledged {
+            let event = byId[ack.id]
+            #expect(event != nil, "acknowledged event \(ack.id) is stored")
+            #expect(event?.sequence == ack.sequence)
+            #expect(event?.version == ack.version)
+        }
+        for (resource, events) in stored {
+            #expect(events.map(\.version) == (0..<events.count).map { Int64($0 + 1) }, "\(resource): versions contiguous")
+        }
+        }
+    }
+
+    /// Several Trail processes on one database (the PostgreSQL deployment; SQLite allows it on one machine too):
+    /// 24 clients update 10 shared resources through 3 servers.
+    @Test(.timeLimit(.minutes(3)), arguments: StoreKind.available)
+    func threeProcessesOnOneDatabaseKeepVersionsAndSequencesGapless(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, fresh in
+            // Migrate first, so the three processes do not all create a SQLite file at once.
+            _ = try await location.migrate()
+            let servers = try (0..<3).map { _ in try TrailProcess(database: fresh.text) }
+            var ports: [Int] = []
+            for server in servers { ports.append(try await server.port()) }
+            struct Sent: Sendable { var resource: String; var data: JSONObject; var sequence: Int64; var version: Int64 }
+            let sent = try await withThrowingTaskGroup(of: [Sent].self) { group in
+                for client in 0..<24 {
+                    let port = ports[client % 3]
+                    group.addTask {
+                        try await TestClient.withClient(host: "127.0.0.1", port: port) { connection in
+                            var sent: [Sent] = []
+                            for i in 0..<25 {
+                                let resource = "shared-\((client + i) % 10)"
+                                let data = JSONObject([
+                                    .init(key: "last", value: .string("c\(client)-\(i)")),
+                                    .init(key: "c\(client)", value: .number(JSONNumber(i))),
+                                ])
+                                var object = data
+                                object["id"] = .string(resource)
+                                object["type"] = "counter"
+                                let body = JSONValue.object(JSONObject([
+                                    .init(key: "actor", value: .object(JSONObject([.init(key: "id", value: .string("c\(client)"))]))),
+                                    .init(key: "verb", value: "update"), .init(key: "object", value: .object(object)),
+                                ]))
+                                let response = try await connection.post("/audit/activity-stream/", headers: jsonHeaders, body: jsonBody(body))
+                                #expect(response.status == .created)
+                                let responseBody = try #require(response.body)
+                                let record = try #require(try parseJSON(responseBody)[0])
+                                sent.append(Sent(resource: resource, data: data, sequence: try #require(record["sequence"]?.intValue),
+                                                 version: try #require(record["version"]?.intValue)))
+                            }
+                            return sent
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            for server in servers { server.terminate() }
+
+            #expect(sent.count == 600)
+            #expect(sent.map(\.sequence).sorted() == (1...600).map { Int64($0) }, "sequences 1…600, none lost, none twice")
+            try await location.withStore { store in
+                for r in 0..<10 {
+                    let resource = "shared-\(r)"
+                    let mine = sent.filter { $0.resource == resource }.sorted { $0.sequence < $1.sequence }
+                    #expect(mine.map(\.version) == (0..<mine.count).map { Int64($0 + 1) }, "\(resource): versions gapless")
+                    // The final state equals a sequential replay of the submissions in sequence order.
+                    var replayed = JSONValue.object(JSONObject())
+                    for submission in mine { replayed = MergePatch.apply(.object(submission.data), to: replayed) }
+                    let head = try await store.head(tenant: "default", resourceType: "counter", resourceId: resource)
+                    #expect(head.map { JSONValue.object($0.state ?? JSONObject()) } == replayed, "\(resource): final state")
+                    let history = try await store.history(tenant: "default", resourceType: "counter", resourceId: resource)
+                    #expect(history.map(\.sequence) == mine.map(\.sequence))
+                }
             }
         }
     }

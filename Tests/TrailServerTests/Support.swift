@@ -5,18 +5,18 @@ import HummingbirdTesting
 import TrailCore
 import TrailServer
 import TrailStore
+import TrailTestSupport
 
-/// A SQLite file in a fresh temporary directory, removed when the test is done with it.
-struct TemporaryDatabase: ~Copyable {
-    let directory: URL
-    var path: String { directory.appendingPathComponent("trail.sqlite").path }
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("trail-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+/// Trail's router on a fresh store of `kind`, for in-process requests.
+func withRouter(
+    _ kind: StoreKind, configuration: ServerConfiguration = ServerConfiguration(),
+    _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+) async throws {
+    try await withFreshLocation(kind) { location, _ in
+        try await location.withStore { store in
+            try await buildApplication(configuration: configuration, store: store).test(.router, body)
+        }
     }
-
-    deinit { try? FileManager.default.removeItem(at: directory) }
 }
 
 func parseJSON(_ buffer: ByteBuffer) throws -> JSONValue {

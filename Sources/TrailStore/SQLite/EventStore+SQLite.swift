@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import GRDB
 public import TrailCore
@@ -46,8 +47,12 @@ public final class SQLiteEventStore: EventStore {
         self.pool = pool
         let appender = SQLiteAppender(redactor: redactor, configuration: configuration)
         self.appender = appender
-        writer = GroupCommit(label: "trail.sqlite.writer", maximumWeight: configuration.maximumEventsPerTransaction) {
-            requests in appender.commit(requests, in: pool)
+        // SQLite blocks while it writes: the writer gets a thread of its own, off Swift's cooperative pool.
+        let thread = DispatchQueue(label: "trail.sqlite.writer", qos: .userInitiated)
+        writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in
+            await withCheckedContinuation { continuation in
+                thread.async { continuation.resume(returning: appender.commit(requests, in: pool)) }
+            }
         }
     }
 

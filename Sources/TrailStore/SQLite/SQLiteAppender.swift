@@ -8,7 +8,9 @@ final class SQLiteAppender: Sendable {
     let redactor: Redactor
     let configuration: StoreConfiguration
     private let lastPurgeMinute = Atomic<Int64>(0)
-    private let cache = Mutex(HeadCache())
+    private let cache = HeadCache()
+    /// SQLite's `data_version` when the cache was last known to be current.
+    private let dataVersion = Atomic<Int64>(-1)
 
     init(redactor: Redactor, configuration: StoreConfiguration) {
         self.redactor = redactor
@@ -41,7 +43,7 @@ final class SQLiteAppender: Sendable {
                 }
             }
         } catch {
-            cache.withLock { $0.removeAll() }
+            cache.removeAll()
             let failure = SQLiteEventStore.storeError(error, path: pool.path)
             // A refused write may be one submission's fault: find it. Unavailable storage is everyone's.
             if requests.count > 1 && failure.code == .rejected {
@@ -49,10 +51,7 @@ final class SQLiteAppender: Sendable {
             }
             return requests.map { _ in .failure(failure) }
         }
-        cache.withLock { cache in
-            for (key, head) in written.heads { cache.store(key, head.head) }
-            cache.sequences.merge(written.sequences) { _, new in new }
-        }
+        cache.store(written)
         return results
     }
 
@@ -60,51 +59,8 @@ final class SQLiteAppender: Sendable {
     /// may be stale. `PRAGMA data_version` changes only for commits of other connections.
     private func invalidateCacheIfOthersWrote(_ db: Database) throws {
         let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
-        cache.withLock { cache in
-            if cache.dataVersion != version {
-                cache.removeAll()
-                cache.dataVersion = version
-            }
-        }
-    }
-
-    struct HeadKey: Hashable, Sendable {
-        var tenant: String
-        var type: String
-        var id: String
-    }
-
-    /// What the current transaction has written so far, seen by its later submissions.
-    struct Written {
-        var heads: [HeadKey: WrittenHead] = [:]
-        var sequences: [String: Int64] = [:]
-    }
-
-    /// A head as the transaction left it, with its stored forms.
-    struct WrittenHead {
-        var head: ResourceHead
-        var lastSequence: Int64
-        var stateJSON: String?
-        var digestsJSON: String?
-    }
-
-    /// Recently written resource heads, so the writer need not read and parse them again. Bounded; filled only
-    /// with committed heads, emptied when another connection writes.
-    struct HeadCache: Sendable {
-        static let capacity = 50_000
-        var entries: [HeadKey: ResourceHead] = [:]
-        /// The last sequence committed per tenant.
-        var sequences: [String: Int64] = [:]
-        var dataVersion: Int64 = -1
-
-        mutating func store(_ key: HeadKey, _ head: ResourceHead) {
-            if entries.count >= HeadCache.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = head
-        }
-
-        mutating func removeAll() {
-            entries.removeAll()
-            sequences.removeAll()
+        if dataVersion.exchange(version, ordering: .relaxed) != version {
+            cache.removeAll()
         }
     }
 
@@ -117,58 +73,36 @@ final class SQLiteAppender: Sendable {
             return replay
         }
 
-        var sequence = try written.sequences[tenant] ?? lastSequence(tenant, db: db)
-        let firstSequence = sequence + 1
-        var events: [RecordedEvent] = []
-        events.reserveCapacity(request.items.count)
-        var touched = Set<HeadKey>()
+        let last = try written.sequences[tenant] ?? lastSequence(tenant, db: db)
         /// Heads inserted as new by `claimNewHead`, with the sequence of the event that claimed them.
         var claimed: [HeadKey: Int64] = [:]
+        let (rows, touched) = try request.plan(after: last, now: now, redactor: redactor, written: &written) {
+            key, item, sequence in
+            if let head = cache.head(key) { return head }
+            if item.speculation.basisVersion == nil, item.speculation.dependsOn == nil,
+               try claimNewHead(key, item.speculation.applied, sequence: sequence, now: now, db: db) {
+                // The resource had no head: the transition computed in advance for a new resource holds.
+                claimed[key] = sequence
+                return nil
+            }
+            return try SQLiteRows.head(db, tenant: tenant, type: key.type, id: key.id)
+        }
+
         let insert = try RawStatement(db.cachedStatement(sql: """
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor,
                 resource_type, resource_id, version, new_version, changes, summary, state_after, secret_digests,
                 context, metadata)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
-
-        var speculationHeld: [Bool] = []
-        speculationHeld.reserveCapacity(request.items.count)
-        for item in request.items {
-            let activity = item.activity
-            sequence += 1
-            let key = HeadKey(tenant: tenant, type: activity.resourceType, id: activity.resourceId)
-            let current: ResourceHead?
-            if let head = written.heads[key]?.head ?? cache.withLock({ $0.entries[key] }) {
-                current = head
-            } else if item.speculation.basisVersion == nil, item.speculation.dependsOn == nil,
-                      try claimNewHead(key, item.speculation.applied, sequence: sequence, now: now, db: db) {
-                // The resource had no head: the transition computed in advance for a new resource holds.
-                current = nil
-                claimed[key] = sequence
-            } else {
-                current = try SQLiteRows.head(db, tenant: tenant, type: key.type, id: key.id)
-            }
-            let holds = item.speculationHolds(on: current, speculationHeld: speculationHeld)
-            speculationHeld.append(holds)
-            let applied = item.applied(to: current, holds: holds, redactor: redactor)
-            let transition = applied.transition
-            let event = RecordedEvent(
-                id: item.id, sequence: sequence, tenant: tenant,
-                occurredAt: activity.occurredAt ?? now, recordedAt: now, action: activity.action,
-                actor: activity.actor, resourceType: activity.resourceType, resourceId: activity.resourceId,
-                version: transition.head.version, changes: applied.changes,
-                summary: transition.summary, context: activity.context, metadata: activity.metadata)
+        for row in rows {
+            let event = row.event
             try insert.execute(db, [
-                .text(tenant), .integer(sequence), .text(item.id), .integer(event.occurredAt.microseconds),
-                .integer(now.microseconds), .text(event.action), .text(activity.actorId), .text(item.actorJSON),
-                .text(activity.resourceType), .text(activity.resourceId), .integer(transition.head.version),
-                .integer(transition.advancesVersion ? 1 : 0), .text(applied.changesJSON), .text(event.summary),
-                .text(applied.stateJSON), .text(applied.digestsJSON), .text(item.contextJSON), .text(item.metadataJSON),
+                .text(tenant), .integer(event.sequence), .text(event.id), .integer(event.occurredAt.microseconds),
+                .integer(now.microseconds), .text(event.action), .text(row.actorId), .text(row.actorJSON),
+                .text(event.resourceType), .text(event.resourceId), .integer(event.version),
+                .integer(row.advancesVersion ? 1 : 0), .text(row.changesJSON), .text(event.summary),
+                .text(row.stateJSON), .text(row.digestsJSON), .text(row.contextJSON), .text(row.metadataJSON),
             ])
-            written.heads[key] = WrittenHead(
-                head: transition.head, lastSequence: sequence, stateJSON: applied.stateJSON, digestsJSON: applied.digestsJSON)
-            touched.insert(key)
-            events.append(event)
         }
 
         let upsert = try RawStatement(db.cachedStatement(sql: SQLiteAppender.insertHead + """
@@ -177,12 +111,12 @@ final class SQLiteAppender: Sendable {
                 last_sequence = excluded.last_sequence, updated_at = excluded.updated_at
             """))
         for key in touched {
-            guard let last = written.heads[key], claimed[key] != last.lastSequence else {
+            guard let head = written.heads[key], claimed[key] != head.lastSequence else {
                 continue  // the head claimed by this submission's only event on the resource is already stored
             }
             try upsert.execute(db, [
-                .text(tenant), .text(key.type), .text(key.id), .integer(last.head.version),
-                .text(last.stateJSON), .text(last.digestsJSON), .integer(last.lastSequence),
+                .text(tenant), .text(key.type), .text(key.id), .integer(head.head.version),
+                .text(head.stateJSON), .text(head.digestsJSON), .integer(head.lastSequence),
                 .integer(now.microseconds),
             ])
         }
@@ -192,16 +126,15 @@ final class SQLiteAppender: Sendable {
                 INSERT OR REPLACE INTO idempotency_keys (tenant, key, request_digest, first_sequence, event_count, created_at)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
-                    tenant, claim.key, Data(claim.requestDigest), events.isEmpty ? nil : firstSequence,
-                    events.count, now.microseconds,
+                    tenant, claim.key, Data(claim.requestDigest), rows.isEmpty ? nil : last + 1,
+                    rows.count, now.microseconds,
                 ])
         }
-        written.sequences[tenant] = sequence
-        return AppendResult(events: events, recordedAt: now, replayed: false)
+        return AppendResult(events: rows.map(\.event), recordedAt: now, replayed: false)
     }
 
     private func lastSequence(_ tenant: String, db: Database) throws -> Int64 {
-        if let sequence = cache.withLock({ $0.sequences[tenant] }) { return sequence }
+        if let sequence = cache.lastSequence(tenant) { return sequence }
         return try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT MAX(sequence) FROM events WHERE tenant = ?"), arguments: [tenant]) ?? 0
     }
@@ -209,7 +142,7 @@ final class SQLiteAppender: Sendable {
     /// The head a resource is expected to have when the writer reaches it: the cached one, or none. Called
     /// outside the writer, to compute transitions in advance.
     func expectedHead(tenant: String, type: String, id: String) -> ResourceHead? {
-        cache.withLock { $0.entries[HeadKey(tenant: tenant, type: type, id: id)] }
+        cache.head(HeadKey(tenant: tenant, type: type, id: id))
     }
 
     /// Inserts the head a new resource gets from `applied`, if the resource has no head yet: one insert instead
@@ -245,8 +178,7 @@ final class SQLiteAppender: Sendable {
         guard let row = try Row.fetchOne(statement, arguments: [tenant, claim.key, cutoff]) else { return nil }
         let digest: Data = row[0]
         guard Array(digest) == claim.requestDigest else {
-            throw StoreError(.idempotencyConflict,
-                "the idempotency key \"\(claim.key)\" was already used with a different body; use a new key for a new submission")
+            throw StoreError.reused(claim)
         }
         let count: Int64 = row[2]
         var events: [RecordedEvent] = []

@@ -1,0 +1,120 @@
+import Synchronization
+import TrailCore
+
+/// Names one resource's head across tenants.
+struct HeadKey: Hashable, Sendable {
+    var tenant: String
+    var type: String
+    var id: String
+}
+
+/// A head as a write transaction left it, with its stored forms.
+struct WrittenHead: Sendable {
+    var head: ResourceHead
+    var lastSequence: Int64
+    var stateJSON: String?
+    var digestsJSON: String?
+}
+
+/// What the current write transaction has written so far, seen by its later submissions.
+struct Written: Sendable {
+    var heads: [HeadKey: WrittenHead] = [:]
+    var sequences: [String: Int64] = [:]
+}
+
+/// One event to insert, with its columns encoded.
+struct EventRow: Sendable {
+    let event: RecordedEvent
+    let actorId: String
+    let actorJSON: String
+    let advancesVersion: Bool
+    let changesJSON: String
+    let stateJSON: String?
+    let digestsJSON: String?
+    let contextJSON: String?
+    let metadataJSON: String?
+}
+
+extension PreparedRequest {
+    /// The rows of this submission's events, numbered after `lastSequence`, in order; later items see the heads
+    /// earlier ones leave. Heads this transaction has not written yet come from `currentHead(key, item,
+    /// sequence)`. Records the new heads and the tenant's last sequence in `written`.
+    ///
+    /// - Returns: the rows, and the resources whose heads changed, each once, in first-touched order.
+    func plan(
+        after lastSequence: Int64, now: Timestamp, redactor: Redactor, written: inout Written,
+        currentHead: (HeadKey, PreparedActivity, Int64) throws -> ResourceHead?
+    ) rethrows -> (rows: [EventRow], touched: [HeadKey]) {
+        var sequence = lastSequence
+        var rows: [EventRow] = []
+        rows.reserveCapacity(items.count)
+        var touched: [HeadKey] = []
+        var speculationHeld: [Bool] = []
+        speculationHeld.reserveCapacity(items.count)
+        for item in items {
+            let activity = item.activity
+            sequence += 1
+            let key = HeadKey(tenant: tenant, type: activity.resourceType, id: activity.resourceId)
+            let earlier = written.heads[key]
+            let current = try earlier.map(\.head) ?? currentHead(key, item, sequence)
+            let holds = item.speculationHolds(on: current, speculationHeld: speculationHeld)
+            speculationHeld.append(holds)
+            let applied = item.applied(to: current, holds: holds, redactor: redactor)
+            let transition = applied.transition
+            let event = RecordedEvent(
+                id: item.id, sequence: sequence, tenant: tenant,
+                occurredAt: activity.occurredAt ?? now, recordedAt: now, action: activity.action,
+                actor: activity.actor, resourceType: activity.resourceType, resourceId: activity.resourceId,
+                version: transition.head.version, changes: applied.changes,
+                summary: transition.summary, context: activity.context, metadata: activity.metadata)
+            rows.append(EventRow(
+                event: event, actorId: activity.actorId, actorJSON: item.actorJSON,
+                advancesVersion: transition.advancesVersion, changesJSON: applied.changesJSON,
+                stateJSON: applied.stateJSON, digestsJSON: applied.digestsJSON,
+                contextJSON: item.contextJSON, metadataJSON: item.metadataJSON))
+            if earlier == nil || earlier!.lastSequence <= lastSequence { touched.append(key) }
+            written.heads[key] = WrittenHead(
+                head: transition.head, lastSequence: sequence,
+                stateJSON: applied.stateJSON, digestsJSON: applied.digestsJSON)
+        }
+        written.sequences[tenant] = sequence
+        return (rows, touched)
+    }
+}
+
+/// Recently committed resource heads and per-tenant sequences, so a writer need not read and parse them again,
+/// and so transitions can be computed before the writer runs. Bounded; a store empties it when it cannot tell
+/// whether another writer changed what it holds.
+final class HeadCache: Sendable {
+    static let capacity = 50_000
+
+    private struct Entries {
+        var heads: [HeadKey: ResourceHead] = [:]
+        var sequences: [String: Int64] = [:]
+    }
+
+    private let entries = Mutex(Entries())
+
+    func head(_ key: HeadKey) -> ResourceHead? {
+        entries.withLock { $0.heads[key] }
+    }
+
+    func lastSequence(_ tenant: String) -> Int64? {
+        entries.withLock { $0.sequences[tenant] }
+    }
+
+    /// Remembers what a committed transaction wrote.
+    func store(_ written: Written) {
+        entries.withLock { entries in
+            if entries.heads.count + written.heads.count > HeadCache.capacity {
+                entries.heads.removeAll(keepingCapacity: true)
+            }
+            for (key, head) in written.heads { entries.heads[key] = head.head }
+            entries.sequences.merge(written.sequences) { _, new in new }
+        }
+    }
+
+    func removeAll() {
+        entries.withLock { $0 = Entries() }
+    }
+}

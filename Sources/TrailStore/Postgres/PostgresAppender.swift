@@ -1,0 +1,309 @@
+import Logging
+import PostgresNIO
+import Synchronization
+import TrailCore
+
+/// The write side of the PostgreSQL store: one group-commit transaction over many submissions, in a fixed number
+/// of round trips whatever the number of events (each kind of row goes in one `unnest(...)` statement).
+///
+/// A transaction locks the `tenant_heads` rows of its tenants first, in tenant order: writers of one tenant, in
+/// this process or another, take turns, and every statement after the lock sees what the previous writer
+/// committed (READ COMMITTED). The events trigger then refuses any sequence or version that does not continue
+/// without gap, as a second line of defence.
+final class PostgresAppender: Sendable {
+    let client: PostgresClient
+    let redactor: Redactor
+    let configuration: StoreConfiguration
+    let logger: Logger
+    private let cache = HeadCache()
+    private let lastPurgeMinute = Atomic<Int64>(0)
+    /// The start of the first month for which no events partition is known to exist.
+    private let partitionedUntil = Atomic<Int64>(Int64.min)
+
+    /// How often a transaction that hit a serialisation failure or deadlock is run again.
+    static let retries = 5
+
+    init(client: PostgresClient, redactor: Redactor, configuration: StoreConfiguration, logger: Logger) {
+        self.client = client
+        self.redactor = redactor
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The head a resource is expected to have when the writer reaches it (see `PreparedRequest`).
+    func expectedHead(tenant: String, type: String, id: String) -> ResourceHead? {
+        cache.head(HeadKey(tenant: tenant, type: type, id: id))
+    }
+
+    /// Writes the submissions in one transaction. As in the SQLite store, a refused idempotency key fails alone,
+    /// and any other refusal of a transaction holding several submissions retries each in its own transaction.
+    func commit(_ requests: [PreparedRequest]) async -> [Result<AppendResult, StoreError>] {
+        var attempt = 0
+        while true {
+            let now = configuration.clock()
+            do {
+                try await ensurePartitions(for: now)
+                let (results, written) = try await client.withTransaction(logger: logger) { connection in
+                    try await self.write(requests, now: now, on: connection)
+                }
+                cache.store(written)
+                return results
+            } catch {
+                cache.removeAll()
+                if PostgresEventStore.isRetryable(error) && attempt < PostgresAppender.retries {
+                    attempt += 1
+                    continue
+                }
+                let failure = PostgresEventStore.storeError(error)
+                if requests.count > 1 && failure.code == .rejected {
+                    var results: [Result<AppendResult, StoreError>] = []
+                    for request in requests { results += await commit([request]) }
+                    return results
+                }
+                if failure.code != .rejected {
+                    logger.warning("PostgreSQL write failed", metadata: ["error": "\(failure.message)"])
+                }
+                return requests.map { _ in .failure(failure) }
+            }
+        }
+    }
+
+    private func write(
+        _ requests: [PreparedRequest], now: Timestamp, on connection: PostgresConnection
+    ) async throws -> ([Result<AppendResult, StoreError>], Written) {
+        try await purgeExpiredKeys(now: now, on: connection)
+        let lastSequences = try await lockTenants(Set(requests.map(\.tenant)).sorted(), on: connection)
+        let claims = try await storedClaims(requests, now: now, on: connection)
+        let fetched = try await uncachedHeads(requests, on: connection)
+
+        var written = Written()
+        var results: [Result<AppendResult, StoreError>] = []
+        var rows: [EventRow] = []
+        var touched: [HeadKey] = []
+        var touchedSet = Set<HeadKey>()
+        var newClaims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)] = []
+        for request in requests {
+            let tenant = request.tenant
+            if let claim = request.idempotency {
+                // A key used earlier in this very transaction, then one committed before.
+                if let earlier = newClaims.first(where: { $0.tenant == tenant && $0.claim.key == claim.key }) {
+                    guard earlier.claim.requestDigest == claim.requestDigest else {
+                        results.append(.failure(.reused(claim)))
+                        continue
+                    }
+                    var replay = earlier.result
+                    replay.replayed = true
+                    results.append(.success(replay))
+                    continue
+                }
+                if let stored = claims[ClaimKey(tenant: tenant, key: claim.key)] {
+                    guard stored.digest == claim.requestDigest else {
+                        results.append(.failure(.reused(claim)))
+                        continue
+                    }
+                    results.append(.success(try await replay(stored, tenant: tenant, on: connection)))
+                    continue
+                }
+            }
+            let last = written.sequences[tenant] ?? lastSequences[tenant] ?? 0
+            let planned = request.plan(after: last, now: now, redactor: redactor, written: &written) { key, _, _ in
+                fetched[key] ?? cache.head(key)
+            }
+            rows += planned.rows
+            for key in planned.touched where touchedSet.insert(key).inserted { touched.append(key) }
+            let result = AppendResult(events: planned.rows.map(\.event), recordedAt: now, replayed: false)
+            if let claim = request.idempotency { newClaims.append((tenant, claim, result)) }
+            results.append(.success(result))
+        }
+
+        try await insertEvents(rows, now: now, on: connection)
+        try await upsertHeads(touched, written: written, now: now, on: connection)
+        try await insertClaims(newClaims, now: now, on: connection)
+        return (results, written)
+    }
+
+    /// Locks the tenants' rows (creating them if new), in the given order, and returns their last sequences.
+    /// Empties the head cache if another process wrote one of these tenants since this one last did.
+    private func lockTenants(_ tenants: [String], on connection: PostgresConnection) async throws -> [String: Int64] {
+        try await connection.query("""
+            INSERT INTO tenant_heads (tenant, last_sequence) SELECT unnest(\(tenants)::text[]), 0
+            ON CONFLICT (tenant) DO NOTHING
+            """, logger: logger)
+        var last: [String: Int64] = [:]
+        let rows = try await connection.query("""
+            SELECT tenant, last_sequence FROM tenant_heads WHERE tenant = ANY(\(tenants)::text[])
+            ORDER BY tenant FOR UPDATE
+            """, logger: logger)
+        for try await (tenant, sequence) in rows.decode((String, Int64).self) { last[tenant] = sequence }
+        if tenants.contains(where: { tenant in cache.lastSequence(tenant).map { $0 != last[tenant] } ?? false }) {
+            cache.removeAll()
+        }
+        return last
+    }
+
+    struct ClaimKey: Hashable {
+        var tenant: String
+        var key: String
+    }
+
+    struct StoredClaim {
+        var digest: [UInt8]
+        var firstSequence: Int64?
+        var eventCount: Int32
+        var createdAt: Int64
+    }
+
+    /// The unexpired idempotency keys the submissions name.
+    private func storedClaims(
+        _ requests: [PreparedRequest], now: Timestamp, on connection: PostgresConnection
+    ) async throws -> [ClaimKey: StoredClaim] {
+        var keysByTenant: [String: [String]] = [:]
+        for request in requests {
+            if let claim = request.idempotency { keysByTenant[request.tenant, default: []].append(claim.key) }
+        }
+        let cutoff = now.microseconds - configuration.idempotencyRetentionSeconds * 1_000_000
+        var claims: [ClaimKey: StoredClaim] = [:]
+        for (tenant, keys) in keysByTenant {
+            let rows = try await connection.query("""
+                SELECT key, request_digest, first_sequence, event_count, created_at FROM idempotency_keys
+                WHERE tenant = \(tenant) AND key = ANY(\(keys)::text[]) AND created_at >= \(cutoff)
+                """, logger: logger)
+            for try await (key, digest, first, count, created) in rows.decode(
+                (String, ByteBuffer, Int64?, Int32, Int64).self) {
+                claims[ClaimKey(tenant: tenant, key: key)] = StoredClaim(
+                    digest: Array(buffer: digest), firstSequence: first, eventCount: count, createdAt: created)
+            }
+        }
+        return claims
+    }
+
+    /// The heads of the resources the submissions name that the cache does not hold, in one query per tenant.
+    private func uncachedHeads(
+        _ requests: [PreparedRequest], on connection: PostgresConnection
+    ) async throws -> [HeadKey: ResourceHead] {
+        var wanted: [String: (types: [String], ids: [String])] = [:]
+        var seen = Set<HeadKey>()
+        for request in requests {
+            for item in request.items {
+                let key = HeadKey(tenant: request.tenant, type: item.activity.resourceType, id: item.activity.resourceId)
+                guard cache.head(key) == nil, seen.insert(key).inserted else { continue }
+                wanted[key.tenant, default: ([], [])].types.append(key.type)
+                wanted[key.tenant, default: ([], [])].ids.append(key.id)
+            }
+        }
+        var heads: [HeadKey: ResourceHead] = [:]
+        for (tenant, keys) in wanted {
+            let rows = try await connection.query("""
+                SELECT h.resource_type, h.resource_id, h.version, h.state::text, h.secret_digests::text
+                FROM unnest(\(keys.types)::text[], \(keys.ids)::text[]) AS k(resource_type, resource_id)
+                JOIN resource_heads h
+                    ON h.tenant = \(tenant) AND h.resource_type = k.resource_type AND h.resource_id = k.resource_id
+                """, logger: logger)
+            for head in try await PostgresRows.heads(rows) {
+                heads[HeadKey(tenant: tenant, type: head.type, id: head.id)] = head.value
+            }
+        }
+        return heads
+    }
+
+    private func insertEvents(_ rows: [EventRow], now: Timestamp, on connection: PostgresConnection) async throws {
+        guard !rows.isEmpty else { return }
+        let events = rows.map(\.event)
+        try await connection.query("""
+            INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor, resource_type,
+                resource_id, version, new_version, changes, summary, state_after, secret_digests, context, metadata)
+            SELECT tenant, sequence, id::uuid, occurred_at, \(now.microseconds), action, actor_id, actor::json,
+                resource_type, resource_id, version, new_version, changes::json, summary, state_after::json,
+                secret_digests::json, context::json, metadata::json
+            FROM unnest(\(events.map(\.tenant))::text[], \(events.map(\.sequence))::int8[], \(events.map(\.id))::text[],
+                \(events.map(\.occurredAt.microseconds))::int8[], \(events.map(\.action))::text[],
+                \(rows.map(\.actorId))::text[], \(rows.map(\.actorJSON))::text[],
+                \(NullableArray(events.map(\.resourceType)))::text[], \(NullableArray(events.map(\.resourceId)))::text[],
+                \(NullableArray(events.map(\.version)))::int8[], \(rows.map(\.advancesVersion))::bool[],
+                \(rows.map(\.changesJSON))::text[], \(events.map(\.summary))::text[],
+                \(NullableArray(rows.map(\.stateJSON)))::text[], \(NullableArray(rows.map(\.digestsJSON)))::text[],
+                \(NullableArray(rows.map(\.contextJSON)))::text[], \(NullableArray(rows.map(\.metadataJSON)))::text[])
+                AS u(tenant, sequence, id, occurred_at, action, actor_id, actor, resource_type, resource_id, version,
+                     new_version, changes, summary, state_after, secret_digests, context, metadata)
+            """, logger: logger)
+    }
+
+    private func upsertHeads(
+        _ keys: [HeadKey], written: Written, now: Timestamp, on connection: PostgresConnection
+    ) async throws {
+        let heads = keys.compactMap { key in written.heads[key].map { (key, $0) } }
+        guard !heads.isEmpty else { return }
+        try await connection.query("""
+            INSERT INTO resource_heads (tenant, resource_type, resource_id, version, state, secret_digests,
+                last_sequence, updated_at)
+            SELECT tenant, resource_type, resource_id, version, state::json, secret_digests::json, last_sequence,
+                \(now.microseconds)
+            FROM unnest(\(heads.map(\.0.tenant))::text[], \(heads.map(\.0.type))::text[], \(heads.map(\.0.id))::text[],
+                \(heads.map(\.1.head.version))::int8[], \(NullableArray(heads.map(\.1.stateJSON)))::text[],
+                \(NullableArray(heads.map(\.1.digestsJSON)))::text[], \(heads.map(\.1.lastSequence))::int8[])
+                AS u(tenant, resource_type, resource_id, version, state, secret_digests, last_sequence)
+            ON CONFLICT (tenant, resource_type, resource_id) DO UPDATE SET
+                version = excluded.version, state = excluded.state, secret_digests = excluded.secret_digests,
+                last_sequence = excluded.last_sequence, updated_at = excluded.updated_at
+            """, logger: logger)
+    }
+
+    private func insertClaims(
+        _ claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)], now: Timestamp,
+        on connection: PostgresConnection
+    ) async throws {
+        for (tenant, claim, result) in claims {
+            // An expired key of the same name is replaced.
+            try await connection.query("""
+                INSERT INTO idempotency_keys (tenant, key, request_digest, first_sequence, event_count, created_at)
+                VALUES (\(tenant), \(claim.key), \(ByteBuffer(bytes: claim.requestDigest)),
+                    \(result.events.first?.sequence), \(Int32(result.events.count)), \(now.microseconds))
+                ON CONFLICT (tenant, key) DO UPDATE SET request_digest = excluded.request_digest,
+                    first_sequence = excluded.first_sequence, event_count = excluded.event_count,
+                    created_at = excluded.created_at
+                """, logger: logger)
+        }
+    }
+
+    /// The first answer to a repeated idempotency key.
+    private func replay(_ claim: StoredClaim, tenant: String, on connection: PostgresConnection) async throws -> AppendResult {
+        var events: [RecordedEvent] = []
+        if claim.eventCount > 0, let first = claim.firstSequence {
+            events = try await PostgresRows.events(connection.query("""
+                SELECT \(unescaped: PostgresRows.eventColumns) FROM events
+                WHERE tenant = \(tenant) AND sequence BETWEEN \(first) AND \(first + Int64(claim.eventCount) - 1)
+                ORDER BY sequence
+                """, logger: logger))
+        }
+        return AppendResult(events: events, recordedAt: Timestamp(microseconds: claim.createdAt), replayed: true)
+    }
+
+    /// Forgets idempotency keys past their retention, at most once a minute per process.
+    private func purgeExpiredKeys(now: Timestamp, on connection: PostgresConnection) async throws {
+        let minute: Int64 = 60_000_000
+        guard now.microseconds / minute != lastPurgeMinute.load(ordering: .relaxed) else { return }
+        lastPurgeMinute.store(now.microseconds / minute, ordering: .relaxed)
+        let cutoff = now.microseconds - configuration.idempotencyRetentionSeconds * 1_000_000
+        try await connection.query("DELETE FROM idempotency_keys WHERE created_at < \(cutoff)", logger: logger)
+    }
+
+    /// Makes sure the events partitions of this month and the next two exist (monthly, on recorded time), so an
+    /// insert never finds its month missing. Checked again a week before the last one starts.
+    private func ensurePartitions(for now: Timestamp) async throws {
+        let week: Int64 = 7 * 86_400_000_000
+        guard now.microseconds + week >= partitionedUntil.load(ordering: .relaxed) else { return }
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: logger)
+            for offset: Int64 in 0...2 {
+                let month = now.month(offset: offset)
+                let end = now.month(offset: offset + 1).start
+                let name = "events_y\(month.year)m\(month.month < 10 ? "0" : "")\(month.month)"
+                try await connection.query(PostgresQuery(unsafeSQL: """
+                    CREATE TABLE IF NOT EXISTS \(name) PARTITION OF events
+                    FOR VALUES FROM (\(month.start.microseconds)) TO (\(end.microseconds))
+                    """), logger: logger)
+            }
+        }
+        partitionedUntil.store(now.month(offset: 2).start.microseconds, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+public import Logging
+import PostgresNIO
+public import TrailCore
+
+/// The store for several Trail processes on one PostgreSQL database.
+///
+/// Each process gathers its concurrent submissions into one transaction (group commit) like the SQLite store;
+/// across processes, each transaction locks the row of its tenant in `tenant_heads` first, so a tenant's
+/// sequence and its resources' versions stay gapless whichever process writes. See docs/postgresql.md.
+public final class PostgresEventStore: EventStore {
+    public let url: PostgresURL
+    let client: PostgresClient
+    let logger: Logger
+    private let writer: GroupCommit<PreparedRequest, AppendResult>
+    private let appender: PostgresAppender
+
+    private init(url: PostgresURL, client: PostgresClient, redactor: Redactor, configuration: StoreConfiguration, logger: Logger) {
+        self.url = url
+        self.client = client
+        self.logger = logger
+        let appender = PostgresAppender(client: client, redactor: redactor, configuration: configuration, logger: logger)
+        self.appender = appender
+        writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in
+            await appender.commit(requests)
+        }
+    }
+
+    /// Connects to `url`, brings the schema up to date and runs `body` with the store; the connection pool lives
+    /// as long as `body` runs.
+    ///
+    /// - Parameter maximumConnections: the size of this process's connection pool (the writer uses one; reads
+    ///   share the rest).
+    public static func withStore<T: Sendable>(
+        url: PostgresURL, configuration: StoreConfiguration = StoreConfiguration(), maximumConnections: Int = 10,
+        logger: Logger = Logger(label: "trail.postgres"),
+        _ body: (PostgresEventStore) async throws -> T
+    ) async throws -> T {
+        try await withClient(url: url, maximumConnections: maximumConnections, logger: logger) { client in
+            try await reachable(client, url: url, logger: logger)
+            do {
+                _ = try await PostgresMigrations.migrate(client, logger: logger)
+                let rows = try await client.query(
+                    "SELECT value FROM trail_settings WHERE name = 'redaction_secret'", logger: logger)
+                var secret: ByteBuffer?
+                for try await value in rows.decode(ByteBuffer.self) { secret = value }
+                guard let secret else { throw StoreError(.corrupt, "the store has no redaction secret") }
+                let redactor = Redactor(sensitiveKeys: configuration.sensitiveKeys, secret: Array(buffer: secret))
+                let store = PostgresEventStore(
+                    url: url, client: client, redactor: redactor, configuration: configuration, logger: logger)
+                return try await body(store)
+            } catch let error as PSQLError {
+                throw PostgresEventStore.storeError(error)
+            }
+        }
+    }
+
+    /// Applies pending migrations (the `trail migrate` command). Returns the ids of those applied now.
+    public static func migrate(url: PostgresURL, logger: Logger = Logger(label: "trail.postgres")) async throws -> [String] {
+        try await withClient(url: url, maximumConnections: 1, logger: logger) { client in
+            try await reachable(client, url: url, logger: logger)
+            do {
+                return try await PostgresMigrations.migrate(client, logger: logger)
+            } catch let error as PSQLError {
+                throw PostgresEventStore.storeError(error)
+            }
+        }
+    }
+
+    private static func withClient<T: Sendable>(
+        url: PostgresURL, maximumConnections: Int, logger: Logger, _ body: (PostgresClient) async throws -> T
+    ) async throws -> T {
+        let client = PostgresClient(
+            configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+
+    /// Fails fast with a clear message when the server cannot be reached: PostgresNIO itself retries a refused
+    /// connection for a minute, with the cause only in its logs.
+    private static func reachable(_ client: PostgresClient, url: PostgresURL, logger: Logger) async throws {
+        let probe = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await client.query("SELECT 1", logger: logger)
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(10))
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        guard probe else {
+            throw StoreError(.unavailable, "PostgreSQL at \(url) did not answer within 10 seconds (is it running, and are the user, password and database right?)")
+        }
+    }
+
+    public func append(_ request: AppendRequest) async throws(StoreError) -> AppendResult {
+        let prepared = PreparedRequest(request, redactor: appender.redactor) { type, id in
+            appender.expectedHead(tenant: request.tenant, type: type, id: id)
+        }
+        return try await writer.submit(prepared, weight: max(request.activities.count, 1))
+    }
+
+    public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {
+        try await read { client, logger in
+            try await PostgresRows.events(client.query("""
+                SELECT \(unescaped: PostgresRows.eventColumns) FROM events
+                WHERE tenant = \(tenant) AND resource_type = \(resourceType) AND resource_id = \(resourceId)
+                ORDER BY sequence
+                """, logger: logger))
+        }
+    }
+
+    public func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead? {
+        try await read { client, logger in
+            try await PostgresRows.heads(client.query("""
+                SELECT resource_type, resource_id, version, state::text, secret_digests::text FROM resource_heads
+                WHERE tenant = \(tenant) AND resource_type = \(resourceType) AND resource_id = \(resourceId)
+                """, logger: logger)).first?.value
+        }
+    }
+
+    private func read<T: Sendable>(
+        _ body: @Sendable (PostgresClient, Logger) async throws -> T
+    ) async throws(StoreError) -> T {
+        do {
+            return try await body(client, logger)
+        } catch {
+            throw PostgresEventStore.storeError(error)
+        }
+    }
+
+    /// What a PostgreSQL failure means to callers.
+    static func storeError(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        guard let error = error as? PSQLError else { return StoreError(.rejected, "\(error)") }
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else {
+            return StoreError(.unavailable, "PostgreSQL is unavailable: \(error.code)")
+        }
+        let message = error.serverInfo?[.message] ?? state
+        if state == "55P03" {
+            return StoreError(.unavailable, "PostgreSQL is busy: a lock was not granted in time (SQLSTATE 55P03)")
+        }
+        switch state.prefix(2) {
+        case "08", "53", "57", "58", "40":
+            // Connection trouble, insufficient resources, shutdown, system errors, serialisation failures that
+            // outlived their retries: the operation may succeed later.
+            return StoreError(.unavailable, "PostgreSQL is unavailable: \(message) (SQLSTATE \(state))")
+        case "XX":
+            return StoreError(.corrupt, "PostgreSQL reports damaged data: \(message) (SQLSTATE \(state))")
+        default:
+            return StoreError(.rejected, "PostgreSQL refused the operation: \(message) (SQLSTATE \(state))")
+        }
+    }
+
+    /// Serialisation failures and deadlocks: the transaction may simply be run again.
+    static func isRetryable(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01"
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TrailCore
+
+/// The PostgreSQL schema, as numbered forward-only migrations. A landed migration is never edited: changes come
+/// as new migrations. Several Trail processes may start at once: migrations run under an advisory lock, in one
+/// transaction, so exactly one process applies each.
+enum PostgresMigrations {
+    struct Migration {
+        let id: String
+        let sql: [String]
+    }
+
+    /// The advisory lock key that serialises migrations and partition creation ("trail" in ASCII).
+    static let lockKey: Int64 = 0x74_72_61_69_6C
+
+    static let all: [Migration] = [
+        Migration(id: "0001_events_heads_idempotency", sql: [
+            """
+            CREATE TABLE trail_settings (
+                name text PRIMARY KEY,
+                value bytea NOT NULL
+            )
+            """,
+            // The serialisation point of a tenant's writers: every write transaction locks its tenant's row, and
+            // the events trigger advances last_sequence.
+            """
+            CREATE TABLE tenant_heads (
+                tenant text PRIMARY KEY CHECK (length(tenant) BETWEEN 1 AND 100),
+                last_sequence bigint NOT NULL CHECK (last_sequence >= 0)
+            )
+            """,
+            // JSON columns are `json`: PostgreSQL checks them and keeps their text as written, key order
+            // included (SPEC §2.3); queries cast to jsonb where they need operators. Times are microseconds
+            // since the Unix epoch, as in the SQLite store.
+            """
+            CREATE TABLE events (
+                tenant text NOT NULL CHECK (length(tenant) BETWEEN 1 AND 100),
+                sequence bigint NOT NULL CHECK (sequence >= 1),
+                id uuid NOT NULL,
+                occurred_at bigint NOT NULL,
+                recorded_at bigint NOT NULL,
+                action text NOT NULL CHECK (length(action) >= 1),
+                category text,
+                outcome text NOT NULL DEFAULT 'success' CHECK (outcome IN ('success', 'failure', 'partial')),
+                actor_id text,
+                actor json,
+                resource_type text,
+                resource_id text,
+                resource_name text,
+                version bigint,
+                new_version boolean NOT NULL DEFAULT false,
+                changes json NOT NULL DEFAULT '{}',
+                summary text NOT NULL,
+                state_after json,
+                secret_digests json,
+                context json,
+                metadata json,
+                duration_ms bigint,
+                error text,
+                CHECK (version IS NULL OR (resource_type IS NOT NULL AND resource_id IS NOT NULL AND version >= 1)),
+                CHECK (NOT new_version OR version IS NOT NULL),
+                PRIMARY KEY (tenant, sequence, recorded_at)
+            ) PARTITION BY RANGE (recorded_at)
+            """,
+            "CREATE INDEX events_resource_version ON events (tenant, resource_type, resource_id, version)",
+            "CREATE INDEX events_id ON events (id)",
+            "CREATE INDEX events_recorded ON events (tenant, recorded_at)",
+            "CREATE INDEX events_recorded_brin ON events USING brin (recorded_at)",
+            "CREATE INDEX events_actor ON events (tenant, actor_id)",
+            """
+            CREATE TABLE resource_heads (
+                tenant text NOT NULL,
+                resource_type text NOT NULL,
+                resource_id text NOT NULL,
+                version bigint NOT NULL CHECK (version >= 1),
+                state json,
+                secret_digests json,
+                last_sequence bigint NOT NULL,
+                updated_at bigint NOT NULL,
+                PRIMARY KEY (tenant, resource_type, resource_id)
+            )
+            """,
+            """
+            CREATE TABLE idempotency_keys (
+                tenant text NOT NULL,
+                key text NOT NULL,
+                request_digest bytea NOT NULL,
+                first_sequence bigint,
+                event_count integer NOT NULL CHECK (event_count >= 0),
+                created_at bigint NOT NULL,
+                PRIMARY KEY (tenant, key)
+            )
+            """,
+            "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
+            // Unique keys on a partitioned table must include the partition key, so (tenant, sequence) and
+            // (tenant, resource, version) cannot be unique indexes across months. The invariants are kept by
+            // this trigger instead, once per insert statement (Trail inserts a transaction's events in one):
+            // a tenant's new events must continue its last sequence with no gap or repeat, and a resource's new
+            // versions must continue its head's version likewise. It then advances the tenant's sequence.
+            """
+            CREATE FUNCTION trail_events_appended() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                culprit text;
+            BEGIN
+                SELECT s.tenant INTO culprit
+                FROM (SELECT tenant, min(sequence) AS low, max(sequence) AS high, count(*) AS n,
+                             count(DISTINCT sequence) AS distinct_n
+                      FROM appended GROUP BY tenant) s
+                LEFT JOIN tenant_heads h ON h.tenant = s.tenant
+                WHERE h.tenant IS NULL OR s.low <> h.last_sequence + 1 OR s.high - s.low + 1 <> s.n
+                      OR s.distinct_n <> s.n
+                LIMIT 1;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'the events of tenant % do not continue its sequence without gap or repeat', culprit
+                        USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                SELECT v.resource_type || '/' || v.resource_id INTO culprit
+                FROM (SELECT tenant, resource_type, resource_id, min(version) AS low, max(version) AS high,
+                             count(*) AS n, count(DISTINCT version) AS distinct_n
+                      FROM appended WHERE new_version GROUP BY tenant, resource_type, resource_id) v
+                LEFT JOIN resource_heads r
+                    ON r.tenant = v.tenant AND r.resource_type = v.resource_type AND r.resource_id = v.resource_id
+                WHERE v.low <> coalesce(r.version, 0) + 1 OR v.high - v.low + 1 <> v.n OR v.distinct_n <> v.n
+                LIMIT 1;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'the versions of resource % do not continue its head without gap or repeat', culprit
+                        USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                UPDATE tenant_heads h SET last_sequence = s.high
+                FROM (SELECT tenant, max(sequence) AS high FROM appended GROUP BY tenant) s
+                WHERE h.tenant = s.tenant;
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER events_appended AFTER INSERT ON events REFERENCING NEW TABLE AS appended
+                FOR EACH STATEMENT EXECUTE FUNCTION trail_events_appended()
+            """,
+        ]),
+    ]
+
+    /// Applies the migrations the database lacks; returns their ids.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [String] {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS trail_migrations (
+                    id text PRIMARY KEY,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """, logger: logger)
+            var applied = Set<String>()
+            for try await id in try await connection.query("SELECT id FROM trail_migrations", logger: logger)
+                .decode(String.self) {
+                applied.insert(id)
+            }
+            var appliedNow: [String] = []
+            for migration in all where !applied.contains(migration.id) {
+                for statement in migration.sql {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO trail_migrations (id) VALUES (\(migration.id))", logger: logger)
+                if migration.id == "0001_events_heads_idempotency" {
+                    // The installation's secret for keyed digests of redacted values (SPEC §2.5).
+                    var generator = SystemRandomNumberGenerator()
+                    let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                    try await connection.query("""
+                        INSERT INTO trail_settings (name, value) VALUES ('redaction_secret', \(ByteBuffer(bytes: secret)))
+                        """, logger: logger)
+                }
+                appliedNow.append(migration.id)
+            }
+            return appliedNow
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import TrailCore
+
+/// The stored text of JSON columns, the same in every store: Trail's own encoding, which keeps key order
+/// (SPEC §2.3), read back with Trail's strict parser.
+enum StoredJSON {
+    static func object(_ text: String?) throws(StoreError) -> JSONObject? {
+        guard let text else { return nil }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(text)
+        } catch {
+            throw StoreError(.corrupt, "a stored JSON column cannot be read: \(error)")
+        }
+        guard case .object(let object) = value else {
+            throw StoreError(.corrupt, "a stored JSON column holds something other than an object")
+        }
+        return object
+    }
+
+    static func digests(_ text: String?) throws(StoreError) -> Redactor.Digests {
+        guard let object = try object(text) else { return [:] }
+        var result: Redactor.Digests = [:]
+        for member in object {
+            guard case .string(let digest) = member.value else {
+                throw StoreError(.corrupt, "a stored digest is not a string")
+            }
+            result[member.key] = digest
+        }
+        return result
+    }
+
+    static func text(_ object: JSONObject?) -> String? {
+        object.map { JSONWriter.string($0) }
+    }
+
+    static func text(_ digests: Redactor.Digests) -> String? {
+        guard !digests.isEmpty else { return nil }
+        return JSONWriter.string(JSONObject(digests.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) }))
+    }
+}

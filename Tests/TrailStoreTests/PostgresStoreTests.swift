@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TrailCore
+import TrailStore
+import TrailTestSupport
+
+/// What only the PostgreSQL store has: its schema's trigger, its partitions, its URL. Runs when
+/// `TRAIL_TEST_POSTGRES_URL` is set (CI sets it); the shared contract is in StoreContractTests.
+@Suite(.enabled(if: StoreKind.postgresURL != nil, "TRAIL_TEST_POSTGRES_URL is not set"))
+struct PostgresStoreTests {
+    @Test func schemaRefusesSkippedOrDuplicatedSequencesAndVersions() async throws {
+        try await withFreshLocation(.postgres) { location, _ in
+            guard case .postgres(let url, _) = location else { return }
+            try await location.withStore { store in
+                _ = try await store.append(AppendRequest(tenant: "default", activities: [
+                    StoreContractTests.activity("create", "a", StoreContractTests.data(("n", 1))),
+                ]))
+            }
+            func insert(_ rows: [(sequence: Int, version: Int, newVersion: Bool)]) async throws {
+                let values = rows.map { row in
+                    "('default', \(row.sequence), gen_random_uuid(), 0, (extract(epoch from now()) * 1e6)::bigint, 'updated', 'doc', 'a', \(row.version), \(row.newVersion), 's')"
+                }.joined(separator: ", ")
+                try await PostgresAdmin.execute("""
+                    INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, resource_type,
+                        resource_id, version, new_version, summary) VALUES \(values)
+                    """, on: url)
+            }
+            await #expect(throws: (any Error).self) { try await insert([(3, 2, true)]) }  // skipped sequence
+            await #expect(throws: (any Error).self) { try await insert([(1, 2, true)]) }  // repeated sequence
+            await #expect(throws: (any Error).self) { try await insert([(2, 2, true), (2, 3, true)]) }  // repeated in one statement
+            await #expect(throws: (any Error).self) { try await insert([(2, 3, true)]) }  // skipped version
+            await #expect(throws: (any Error).self) { try await insert([(2, 1, true)]) }  // repeated version
+            try await insert([(2, 2, true)])  // the one valid next event
+            let last = try await PostgresAdmin.rows(
+                "SELECT last_sequence::text FROM tenant_heads WHERE tenant = 'default'", on: url)
+            #expect(last == [["2"]])
+        }
+    }
+
+    @Test func eventsArePartitionedByMonthOfRecordedTime() async throws {
+        try await withFreshLocation(.postgres) { location, _ in
+            guard case .postgres(let url, _) = location else { return }
+            let february = Timestamp(rfc3339: "2026-02-16T11:31:39Z")!
+            try await location.withStore(configuration: StoreConfiguration(clock: { february })) { store in
+                _ = try await store.append(AppendRequest(tenant: "default", activities: [StoreContractTests.activity("create", "a")]))
+            }
+            let partitions = try await PostgresAdmin.rows("""
+                SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = 'events'::regclass AND c.relkind = 'r' ORDER BY 1
+                """, on: url).map { $0[0] }
+            #expect(partitions == ["events_y2026m02", "events_y2026m03", "events_y2026m04"])
+            let stored = try await PostgresAdmin.rows("SELECT count(*)::text FROM events_y2026m02", on: url)
+            #expect(stored == [["1"]])
+        }
+    }
+
+    @Test func migrationsFromSeveralProcessesAtOnceApplyOnce() async throws {
+        try await withFreshLocation(.postgres) { location, _ in
+            let applied = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<4 { group.addTask { try await location.migrate() } }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(applied == ["0001_events_heads_idempotency"])
+        }
+    }
+
+    @Test func urlsAreParsedAndPasswordsHidden() throws {
+        let url = try PostgresURL("postgres://trail:s%40cret@db.example:6543/audit?sslmode=require")
+        #expect(url.username == "trail")
+        #expect(url.password == "s@cret")
+        #expect(url.host == "db.example")
+        #expect(url.port == 6543)
+        #expect(url.database == "audit")
+        #expect(url.tls == .require)
+        #expect(url.description == "postgres://trail:***@db.example:6543/audit")
+        #expect(throws: StoreError.self) { try PostgresURL("postgres://h/db?sslmode=maybe") }
+        #expect(throws: StoreError.self) { try PostgresURL("postgres:///db") }
+    }
+}

@@ -1,0 +1,104 @@
+public import Foundation
+import Logging
+import PostgresNIO
+public import TrailStore
+
+/// The stores the contract tests run against: SQLite always, PostgreSQL when `TRAIL_TEST_POSTGRES_URL` names a
+/// server (a database on it that the tests may connect to; each test creates and drops a database of its own).
+public enum StoreKind: String, Sendable, CaseIterable, CustomStringConvertible {
+    case sqlite, postgres
+
+    public var description: String { rawValue }
+
+    /// The kinds available on this machine.
+    public static var available: [StoreKind] {
+        postgresURL == nil ? [.sqlite] : [.sqlite, .postgres]
+    }
+
+    public static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["TRAIL_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// A new, empty store location of `kind` — a SQLite file in a fresh directory, or a freshly created PostgreSQL
+/// database — removed once `body` is done. `body` opens stores on it as it likes (several at once, again after
+/// closing), as separate processes would.
+public func withFreshLocation<T: Sendable>(
+    _ kind: StoreKind, _ body: (StoreLocation, FreshLocation) async throws -> T
+) async throws -> T {
+    switch kind {
+    case .sqlite:
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trail-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("trail.sqlite").path
+        return try await body(.sqlite(path: path, durability: .full), FreshLocation(text: path, directory: directory))
+    case .postgres:
+        guard let text = StoreKind.postgresURL else { throw StoreError(.unavailable, "TRAIL_TEST_POSTGRES_URL is not set") }
+        let admin = try PostgresURL(text)
+        let name = "trail_t_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))"
+        try await PostgresAdmin.execute("CREATE DATABASE \(name)", on: admin)
+        var url = admin
+        url.database = name
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trail-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            let result = try await body(.postgres(url, maximumConnections: 4), FreshLocation(text: url.connectionString, directory: directory))
+            try await PostgresAdmin.execute("DROP DATABASE \(name) WITH (FORCE)", on: admin)
+            return result
+        } catch {
+            try? await PostgresAdmin.execute("DROP DATABASE \(name) WITH (FORCE)", on: admin)
+            throw error
+        }
+    }
+}
+
+/// What a test may need besides the location: the text `--database` takes, and a scratch directory.
+public struct FreshLocation: Sendable {
+    /// The SQLite path or the PostgreSQL URL, as `trail --database` takes it.
+    public let text: String
+    /// A directory for the test's own files, removed with the location.
+    public let directory: URL
+}
+
+/// Statements on a PostgreSQL database outside Trail's store, for setting up and for tampering in tests.
+public enum PostgresAdmin {
+    public static func execute(_ sql: String, on url: PostgresURL) async throws {
+        try await withClient(url) { client in
+            try await client.query(PostgresQuery(unsafeSQL: sql))
+        }
+    }
+
+    /// The rows of `sql`, each as the text of its columns.
+    public static func rows(_ sql: String, on url: PostgresURL) async throws -> [[String?]] {
+        try await withClient(url) { client in
+            var rows: [[String?]] = []
+            for try await row in try await client.query(PostgresQuery(unsafeSQL: sql)) {
+                rows.append(try row.map { cell in try cell.decode(String?.self) })
+            }
+            return rows
+        }
+    }
+
+    static func withClient<T: Sendable>(_ url: PostgresURL, _ body: (PostgresClient) async throws -> T) async throws -> T {
+        var configuration = PostgresClient.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+            tls: .disable)
+        configuration.options.maximumConnections = 1
+        let client = PostgresClient(configuration: configuration)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+}
+
+extension PostgresURL {
+    /// The URL again, as `--database` takes it (with its password, for tests on loopback).
+    public var connectionString: String {
+        let credentials = username + (password.map { ":" + $0 } ?? "")
+        return "postgres://\(credentials)@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)"
+    }
+}
