@@ -52,6 +52,8 @@ import TrailCore
         #expect(error(#"["\x"]"#) != nil)
         #expect(error(#"["\u12"]"#) != nil)
         #expect(error("[\"a\u{01}b\"]")?.message.contains("control") == true)
+        #expect(error(#"{"k": "a\u0000b"}"#)?.message.contains("NUL") == true)
+        #expect(error(#"{"a\u0000": 1}"#)?.column == 4)
     }
 
     @Test func encoderEscapesRoundTrip() throws {

@@ -20,4 +20,16 @@ import TrailCore
             #expect(Timestamp(rfc3339: text) == nil, "\(text)")
         }
     }
+
+    @Test func monthsAndTheirFirstInstants() throws {
+        let t = try #require(Timestamp(rfc3339: "2026-11-23T18:07:00.5Z"))
+        let this = t.month()
+        #expect(this.year == 2026 && this.month == 11 && this.start.formatted() == "2026-11-01T00:00:00.000000+00:00")
+        let next = t.month(offset: 2)
+        #expect(next.year == 2027 && next.month == 1 && next.start.formatted() == "2027-01-01T00:00:00.000000+00:00")
+        let before = t.month(offset: -11)
+        #expect(before.year == 2025 && before.month == 12 && before.start.formatted() == "2025-12-01T00:00:00.000000+00:00")
+        let epoch = Timestamp(microseconds: -1).month()
+        #expect(epoch.year == 1969 && epoch.month == 12)
+    }
 }

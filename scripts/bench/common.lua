@@ -6,7 +6,7 @@ function setup(thread)
 end
 function init(args)
   counter = 0
-  prefix = "w" .. tid .. "-" .. os.time() .. "-"
+  prefix = "p" .. (os.getenv("BENCH_INSTANCE") or "0") .. "w" .. tid .. "-" .. os.time() .. "-"
   math.randomseed(tid * 7919 + os.time())
 end
 wrk.method = "POST"

@@ -11,7 +11,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 /// A strict JSON parser (RFC 8259) that keeps object key order.
 ///
 /// Beyond the grammar it refuses what would make a stored audit record ambiguous: duplicate keys in one object,
-/// nesting deeper than ``maximumDepth``, invalid UTF-8 and unpaired UTF-16 surrogate escapes.
+/// nesting deeper than ``maximumDepth``, invalid UTF-8, unpaired UTF-16 surrogate escapes, and the NUL character.
 public struct JSONParser {
     public static let maximumDepth = 64
 
@@ -287,6 +287,9 @@ private struct Scanner {
                 scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
             } else if (0xDC00...0xDFFF).contains(scalar) {
                 throw fail("unpaired UTF-16 surrogate in a \\u escape", at: escapeStart)
+            } else if scalar == 0 {
+                // PostgreSQL cannot store U+0000 in text, and no audit record needs it: refused in every store.
+                throw fail("the NUL character (\\u0000) is not accepted in strings", at: escapeStart)
             }
             scratch.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
         default:
