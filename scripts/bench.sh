@@ -37,7 +37,7 @@ run() { # name script events-per-request [path]
   cat scripts/bench/common.lua "scripts/bench/$2" > "$WORK/$2"
   local loads=()
   for p in $(seq 0 $((PROCESSES - 1))); do
-    BENCH_INSTANCE=$p wrk -t$THREADS -c"$PER_PROCESS" -d"${DURATION}s" --latency -s "$WORK/$2" \
+    BENCH_INSTANCE=$p wrk -t$THREADS -c"$PER_PROCESS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/$2" \
       "http://127.0.0.1:$((PORT + p))${4:-}" > "$WORK/wrk-$p" &
     loads+=($!)
   done

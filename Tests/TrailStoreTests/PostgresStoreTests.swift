@@ -16,21 +16,28 @@ struct PostgresStoreTests {
                     StoreContractTests.activity("create", "a", StoreContractTests.data(("n", 1))),
                 ]))
             }
-            func insert(_ rows: [(sequence: Int, version: Int, newVersion: Bool)]) async throws {
+            /// Inserts events on doc/a, moving its head to `head` in the same statement (nil: leaving it).
+            func insert(_ rows: [(sequence: Int, version: Int, newVersion: Bool)], head: Int?) async throws {
                 let values = rows.map { row in
                     "('default', \(row.sequence), gen_random_uuid(), 0, (extract(epoch from now()) * 1e6)::bigint, 'updated', 'doc', 'a', \(row.version), \(row.newVersion), 's')"
                 }.joined(separator: ", ")
+                let moveHead = head.map { """
+                    WITH h AS (UPDATE resource_heads SET previous_version = version, version = \($0)
+                               WHERE tenant = 'default' AND resource_type = 'doc' AND resource_id = 'a')
+                    """ } ?? ""
                 try await PostgresAdmin.execute("""
+                    \(moveHead)
                     INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, resource_type,
                         resource_id, version, new_version, summary) VALUES \(values)
                     """, on: url)
             }
-            await #expect(throws: (any Error).self) { try await insert([(3, 2, true)]) }  // skipped sequence
-            await #expect(throws: (any Error).self) { try await insert([(1, 2, true)]) }  // repeated sequence
-            await #expect(throws: (any Error).self) { try await insert([(2, 2, true), (2, 3, true)]) }  // repeated in one statement
-            await #expect(throws: (any Error).self) { try await insert([(2, 3, true)]) }  // skipped version
-            await #expect(throws: (any Error).self) { try await insert([(2, 1, true)]) }  // repeated version
-            try await insert([(2, 2, true)])  // the one valid next event
+            await #expect(throws: (any Error).self) { try await insert([(3, 2, true)], head: 2) }  // skipped sequence
+            await #expect(throws: (any Error).self) { try await insert([(1, 2, true)], head: 2) }  // repeated sequence
+            await #expect(throws: (any Error).self) { try await insert([(2, 2, true), (2, 3, true)], head: 3) }  // repeated in one statement
+            await #expect(throws: (any Error).self) { try await insert([(2, 3, true)], head: 3) }  // skipped version
+            await #expect(throws: (any Error).self) { try await insert([(2, 1, true)], head: 1) }  // repeated version
+            await #expect(throws: (any Error).self) { try await insert([(2, 2, true)], head: nil) }  // head not moved with it
+            try await insert([(2, 2, true)], head: 2)  // the one valid next event
             let last = try await PostgresAdmin.rows(
                 "SELECT last_sequence::text FROM tenant_heads WHERE tenant = 'default'", on: url)
             #expect(last == [["2"]])

@@ -4,7 +4,8 @@ import Synchronization
 import TrailCore
 
 /// The write side of the PostgreSQL store: one group-commit transaction over many submissions, in a fixed number
-/// of round trips whatever the number of events (each kind of row goes in one `unnest(...)` statement).
+/// of round trips whatever the number of events: lock the tenants, read the heads the cache lacks, write
+/// everything in one statement (each kind of row from `unnest(...)` arrays), commit.
 ///
 /// A transaction locks the `tenant_heads` rows of its tenants first, in tenant order: writers of one tenant, in
 /// this process or another, take turns, and every statement after the lock sees what the previous writer
@@ -116,23 +117,21 @@ final class PostgresAppender: Sendable {
             results.append(.success(result))
         }
 
-        try await insertEvents(rows, now: now, on: connection)
-        try await upsertHeads(touched, written: written, now: now, on: connection)
-        try await insertClaims(newClaims, now: now, on: connection)
+        try await insert(rows, heads: touched, written: written, claims: newClaims, now: now, on: connection)
         return (results, written)
     }
 
     /// Locks the tenants' rows (creating them if new), in the given order, and returns their last sequences.
     /// Empties the head cache if another process wrote one of these tenants since this one last did.
+    ///
+    /// One statement: an upsert locks the row whether it inserts or updates it (the update changes nothing),
+    /// and returns the latest committed `last_sequence` even after waiting for another writer.
     private func lockTenants(_ tenants: [String], on connection: PostgresConnection) async throws -> [String: Int64] {
-        try await connection.query("""
-            INSERT INTO tenant_heads (tenant, last_sequence) SELECT unnest(\(tenants)::text[]), 0
-            ON CONFLICT (tenant) DO NOTHING
-            """, logger: logger)
         var last: [String: Int64] = [:]
         let rows = try await connection.query("""
-            SELECT tenant, last_sequence FROM tenant_heads WHERE tenant = ANY(\(tenants)::text[])
-            ORDER BY tenant FOR UPDATE
+            INSERT INTO tenant_heads (tenant, last_sequence) SELECT unnest(\(tenants)::text[]), 0
+            ON CONFLICT (tenant) DO UPDATE SET last_sequence = tenant_heads.last_sequence
+            RETURNING tenant, last_sequence
             """, logger: logger)
         for try await (tenant, sequence) in rows.decode((String, Int64).self) { last[tenant] = sequence }
         if tenants.contains(where: { tenant in cache.lastSequence(tenant).map { $0 != last[tenant] } ?? false }) {
@@ -206,10 +205,43 @@ final class PostgresAppender: Sendable {
         return heads
     }
 
-    private func insertEvents(_ rows: [EventRow], now: Timestamp, on connection: PostgresConnection) async throws {
-        guard !rows.isEmpty else { return }
+    /// Writes the transaction's events, the heads they leave and the idempotency keys they claim, in one
+    /// statement: the events trigger checks the new versions against the heads written with them.
+    private func insert(
+        _ rows: [EventRow], heads keys: [HeadKey], written: Written,
+        claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)], now: Timestamp,
+        on connection: PostgresConnection
+    ) async throws {
+        guard !rows.isEmpty || !claims.isEmpty else { return }
         let events = rows.map(\.event)
+        let heads = keys.compactMap { key in written.heads[key].map { (key, $0) } }
         try await connection.query("""
+            WITH heads AS (
+                INSERT INTO resource_heads (tenant, resource_type, resource_id, version, state, secret_digests,
+                    last_sequence, updated_at)
+                SELECT tenant, resource_type, resource_id, version, state::json, secret_digests::json, last_sequence,
+                    \(now.microseconds)
+                FROM unnest(\(heads.map(\.0.tenant))::text[], \(heads.map(\.0.type))::text[], \(heads.map(\.0.id))::text[],
+                    \(heads.map(\.1.head.version))::int8[], \(NullableArray(heads.map(\.1.stateJSON)))::text[],
+                    \(NullableArray(heads.map(\.1.digestsJSON)))::text[], \(heads.map(\.1.lastSequence))::int8[])
+                    AS u(tenant, resource_type, resource_id, version, state, secret_digests, last_sequence)
+                ON CONFLICT (tenant, resource_type, resource_id) DO UPDATE SET
+                    previous_version = resource_heads.version, version = excluded.version, state = excluded.state,
+                    secret_digests = excluded.secret_digests, last_sequence = excluded.last_sequence,
+                    updated_at = excluded.updated_at
+            ), claims AS (
+                -- An expired key of the same name is replaced.
+                INSERT INTO idempotency_keys (tenant, key, request_digest, first_sequence, event_count, created_at)
+                SELECT tenant, key, request_digest, first_sequence, event_count, \(now.microseconds)
+                FROM unnest(\(claims.map(\.tenant))::text[], \(claims.map(\.claim.key))::text[],
+                    \(claims.map { ByteBuffer(bytes: $0.claim.requestDigest) })::bytea[],
+                    \(NullableArray(claims.map { $0.result.events.first?.sequence }))::int8[],
+                    \(claims.map { Int32($0.result.events.count) })::int4[])
+                    AS u(tenant, key, request_digest, first_sequence, event_count)
+                ON CONFLICT (tenant, key) DO UPDATE SET request_digest = excluded.request_digest,
+                    first_sequence = excluded.first_sequence, event_count = excluded.event_count,
+                    created_at = excluded.created_at
+            )
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor, resource_type,
                 resource_id, version, new_version, changes, summary, state_after, secret_digests, context, metadata)
             SELECT tenant, sequence, id::uuid, occurred_at, \(now.microseconds), action, actor_id, actor::json,
@@ -226,43 +258,6 @@ final class PostgresAppender: Sendable {
                 AS u(tenant, sequence, id, occurred_at, action, actor_id, actor, resource_type, resource_id, version,
                      new_version, changes, summary, state_after, secret_digests, context, metadata)
             """, logger: logger)
-    }
-
-    private func upsertHeads(
-        _ keys: [HeadKey], written: Written, now: Timestamp, on connection: PostgresConnection
-    ) async throws {
-        let heads = keys.compactMap { key in written.heads[key].map { (key, $0) } }
-        guard !heads.isEmpty else { return }
-        try await connection.query("""
-            INSERT INTO resource_heads (tenant, resource_type, resource_id, version, state, secret_digests,
-                last_sequence, updated_at)
-            SELECT tenant, resource_type, resource_id, version, state::json, secret_digests::json, last_sequence,
-                \(now.microseconds)
-            FROM unnest(\(heads.map(\.0.tenant))::text[], \(heads.map(\.0.type))::text[], \(heads.map(\.0.id))::text[],
-                \(heads.map(\.1.head.version))::int8[], \(NullableArray(heads.map(\.1.stateJSON)))::text[],
-                \(NullableArray(heads.map(\.1.digestsJSON)))::text[], \(heads.map(\.1.lastSequence))::int8[])
-                AS u(tenant, resource_type, resource_id, version, state, secret_digests, last_sequence)
-            ON CONFLICT (tenant, resource_type, resource_id) DO UPDATE SET
-                version = excluded.version, state = excluded.state, secret_digests = excluded.secret_digests,
-                last_sequence = excluded.last_sequence, updated_at = excluded.updated_at
-            """, logger: logger)
-    }
-
-    private func insertClaims(
-        _ claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)], now: Timestamp,
-        on connection: PostgresConnection
-    ) async throws {
-        for (tenant, claim, result) in claims {
-            // An expired key of the same name is replaced.
-            try await connection.query("""
-                INSERT INTO idempotency_keys (tenant, key, request_digest, first_sequence, event_count, created_at)
-                VALUES (\(tenant), \(claim.key), \(ByteBuffer(bytes: claim.requestDigest)),
-                    \(result.events.first?.sequence), \(Int32(result.events.count)), \(now.microseconds))
-                ON CONFLICT (tenant, key) DO UPDATE SET request_digest = excluded.request_digest,
-                    first_sequence = excluded.first_sequence, event_count = excluded.event_count,
-                    created_at = excluded.created_at
-                """, logger: logger)
-        }
     }
 
     /// The first answer to a repeated idempotency key.
