@@ -33,6 +33,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// This instant plus `duration` (to the microsecond).
+    public func adding(_ duration: Duration) -> Timestamp {
+        let (seconds, attoseconds) = duration.components
+        return Timestamp(microseconds: microseconds + seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
+    }
+
     /// The UTC calendar day, `YYYY-MM-DD`.
     public var day: String { String(formatted().prefix(10)) }
 

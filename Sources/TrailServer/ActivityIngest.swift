@@ -4,10 +4,13 @@ public import TrailStore
 /// The activity-stream ingest path shared by the HTTP endpoints and `trail ingest`: strict parse, normalise,
 /// one atomic append.
 public struct ActivityIngest: Sendable {
-    public let store: any EventStore
+    public let store: any TrailStorage
     public let tenant: String
 
-    public init(store: any EventStore, tenant: String = ServerConfiguration.defaultTenant) {
+    /// The kind of queued message this path makes (SPEC §9).
+    public static let messageKind = "activity-stream"
+
+    public init(store: any TrailStorage, tenant: String = ServerConfiguration.defaultTenant) {
         self.store = store
         self.tenant = tenant
     }
@@ -46,5 +49,21 @@ public struct ActivityIngest: Sendable {
     public func ingest(body: some Collection<UInt8>, idempotencyKey: String?) async throws -> AppendResult {
         let request = try prepare(body: body, idempotencyKey: idempotencyKey)
         return try await store.append(request)
+    }
+
+    /// Validates one submission now and queues it for a worker (`Prefer: respond-async`): a refused body throws
+    /// a ``Problem`` and nothing is queued.
+    public func enqueue(body: some Collection<UInt8>, idempotencyKey: String?) async throws -> EnqueueResult {
+        try await enqueue(try prepare(body: body, idempotencyKey: idempotencyKey), body: body)
+    }
+
+    /// Queues a submission already prepared from `body`.
+    public func enqueue(_ request: AppendRequest, body: some Collection<UInt8>) async throws -> EnqueueResult {
+        var seen = Set<ResourceKey>()
+        let resources = request.activities.map { ResourceKey(type: $0.resourceType, id: $0.resourceId) }
+            .filter { seen.insert($0).inserted }
+        return try await store.enqueue(NewMessage(
+            tenant: tenant, kind: ActivityIngest.messageKind, body: Array(body), idempotency: request.idempotency,
+            resources: resources))
     }
 }

@@ -9,7 +9,8 @@ public import TrailStore
 ///   - onServerRunning: called with the bound address once the server listens (useful with port 0).
 public func buildApplication(
     configuration: ServerConfiguration,
-    store: any EventStore,
+    store: any TrailStorage,
+    workers: WorkerConfiguration = WorkerConfiguration(),
     logger: Logger = Logger(label: "trail"),
     onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
@@ -17,6 +18,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: [MessageWorkers(store: store, configuration: workers, logger: logger)],
         onServerRunning: { channel in
             await onServerRunning(channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" } ?? "")
         },
@@ -25,13 +27,15 @@ public func buildApplication(
 }
 
 /// The router alone, for in-process tests.
-public func buildRouter(configuration: ServerConfiguration, store: any EventStore) -> Router<BasicRequestContext> {
+public func buildRouter(configuration: ServerConfiguration, store: any TrailStorage) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     HealthController().addRoutes(to: router)
     ActivityStreamController(
         ingest: ActivityIngest(store: store),
-        body: JSONBodyReader(maximumBytes: configuration.maximumBodyBytes)
+        body: JSONBodyReader(maximumBytes: configuration.maximumBodyBytes),
+        gate: QueueGate(maximumOpen: configuration.maximumQueuedMessages)
     ).addRoutes(to: router)
+    MessagesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
     return router
 }

@@ -7,11 +7,15 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Largest accepted request body, in bytes. Default 10 MiB.
     public var maximumBodyBytes: Int
+    /// Async submissions are refused (503) while the queue holds this many open messages. Default 100,000.
+    public var maximumQueuedMessages: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024) {
+    public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
+                maximumQueuedMessages: Int = 100_000) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
+        self.maximumQueuedMessages = maximumQueuedMessages
     }
 
     /// Until authentication exists every event belongs to this tenant (SPEC §1).

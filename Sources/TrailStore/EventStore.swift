@@ -13,6 +13,10 @@ public protocol EventStore: Sendable {
     /// (`replayed`) and stores nothing; another digest throws ``StoreError/Code/idempotencyConflict``.
     func append(_ request: AppendRequest) async throws(StoreError) -> AppendResult
 
+    /// Appends several submissions in this order, each atomically on its own (one may fail while the others are
+    /// stored), consecutively: no other submission comes between them. One result per request, in order.
+    func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>]
+
     /// Every event of one resource, oldest first.
     func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent]
 
@@ -25,11 +29,15 @@ public struct AppendRequest: Sendable {
     public var tenant: String
     public var activities: [Activity]
     public var idempotency: IdempotencyClaim?
+    /// The queued message this submission processes: it is marked completed in the same transaction as the
+    /// events, or the append fails with ``StoreError/Code/claimLost`` and stores nothing.
+    public var completes: MessageClaim?
 
-    public init(tenant: String, activities: [Activity], idempotency: IdempotencyClaim? = nil) {
+    public init(tenant: String, activities: [Activity], idempotency: IdempotencyClaim? = nil, completes: MessageClaim? = nil) {
         self.tenant = tenant
         self.activities = activities
         self.idempotency = idempotency
+        self.completes = completes
     }
 }
 

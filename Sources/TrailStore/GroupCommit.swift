@@ -12,7 +12,33 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     private struct Pending: Sendable {
         var input: Input
         var weight: Int
-        var continuation: CheckedContinuation<Output, any Error>
+        var ticket: Ticket
+    }
+
+    /// Where one input's result is delivered, whether its submitter is already waiting or not.
+    private final class Ticket: Sendable {
+        private let state = Mutex<(result: Result<Output, StoreError>?, waiter: CheckedContinuation<Result<Output, StoreError>, Never>?)>((nil, nil))
+
+        func deliver(_ result: Result<Output, StoreError>) {
+            let waiter = state.withLock { state in
+                state.result = result
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: result)
+        }
+
+        var value: Result<Output, StoreError> {
+            get async {
+                await withCheckedContinuation { continuation in
+                    let ready = state.withLock { state in
+                        if state.result == nil { state.waiter = continuation }
+                        return state.result
+                    }
+                    if let ready { continuation.resume(returning: ready) }
+                }
+            }
+        }
     }
 
     private struct State: Sendable {
@@ -34,21 +60,26 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     }
 
     func submit(_ input: Input, weight: Int) async throws(StoreError) -> Output {
-        do {
-            return try await withCheckedThrowingContinuation { continuation in
-                let startDrain = state.withLock { state in
-                    state.queue.append(Pending(input: input, weight: weight, continuation: continuation))
-                    if state.draining { return false }
-                    state.draining = true
-                    return true
-                }
-                if startDrain { Task { await self.drain() } }
+        try await submit([(input, weight)])[0].get()
+    }
+
+    /// Submits several inputs at once: they are written in this order, consecutively (in one transaction, or in
+    /// consecutive ones if they are too heavy for one). One result per input, in order.
+    func submit(_ inputs: [(Input, weight: Int)]) async -> [Result<Output, StoreError>] {
+        guard !inputs.isEmpty else { return [] }
+        let tickets = inputs.map { _ in Ticket() }
+        let startDrain = state.withLock { state in
+            for ((input, weight), ticket) in zip(inputs, tickets) {
+                state.queue.append(Pending(input: input, weight: weight, ticket: ticket))
             }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(.rejected, "\(error)")
+            if state.draining { return false }
+            state.draining = true
+            return true
         }
+        if startDrain { Task { await self.drain() } }
+        var results: [Result<Output, StoreError>] = []
+        for ticket in tickets { results.append(await ticket.value) }
+        return results
     }
 
     private func drain() async {
@@ -72,7 +103,7 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
             if batch.isEmpty { return }
             let results = await commit(batch.map(\.input))
             for (pending, result) in zip(batch, results) {
-                pending.continuation.resume(with: result.mapError { $0 as any Error })
+                pending.ticket.deliver(result)
             }
         }
     }

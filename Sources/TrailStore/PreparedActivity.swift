@@ -72,6 +72,7 @@ struct PreparedRequest: Sendable {
     let tenant: String
     let items: [PreparedActivity]
     let idempotency: IdempotencyClaim?
+    let completes: MessageClaim?
 
     /// - Parameter expectedHead: the head the preparer expects a resource to have when written.
     init(_ request: AppendRequest, redactor: Redactor, expectedHead: (String, String) -> ResourceHead?) {
@@ -90,5 +91,6 @@ struct PreparedRequest: Sendable {
         }
         self.items = items
         idempotency = request.idempotency
+        completes = request.completes
     }
 }

@@ -27,7 +27,7 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
     /// Opens the store (creating and migrating it as needed), runs `body` with it, and closes it.
     public func withStore<T: Sendable>(
         configuration: StoreConfiguration = StoreConfiguration(), logger: Logger = Logger(label: "trail.store"),
-        _ body: (any EventStore) async throws -> T
+        _ body: (any TrailStorage) async throws -> T
     ) async throws -> T {
         switch self {
         case .sqlite(let path, let durability):

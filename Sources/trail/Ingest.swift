@@ -19,6 +19,9 @@ struct Ingest: AsyncParsableCommand {
     @Option(name: .long, help: "An idempotency key for this submission (like the Idempotency-Key header).")
     var idempotencyKey: String?
 
+    @Flag(name: .long, help: "Validate now and queue the submission for the workers; print the message id.")
+    var async = false
+
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
@@ -26,11 +29,17 @@ struct Ingest: AsyncParsableCommand {
             throw ValidationError("cannot read \(file): no such file, or not readable")
         }
         let body = handle.readDataToEndOfFile()
-        let idempotencyKey = self.idempotencyKey
+        let (idempotencyKey, async) = (self.idempotencyKey, self.async)
         try await store.withStore { eventStore in
             do {
-                let result = try await ActivityIngest(store: eventStore).ingest(body: body, idempotencyKey: idempotencyKey)
-                print(String(decoding: ActivityRecord.encodeArray(result.events), as: UTF8.self))
+                let ingest = ActivityIngest(store: eventStore)
+                if async {
+                    let result = try await ingest.enqueue(body: body, idempotencyKey: idempotencyKey)
+                    print(result.message.id)
+                } else {
+                    let result = try await ingest.ingest(body: body, idempotencyKey: idempotencyKey)
+                    print(String(decoding: ActivityRecord.encodeArray(result.events), as: UTF8.self))
+                }
             } catch let problem as Problem {
                 throw fail(problem)
             }

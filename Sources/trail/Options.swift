@@ -55,7 +55,7 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store, runs `body` with it and closes it; a store that cannot be opened fails the command with
     /// its message.
-    func withStore<T: Sendable>(logger: Logger = Logger(label: "trail"), _ body: (any EventStore) async throws -> T) async throws -> T {
+    func withStore<T: Sendable>(logger: Logger = Logger(label: "trail"), _ body: (any TrailStorage) async throws -> T) async throws -> T {
         do {
             return try await location().withStore(configuration: storeConfiguration, logger: logger, body)
         } catch let error as StoreError {
@@ -77,4 +77,25 @@ func fail(_ problem: Problem) -> ExitCode {
 func fail(_ error: StoreError) -> ExitCode {
     FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
     return ExitCode(1)
+}
+
+/// The options of the queue workers (`trail serve`, `trail worker`).
+struct WorkerOptions: ParsableArguments {
+    @Option(name: .long, help: "Queue worker loops in this process; 0 leaves the queue to `trail worker` (env TRAIL_WORKERS).")
+    var workers: Int = Env.string("TRAIL_WORKERS").flatMap(Int.init) ?? WorkerConfiguration().count
+
+    @Option(name: .long, help: "Seconds a claimed message is held before another worker may take it (env TRAIL_MESSAGE_LEASE).")
+    var messageLease: Int64 = Env.string("TRAIL_MESSAGE_LEASE").flatMap(Int64.init) ?? WorkerConfiguration().leaseSeconds
+
+    func validate() throws {
+        guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
+        guard messageLease >= 1 else { throw ValidationError("--message-lease must be at least 1 second") }
+    }
+
+    var configuration: WorkerConfiguration {
+        var configuration = WorkerConfiguration()
+        configuration.count = workers
+        configuration.leaseSeconds = messageLease
+        return configuration
+    }
 }

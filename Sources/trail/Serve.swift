@@ -19,11 +19,16 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (env TRAIL_LOG_LEVEL).")
     var logLevel: String = Env.string("TRAIL_LOG_LEVEL") ?? "info"
 
+    @Option(name: .long, help: "Async submissions get 503 while this many messages wait (env TRAIL_MAX_QUEUED).")
+    var maxQueued: Int = Env.string("TRAIL_MAX_QUEUED").flatMap(Int.init) ?? 100_000
+
     @OptionGroup var store: StoreOptions
+    @OptionGroup var worker: WorkerOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        guard maxQueued > 0 else { throw ValidationError("--max-queued must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
@@ -31,12 +36,15 @@ struct Serve: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { label in TrailLogHandler(label: label, level: level) }
         let logger = Logger(label: "trail")
-        let configuration = ServerConfiguration(host: host, port: port, maximumBodyBytes: maxBodyBytes)
+        let configuration = ServerConfiguration(host: host, port: port, maximumBodyBytes: maxBodyBytes,
+                                                maximumQueuedMessages: maxQueued)
+        let workers = worker.configuration
         let location = try store.location()
-        var metadata: Logger.Metadata = ["database": "\(location)"]
+        var metadata: Logger.Metadata = ["database": "\(location)", "workers": "\(workers.count)"]
         if case .sqlite = location { metadata["durability"] = "\(store.durability)" }
         try await store.withStore(logger: logger) { eventStore in
-            let app = buildApplication(configuration: configuration, store: eventStore, logger: logger) { [metadata] address in
+            let app = buildApplication(configuration: configuration, store: eventStore, workers: workers,
+                                       logger: logger) { [metadata] address in
                 logger.info("Trail listening on http://\(address)", metadata: metadata)
             }
             try await app.runService()

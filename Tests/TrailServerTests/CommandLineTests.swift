@@ -36,7 +36,7 @@ import TrailTestSupport
         try await withFreshLocation(kind) { _, database in
         let migrate = try trail(["migrate", "--database", database.text])
         #expect(migrate.status == 0)
-        #expect(migrate.output.contains("applied 0001_events_heads_idempotency"))
+        #expect(migrate.output.contains("applied 0001_events_heads_idempotency, 0002_messages"))
 
         let file = database.directory.appendingPathComponent("payloads.json")
         try Data("""

@@ -10,11 +10,12 @@ import TrailTestSupport
 /// Trail's router on a fresh store of `kind`, for in-process requests.
 func withRouter(
     _ kind: StoreKind, configuration: ServerConfiguration = ServerConfiguration(),
+    workers: WorkerConfiguration = WorkerConfiguration(),
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     try await withFreshLocation(kind) { location, _ in
         try await location.withStore { store in
-            try await buildApplication(configuration: configuration, store: store).test(.router, body)
+            try await buildApplication(configuration: configuration, store: store, workers: workers).test(.router, body)
         }
     }
 }

@@ -76,6 +76,8 @@ final class PostgresAppender: Sendable {
         let lastSequences = try await lockTenants(Set(requests.map(\.tenant)).sorted(), on: connection)
         let claims = try await storedClaims(requests, now: now, on: connection)
         let fetched = try await uncachedHeads(requests, on: connection)
+        let held = try await heldMessageClaims(requests, on: connection)
+        var completions: [(claim: MessageClaim, result: AppendResult)] = []
 
         var written = Written()
         var results: [Result<AppendResult, StoreError>] = []
@@ -85,6 +87,12 @@ final class PostgresAppender: Sendable {
         var newClaims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)] = []
         for request in requests {
             let tenant = request.tenant
+            if let completes = request.completes {
+                guard held[completes.id] == completes.token else {
+                    results.append(.failure(PostgresAppender.lost(completes)))
+                    continue
+                }
+            }
             if let claim = request.idempotency {
                 // A key used earlier in this very transaction, then one committed before.
                 if let earlier = newClaims.first(where: { $0.tenant == tenant && $0.claim.key == claim.key }) {
@@ -95,6 +103,7 @@ final class PostgresAppender: Sendable {
                     var replay = earlier.result
                     replay.replayed = true
                     results.append(.success(replay))
+                    if let completes = request.completes { completions.append((completes, replay)) }
                     continue
                 }
                 if let stored = claims[ClaimKey(tenant: tenant, key: claim.key)] {
@@ -102,7 +111,9 @@ final class PostgresAppender: Sendable {
                         results.append(.failure(.reused(claim)))
                         continue
                     }
-                    results.append(.success(try await replay(stored, tenant: tenant, on: connection)))
+                    let replay = try await replay(stored, tenant: tenant, on: connection)
+                    results.append(.success(replay))
+                    if let completes = request.completes { completions.append((completes, replay)) }
                     continue
                 }
             }
@@ -114,10 +125,12 @@ final class PostgresAppender: Sendable {
             for key in planned.touched where touchedSet.insert(key).inserted { touched.append(key) }
             let result = AppendResult(events: planned.rows.map(\.event), recordedAt: now, replayed: false)
             if let claim = request.idempotency { newClaims.append((tenant, claim, result)) }
+            if let completes = request.completes { completions.append((completes, result)) }
             results.append(.success(result))
         }
 
-        try await insert(rows, heads: touched, written: written, claims: newClaims, now: now, on: connection)
+        try await insert(rows, heads: touched, written: written, claims: newClaims, completions: completions, now: now,
+                         on: connection)
         return (results, written)
     }
 
@@ -205,14 +218,32 @@ final class PostgresAppender: Sendable {
         return heads
     }
 
-    /// Writes the transaction's events, the heads they leave and the idempotency keys they claim, in one
-    /// statement: the events trigger checks the new versions against the heads written with them.
+    /// Locks the queued messages the submissions complete, and returns the claim token each holds now.
+    private func heldMessageClaims(_ requests: [PreparedRequest], on connection: PostgresConnection) async throws -> [String: String] {
+        let ids = requests.compactMap { $0.completes?.id }
+        guard !ids.isEmpty else { return [:] }
+        var held: [String: String] = [:]
+        let rows = try await connection.query("""
+            SELECT id::text, claim_token FROM messages WHERE id = ANY(\(ids)::uuid[]) AND status = 'processing' FOR UPDATE
+            """, logger: logger)
+        for try await (id, token) in rows.decode((String, String?).self) { held[id] = token }
+        return held
+    }
+
+    static func lost(_ claim: MessageClaim) -> StoreError {
+        StoreError(.claimLost, "message \(claim.id) is no longer claimed by this worker (its lease expired)")
+    }
+
+    /// Writes the transaction's events, the heads they leave, the idempotency keys they claim and the messages
+    /// they complete, in one statement: the events trigger checks the new versions against the heads written
+    /// with them.
     private func insert(
         _ rows: [EventRow], heads keys: [HeadKey], written: Written,
-        claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)], now: Timestamp,
+        claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)],
+        completions: [(claim: MessageClaim, result: AppendResult)], now: Timestamp,
         on connection: PostgresConnection
     ) async throws {
-        guard !rows.isEmpty || !claims.isEmpty else { return }
+        guard !rows.isEmpty || !claims.isEmpty || !completions.isEmpty else { return }
         let events = rows.map(\.event)
         let heads = keys.compactMap { key in written.heads[key].map { (key, $0) } }
         try await connection.query("""
@@ -241,6 +272,13 @@ final class PostgresAppender: Sendable {
                 ON CONFLICT (tenant, key) DO UPDATE SET request_digest = excluded.request_digest,
                     first_sequence = excluded.first_sequence, event_count = excluded.event_count,
                     created_at = excluded.created_at
+            ), completed AS (
+                UPDATE messages m SET status = 'completed', error = NULL, claim_token = NULL, claimed_until = NULL,
+                    first_sequence = c.first_sequence, event_count = c.event_count, updated_at = \(now.microseconds)
+                FROM unnest(\(completions.map(\.claim.id))::uuid[],
+                    \(NullableArray(completions.map { $0.result.events.first?.sequence }))::int8[],
+                    \(completions.map { Int32($0.result.events.count) })::int4[]) AS c(id, first_sequence, event_count)
+                WHERE m.id = c.id
             )
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor, resource_type,
                 resource_id, version, new_version, changes, summary, state_after, secret_digests, context, metadata)

@@ -14,6 +14,9 @@ public final class PostgresEventStore: EventStore {
     let logger: Logger
     private let writer: GroupCommit<PreparedRequest, AppendResult>
     private let appender: PostgresAppender
+    /// Wakes this process's workers: on its own enqueues, and on `NOTIFY` from other processes.
+    let queued = WorkSignal()
+    var clock: @Sendable () -> Timestamp { appender.configuration.clock }
 
     private init(url: PostgresURL, client: PostgresClient, redactor: Redactor, configuration: StoreConfiguration, logger: Logger) {
         self.url = url
@@ -48,6 +51,8 @@ public final class PostgresEventStore: EventStore {
                 let redactor = Redactor(sensitiveKeys: configuration.sensitiveKeys, secret: Array(buffer: secret))
                 let store = PostgresEventStore(
                     url: url, client: client, redactor: redactor, configuration: configuration, logger: logger)
+                let listener = Task { await store.listenForMessages() }
+                defer { listener.cancel() }
                 return try await body(store)
             } catch let error as PSQLError {
                 throw PostgresEventStore.storeError(error)
@@ -100,10 +105,16 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func append(_ request: AppendRequest) async throws(StoreError) -> AppendResult {
-        let prepared = PreparedRequest(request, redactor: appender.redactor) { type, id in
-            appender.expectedHead(tenant: request.tenant, type: type, id: id)
-        }
-        return try await writer.submit(prepared, weight: max(request.activities.count, 1))
+        try await append([request])[0].get()
+    }
+
+    public func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>] {
+        await writer.submit(requests.map { request in
+            let prepared = PreparedRequest(request, redactor: appender.redactor) { type, id in
+                appender.expectedHead(tenant: request.tenant, type: type, id: id)
+            }
+            return (prepared, weight: max(request.activities.count, 1))
+        })
     }
 
     public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {
@@ -125,7 +136,7 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
-    private func read<T: Sendable>(
+    func read<T: Sendable>(
         _ body: @Sendable (PostgresClient, Logger) async throws -> T
     ) async throws(StoreError) -> T {
         do {

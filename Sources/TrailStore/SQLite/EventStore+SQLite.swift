@@ -13,7 +13,9 @@ public final class SQLiteEventStore: EventStore {
 
     public let path: String
     let pool: DatabasePool
-    private let writer: GroupCommit<PreparedRequest, AppendResult>
+    private let writer: GroupCommit<SQLiteAppender.Write, SQLiteAppender.Outcome>
+    /// Wakes this process's workers when a message is queued.
+    let queued = WorkSignal()
     private let appender: SQLiteAppender
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
@@ -71,11 +73,30 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func append(_ request: AppendRequest) async throws(StoreError) -> AppendResult {
+        try await append([request])[0].get()
+    }
+
+    public func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>] {
         // Work that does not depend on current state happens here, on the caller's thread, not the writer's.
-        let prepared = PreparedRequest(request, redactor: appender.redactor) { type, id in
-            appender.expectedHead(tenant: request.tenant, type: type, id: id)
+        let writes = requests.map { request in
+            let prepared = PreparedRequest(request, redactor: appender.redactor) { type, id in
+                appender.expectedHead(tenant: request.tenant, type: type, id: id)
+            }
+            return (SQLiteAppender.Write.append(prepared), weight: max(request.activities.count, 1))
         }
-        return try await writer.submit(prepared, weight: max(request.activities.count, 1))
+        return await writer.submit(writes).map { result in
+            result.flatMap { outcome in
+                guard case .appended(let appended) = outcome else { return .failure(StoreError(.rejected, "unexpected outcome")) }
+                return .success(appended)
+            }
+        }
+    }
+
+    func enqueueThroughWriter(_ message: NewMessage) async throws(StoreError) -> EnqueueResult {
+        let outcome = try await writer.submit(.enqueue(message), weight: max(message.resources.count, 1))
+        guard case .enqueued(let result) = outcome else { throw StoreError(.rejected, "unexpected outcome") }
+        if !result.replayed { queued.notify() }
+        return result
     }
 
     public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {
@@ -92,7 +113,17 @@ public final class SQLiteEventStore: EventStore {
         try await read { db in try SQLiteRows.head(db, tenant: tenant, type: resourceType, id: resourceId) }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw SQLiteEventStore.storeError(error, path: path)
+        }
+    }
+
+    var clock: @Sendable () -> Timestamp { appender.configuration.clock }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await pool.read(body)
         } catch {

@@ -17,14 +17,25 @@ final class SQLiteAppender: Sendable {
         self.configuration = configuration
     }
 
+    /// What the group-commit writer writes: submissions to append, and messages to queue.
+    enum Write: Sendable {
+        case append(PreparedRequest)
+        case enqueue(NewMessage)
+    }
+
+    enum Outcome: Sendable {
+        case appended(AppendResult)
+        case enqueued(EnqueueResult)
+    }
+
     /// Writes the submissions in one transaction and commits once.
     ///
-    /// A refused idempotency key is answered without writing anything, so it never disturbs the others. Any other
-    /// failure aborts the whole transaction; then, if it held several submissions, each is retried in a
-    /// transaction of its own, so that one faulty submission fails alone. (Savepoints per submission would do the
-    /// same, but cost every transaction a scan of SQLite's page cache.)
-    func commit(_ requests: [PreparedRequest], in pool: DatabasePool) -> [Result<AppendResult, StoreError>] {
-        var results: [Result<AppendResult, StoreError>] = []
+    /// A refused idempotency key or a lost message claim is answered without writing anything, so it never
+    /// disturbs the others. Any other failure aborts the whole transaction; then, if it held several
+    /// submissions, each is retried in a transaction of its own, so that one faulty submission fails alone.
+    /// (Savepoints per submission would do the same, but cost every transaction a scan of SQLite's page cache.)
+    func commit(_ requests: [Write], in pool: DatabasePool) -> [Result<Outcome, StoreError>] {
+        var results: [Result<Outcome, StoreError>] = []
         var written = Written()
         do {
             try pool.writeWithoutTransaction { db in
@@ -34,8 +45,13 @@ final class SQLiteAppender: Sendable {
                     try purgeExpiredKeys(db, now: now)
                     for request in requests {
                         do {
-                            results.append(.success(try append(request, db: db, now: now, written: &written)))
-                        } catch let error as StoreError where error.code == .idempotencyConflict {
+                            switch request {
+                            case .append(let request):
+                                results.append(.success(.appended(try append(request, db: db, now: now, written: &written))))
+                            case .enqueue(let message):
+                                results.append(.success(.enqueued(try SQLiteQueue.enqueue(message, db: db, now: now))))
+                            }
+                        } catch let error as StoreError where error.code == .idempotencyConflict || error.code == .claimLost {
                             results.append(.failure(error))
                         }
                     }
@@ -64,8 +80,18 @@ final class SQLiteAppender: Sendable {
         }
     }
 
-    /// Appends one submission, after those of the same transaction in `written`.
+    /// Appends one submission, after those of the same transaction in `written`, and completes the message it
+    /// processes, if any.
     private func append(
+        _ request: PreparedRequest, db: Database, now: Timestamp, written: inout Written
+    ) throws -> AppendResult {
+        if let claim = request.completes { try SQLiteQueue.verify(claim, db: db) }
+        let result = try appendEvents(request, db: db, now: now, written: &written)
+        if let claim = request.completes { try SQLiteQueue.complete(claim, with: result, db: db, now: now) }
+        return result
+    }
+
+    private func appendEvents(
         _ request: PreparedRequest, db: Database, now: Timestamp, written: inout Written
     ) throws -> AppendResult {
         let tenant = request.tenant

@@ -1,0 +1,109 @@
+import Hummingbird
+import HTTPTypes
+import Synchronization
+import TrailCore
+import TrailStore
+
+/// `GET /api/v1/messages/{id}` and `GET /api/v1/messages?status=…` (SPEC §9): what became of async submissions.
+struct MessagesController<Context: RequestContext>: Sendable {
+    let store: any TrailStorage
+    let tenant: String
+
+    static var maximumLimit: Int { 1000 }
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("/api/v1/messages/:id") { request, context in
+            let id = try context.parameters.require("id")
+            guard let message = try await store.message(tenant: tenant, id: id) else {
+                throw Problem(.notFound, "message-not-found", title: "No such message",
+                              detail: "There is no message \(id).")
+            }
+            let records = message.status == .completed ? try await store.events(of: message) : nil
+            var writer = JSONWriter(capacity: 512 + 512 * (records?.count ?? 0))
+            MessageJSON.write(message, records: records, into: &writer)
+            return Response.json(writer.bytes)
+        }
+        router.get("/api/v1/messages") { request, context in
+            let query = request.uri.queryParameters
+            var status: QueuedMessage.Status?
+            if let text = query["status"].map(String.init) {
+                guard let value = QueuedMessage.Status(rawValue: text) else {
+                    throw Problem.badRequest(
+                        "status must be one of \(QueuedMessage.Status.allCases.map(\.rawValue).joined(separator: ", ")).",
+                        path: "status")
+                }
+                status = value
+            }
+            var limit = 100
+            if let text = query["limit"].map(String.init) {
+                guard let value = Int(text), (1...Self.maximumLimit).contains(value) else {
+                    throw Problem.badRequest("limit must be a whole number from 1 to \(Self.maximumLimit).", path: "limit")
+                }
+                limit = value
+            }
+            let messages = try await store.messages(tenant: tenant, status: status, limit: limit)
+            var writer = JSONWriter(capacity: 256 * (messages.count + 1))
+            writer.raw("{"); writer.key("data"); writer.raw("[")
+            for (i, message) in messages.enumerated() {
+                if i > 0 { writer.raw(",") }
+                MessageJSON.write(message, records: nil, into: &writer)
+            }
+            writer.raw("]}")
+            return Response.json(writer.bytes)
+        }
+    }
+}
+
+/// The wire form of a queued message.
+enum MessageJSON {
+    /// - Parameter records: the events of a completed message (written as activity records), or nil to leave
+    ///   them out (lists, and messages not completed).
+    static func write(_ message: QueuedMessage, records: [RecordedEvent]?, into writer: inout JSONWriter) {
+        writer.raw("{")
+        writer.key("message_id"); writer.write(string: message.id)
+        writer.raw(","); writer.key("status"); writer.write(string: message.status.rawValue)
+        writer.raw(","); writer.key("kind"); writer.write(string: message.kind)
+        writer.raw(","); writer.key("attempts"); writer.raw(String(message.attempts))
+        writer.raw(","); writer.key("error")
+        if let error = message.error { writer.write(string: error) } else { writer.raw("null") }
+        writer.raw(","); writer.key("created_at"); writer.write(string: message.createdAt.formatted())
+        writer.raw(","); writer.key("updated_at"); writer.write(string: message.updatedAt.formatted())
+        writer.raw(","); writer.key("processed_count"); writer.raw(String(message.eventCount))
+        if let records {
+            writer.raw(","); writer.key("records")
+            ActivityRecord.writeArray(records, into: &writer)
+        }
+        writer.raw("}")
+    }
+}
+
+/// Backpressure for async submissions: refuses new messages while the queue holds too many open ones. The count
+/// is read from the store at most every 100 ms, and counts this process's own acceptances in between.
+final class QueueGate: Sendable {
+    let maximumOpen: Int
+    private let cached = Mutex<(count: Int, at: ContinuousClock.Instant)?>(nil)
+
+    init(maximumOpen: Int) { self.maximumOpen = maximumOpen }
+
+    func check(_ store: any TrailStorage) async throws {
+        let now = ContinuousClock.now
+        var count = cached.withLock { cached in
+            cached.flatMap { now - $0.at < .milliseconds(100) ? $0.count : nil }
+        }
+        if count == nil {
+            let fresh = try await store.openMessageCount()
+            cached.withLock { $0 = (fresh, now) }
+            count = fresh
+        }
+        guard let count, count < maximumOpen else {
+            throw Problem(.serviceUnavailable, "queue-full", title: "Queue full",
+                          detail: "Trail's queue holds \(maximumOpen) or more messages waiting to be processed; nothing was queued. Retry shortly.",
+                          headers: [.retryAfter: "1"])
+        }
+    }
+
+    /// One more message was queued by this process.
+    func queued() {
+        cached.withLock { $0 = $0.map { ($0.count + 1, $0.at) } }
+    }
+}

@@ -1,0 +1,252 @@
+import Logging
+import NIOCore
+import PostgresNIO
+public import TrailCore
+
+extension PostgresEventStore: MessageQueue {
+    static let messageColumns = """
+        id::text, tenant, kind, status, attempts, error, created_at, updated_at, first_sequence, event_count
+        """
+
+    static func messages(_ rows: PostgresRowSequence) async throws -> [QueuedMessage] {
+        var messages: [QueuedMessage] = []
+        for try await (id, tenant, kind, status, attempts, error, created, updated, first, count) in rows.decode(
+            (String, String, String, String, Int32, String?, Int64, Int64, Int64?, Int32).self) {
+            guard let status = QueuedMessage.Status(rawValue: status) else {
+                throw StoreError(.corrupt, "a message has an unknown status")
+            }
+            messages.append(QueuedMessage(
+                id: id, tenant: tenant, kind: kind, status: status, attempts: Int(attempts), error: error,
+                createdAt: Timestamp(microseconds: created), updatedAt: Timestamp(microseconds: updated),
+                firstSequence: first, eventCount: Int(count)))
+        }
+        return messages
+    }
+
+    /// One statement, committed on its own: PostgreSQL's own group commit gathers concurrent acceptances.
+    /// `pg_notify` wakes the workers of every process once it commits.
+    public func enqueue(_ message: NewMessage) async throws(StoreError) -> EnqueueResult {
+        let now = clock()
+        let id = EventID.make(at: now)
+        let result = try await read { client, logger in
+            let inserted = try await client.query("""
+                WITH m AS (
+                    INSERT INTO messages (id, tenant, kind, body, idempotency_key, request_digest, status, available_at,
+                        created_at, updated_at)
+                    VALUES (\(id)::uuid, \(message.tenant), \(message.kind), \(ByteBuffer(bytes: message.body)),
+                        \(message.idempotency?.key), \(message.idempotency.map { ByteBuffer(bytes: $0.requestDigest) }),
+                        'pending', \(now.microseconds), \(now.microseconds), \(now.microseconds))
+                    ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                    RETURNING queue_seq
+                ), r AS (
+                    INSERT INTO message_resources (queue_seq, tenant, resource_type, resource_id)
+                    SELECT m.queue_seq, \(message.tenant), u.resource_type, u.resource_id
+                    FROM m, unnest(\(message.resources.map(\.type))::text[], \(message.resources.map(\.id))::text[])
+                        AS u(resource_type, resource_id)
+                    ON CONFLICT DO NOTHING
+                ), n AS (
+                    SELECT pg_notify(\(PostgresMigrations.messagesChannel), '') FROM m
+                )
+                SELECT m.queue_seq, (SELECT count(*) FROM n) FROM m
+                """, logger: logger)
+            var stored = false
+            for try await _ in inserted { stored = true }
+            if stored {
+                return EnqueueResult(message: QueuedMessage(
+                    id: id, tenant: message.tenant, kind: message.kind, status: .pending, attempts: 0, error: nil,
+                    createdAt: now, updatedAt: now, firstSequence: nil, eventCount: 0), replayed: false)
+            }
+            // The idempotency key was used before: the first message answers, if the body is the same.
+            guard let claim = message.idempotency else { throw StoreError(.rejected, "a message was not stored") }
+            let rows = try await client.query("""
+                SELECT request_digest FROM messages WHERE tenant = \(message.tenant) AND idempotency_key = \(claim.key)
+                """, logger: logger)
+            var digest: ByteBuffer?
+            for try await value in rows.decode(ByteBuffer.self) { digest = value }
+            guard let digest, Array(buffer: digest) == claim.requestDigest else { throw StoreError.reused(claim) }
+            let first = try await PostgresEventStore.messages(client.query("""
+                SELECT \(unescaped: PostgresEventStore.messageColumns) FROM messages
+                WHERE tenant = \(message.tenant) AND idempotency_key = \(claim.key)
+                """, logger: logger))
+            guard let first = first.first else { throw StoreError(.rejected, "a message was not stored") }
+            return EnqueueResult(message: first, replayed: true)
+        }
+        if !result.replayed { queued.notify() }
+        return result
+    }
+
+    public func message(tenant: String, id: String) async throws(StoreError) -> QueuedMessage? {
+        guard UUIDText.isValid(id) else { return nil }
+        return try await read { client, logger in
+            try await PostgresEventStore.messages(client.query("""
+                SELECT \(unescaped: PostgresEventStore.messageColumns) FROM messages WHERE tenant = \(tenant) AND id = \(id)::uuid
+                """, logger: logger)).first
+        }
+    }
+
+    public func messages(tenant: String?, status: QueuedMessage.Status?, limit: Int) async throws(StoreError) -> [QueuedMessage] {
+        try await read { client, logger in
+            try await PostgresEventStore.messages(client.query("""
+                SELECT \(unescaped: PostgresEventStore.messageColumns) FROM messages
+                WHERE (\(tenant)::text IS NULL OR tenant = \(tenant)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+                ORDER BY queue_seq LIMIT \(Int64(limit))
+                """, logger: logger))
+        }
+    }
+
+    public func events(of message: QueuedMessage) async throws(StoreError) -> [RecordedEvent] {
+        guard let first = message.firstSequence, message.eventCount > 0 else { return [] }
+        return try await read { client, logger in
+            try await PostgresRows.events(client.query("""
+                SELECT \(unescaped: PostgresRows.eventColumns) FROM events
+                WHERE tenant = \(message.tenant) AND sequence BETWEEN \(first) AND \(first + Int64(message.eventCount) - 1)
+                ORDER BY sequence
+                """, logger: logger))
+        }
+    }
+
+    /// Claims run one at a time across processes (an advisory lock held for the claim's short transaction), so
+    /// two workers never take messages of one resource out of order. Rows another transaction holds (a message
+    /// being completed or retried) are skipped, not waited for: `FOR UPDATE SKIP LOCKED`.
+    public func claim(limit: Int, leaseSeconds: Int64) async throws(StoreError) -> [ClaimedMessage] {
+        let now = clock()
+        return try await read { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.claimLockKey))", logger: logger)
+                var open: [(sequence: Int64, claimable: Bool)] = []
+                for try await (sequence, status, available, until) in try await connection.query("""
+                    SELECT queue_seq, status, available_at, claimed_until FROM messages
+                    WHERE status IN ('pending', 'processing') ORDER BY queue_seq LIMIT \(Int64(SQLiteQueue.claimScan))
+                    """, logger: logger).decode((Int64, String, Int64, Int64?).self) {
+                    open.append((sequence, ClaimPlanner.claimable(
+                        status: status, availableAt: available, claimedUntil: until, now: now.microseconds)))
+                }
+                guard !open.isEmpty else { return [] }
+                var resources: [Int64: [HeadKey]] = [:]
+                for try await (sequence, tenant, type, id) in try await connection.query("""
+                    SELECT queue_seq, tenant, resource_type, resource_id FROM message_resources
+                    WHERE queue_seq = ANY(\(open.map(\.sequence))::int8[])
+                    """, logger: logger).decode((Int64, String, String, String).self) {
+                    resources[sequence, default: []].append(HeadKey(tenant: tenant, type: type, id: id))
+                }
+                var candidates = open.map {
+                    ClaimPlanner.Candidate(sequence: $0.sequence, claimable: $0.claimable, resources: resources[$0.sequence] ?? [])
+                }
+                let wanted = ClaimPlanner.choose(candidates, limit: limit)
+                guard !wanted.isEmpty else { return [] }
+                var lockable = Set<Int64>()
+                for try await sequence in try await connection.query("""
+                    SELECT queue_seq FROM messages WHERE queue_seq = ANY(\(wanted)::int8[]) FOR UPDATE SKIP LOCKED
+                    """, logger: logger).decode(Int64.self) {
+                    lockable.insert(sequence)
+                }
+                // A skipped message stays behind and blocks its resources like any other.
+                for index in candidates.indices where !lockable.contains(candidates[index].sequence) {
+                    candidates[index].claimable = false
+                }
+                let chosen = ClaimPlanner.choose(candidates, limit: limit)
+                let tokens = chosen.map { _ in EventID.make(at: now) }
+                let until = now.microseconds + leaseSeconds * 1_000_000
+                var claimed: [ClaimedMessage] = []
+                for try await (id, tenant, kind, body, key, digest, attempts, token) in try await connection.query("""
+                    UPDATE messages m SET status = 'processing', attempts = m.attempts + 1, claim_token = c.token,
+                        claimed_until = \(until), updated_at = \(now.microseconds)
+                    FROM unnest(\(chosen)::int8[], \(tokens)::text[]) AS c(queue_seq, token)
+                    WHERE m.queue_seq = c.queue_seq
+                    RETURNING m.queue_seq, m.id::text, m.tenant, m.kind, m.body, m.idempotency_key, m.request_digest,
+                        m.attempts, m.claim_token
+                    """, logger: logger).decode((Int64, String, String, String, ByteBuffer, String?, ByteBuffer?, Int32, String).self)
+                    .map({ ($0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7, $0.8) }) {
+                    claimed.append(ClaimedMessage(
+                        claim: MessageClaim(id: id, token: token), tenant: tenant, kind: kind, body: Array(buffer: body),
+                        idempotency: key.map { IdempotencyClaim(key: $0, requestDigest: digest.map { Array(buffer: $0) } ?? []) },
+                        attempts: Int(attempts)))
+                }
+                return claimed
+            }
+        }
+    }
+
+    public func release(_ claim: MessageClaim, error: String, retryAfter: Duration?) async throws(StoreError) {
+        let now = clock()
+        let retryAt = retryAfter.map { now.adding($0) }
+        _ = try await read { client, logger in
+            try await client.query("""
+                UPDATE messages SET status = \(retryAt == nil ? "failed" : "pending"), error = \(error),
+                    available_at = \(retryAt?.microseconds ?? now.microseconds), claim_token = NULL, claimed_until = NULL,
+                    updated_at = \(now.microseconds)
+                WHERE id = \(claim.id)::uuid AND status = 'processing' AND claim_token = \(claim.token)
+                """, logger: logger)
+        }
+    }
+
+    public func retry(tenant: String, id: String) async throws(StoreError) -> Bool {
+        guard UUIDText.isValid(id) else { return false }
+        let now = clock()
+        let retried = try await read { client, logger in
+            var found = false
+            for try await _ in try await client.query("""
+                WITH r AS (
+                    UPDATE messages SET status = 'pending', available_at = \(now.microseconds), updated_at = \(now.microseconds)
+                    WHERE tenant = \(tenant) AND id = \(id)::uuid AND status = 'failed'
+                    RETURNING 1
+                ), n AS (SELECT pg_notify(\(PostgresMigrations.messagesChannel), '') FROM r)
+                SELECT (SELECT count(*) FROM n) FROM r
+                """, logger: logger) { found = true }
+            return found
+        }
+        if retried { queued.notify() }
+        return retried
+    }
+
+    public func openMessageCount() async throws(StoreError) -> Int {
+        try await read { client, logger in
+            var count: Int64 = 0
+            for try await value in try await client.query(
+                "SELECT count(*) FROM messages WHERE status IN ('pending', 'processing')", logger: logger).decode(Int64.self) {
+                count = value
+            }
+            return Int(count)
+        }
+    }
+
+    public func waitForMessages(timeout: Duration) async {
+        await queued.wait(timeout: timeout)
+    }
+
+    /// Listens on the messages channel for the store's lifetime, waking this process's workers whenever any
+    /// process queues or retries a message. Reconnects after a failure; the workers also poll, so a missed
+    /// notification only delays them.
+    func listenForMessages() async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: PostgresMigrations.messagesChannel) { notifications in
+                        for try await _ in notifications { queued.notify() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("LISTEN on \(PostgresMigrations.messagesChannel) ended", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
+/// The text form of UUIDs, checked before PostgreSQL would refuse a malformed one with an error.
+enum UUIDText {
+    static func isValid(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        for (i, byte) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(i) {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte) else { return false }
+            }
+        }
+        return true
+    }
+}
