@@ -18,7 +18,8 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [MessageWorkers(store: store, configuration: workers, logger: logger)],
+        // A service that returns ends the whole application: with no workers, there is no worker service.
+        services: workers.count > 0 ? [MessageWorkers(store: store, configuration: workers, logger: logger)] : [],
         onServerRunning: { channel in
             await onServerRunning(channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" } ?? "")
         },

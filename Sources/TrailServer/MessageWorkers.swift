@@ -59,7 +59,10 @@ public struct MessageWorkers: Service {
     }
 
     public func run() async throws {
-        guard configuration.count > 0 else { return }
+        guard configuration.count > 0 else {
+            try await gracefulShutdown()  // nothing to do, but a service must not end before the others
+            return
+        }
         // On shutdown the loops stop claiming; a batch already claimed is finished first.
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in

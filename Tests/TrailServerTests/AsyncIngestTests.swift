@@ -106,6 +106,13 @@ import TrailTestSupport
         }
     }
 
+    @Test func retriesBackOffExponentiallyUpToFiveMinutes() {
+        let waits = (1...12).map { WorkerConfiguration.backoff(afterAttempt: $0) }
+        #expect(waits.prefix(4) == [.seconds(1), .seconds(2), .seconds(4), .seconds(8)])
+        #expect(waits.last == .seconds(300))
+        #expect(waits == waits.sorted())
+    }
+
     /// Polls each message until `done` holds for all (bounded: 30 s).
     static func poll(
         _ client: some TestClientProtocol, _ ids: [String], until done: (JSONValue) -> Bool

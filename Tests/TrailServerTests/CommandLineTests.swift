@@ -77,6 +77,35 @@ import TrailTestSupport
         }
     }
 
+    @Test(.timeLimit(.minutes(1)), arguments: StoreKind.available)
+    func asyncIngestMessagesAndAWorker(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { _, database in
+            let payload = #"{"actor": {"id": "12"}, "verb": "create", "object": {"id": "user-9", "type": "user", "email": "a@x.io"}}"#
+            let queued = try trail(["ingest", "--file", "-", "--async", "--database", database.text], stdin: payload)
+            #expect(queued.status == 0, "\(queued.errors)")
+            let id = queued.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(id.count == 36)
+            let pending = try trail(["messages", "list", "--status", "pending", "--database", database.text])
+            #expect(pending.output.contains("\(id)  pending  default  attempts=0"))
+            let notFailed = try trail(["messages", "retry", id, "--database", database.text])
+            #expect(notFailed.status == 1)
+            #expect(notFailed.output.contains("No failed message"))
+
+            let worker = try TrailProcess(database: database.text, arguments: ["--workers", "1"], command: "worker")
+            let deadline = ContinuousClock.now + .seconds(30)
+            var completed = ""
+            while ContinuousClock.now < deadline {
+                completed = try trail(["messages", "list", "--status", "completed", "--database", database.text]).output
+                if completed.contains(id) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            worker.terminate()
+            #expect(completed.contains("\(id)  completed  default  attempts=1"))
+            let history = try trail(["history", "--resource-type", "user", "--resource-id", "user-9", "--database", database.text])
+            #expect(history.output.contains("user user-9: 1 event, version 1"))
+        }
+    }
+
     @Test func anUnreachableOrMalformedDatabaseURLFailsWithItsReason() throws {
         let malformed = try trail(["migrate", "--database", "postgres:///nohost"])
         #expect(malformed.status != 0)

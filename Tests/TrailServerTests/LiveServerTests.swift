@@ -192,10 +192,12 @@ final class TrailProcess: Sendable {
     let process: Process
     private let output = Locked<String>("")
 
-    init(database: String) throws {
+    /// `trail serve` on port 0 with `arguments`; or, with `command`, another long-running command (`worker`).
+    init(database: String, arguments: [String] = [], command: String = "serve") throws {
         let process = Process()
         process.executableURL = try TrailProcess.binary()
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--database", database]
+        process.arguments = (command == "serve" ? ["serve", "--host", "127.0.0.1", "--port", "0"] : [command])
+            + ["--database", database] + arguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice

@@ -147,22 +147,22 @@ extension PostgresEventStore: MessageQueue {
                 let chosen = ClaimPlanner.choose(candidates, limit: limit)
                 let tokens = chosen.map { _ in EventID.make(at: now) }
                 let until = now.microseconds + leaseSeconds * 1_000_000
-                var claimed: [ClaimedMessage] = []
-                for try await (id, tenant, kind, body, key, digest, attempts, token) in try await connection.query("""
+                var claimed: [(sequence: Int64, message: ClaimedMessage)] = []
+                for try await (sequence, id, tenant, kind, body, key, digest, attempts, token) in try await connection.query("""
                     UPDATE messages m SET status = 'processing', attempts = m.attempts + 1, claim_token = c.token,
                         claimed_until = \(until), updated_at = \(now.microseconds)
                     FROM unnest(\(chosen)::int8[], \(tokens)::text[]) AS c(queue_seq, token)
                     WHERE m.queue_seq = c.queue_seq
                     RETURNING m.queue_seq, m.id::text, m.tenant, m.kind, m.body, m.idempotency_key, m.request_digest,
                         m.attempts, m.claim_token
-                    """, logger: logger).decode((Int64, String, String, String, ByteBuffer, String?, ByteBuffer?, Int32, String).self)
-                    .map({ ($0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7, $0.8) }) {
-                    claimed.append(ClaimedMessage(
+                    """, logger: logger).decode((Int64, String, String, String, ByteBuffer, String?, ByteBuffer?, Int32, String).self) {
+                    claimed.append((sequence, ClaimedMessage(
                         claim: MessageClaim(id: id, token: token), tenant: tenant, kind: kind, body: Array(buffer: body),
                         idempotency: key.map { IdempotencyClaim(key: $0, requestDigest: digest.map { Array(buffer: $0) } ?? []) },
-                        attempts: Int(attempts)))
+                        attempts: Int(attempts))))
                 }
-                return claimed
+                // RETURNING has no order: the batch is processed in queue order.
+                return claimed.sorted { $0.sequence < $1.sequence }.map(\.message)
             }
         }
     }
