@@ -77,23 +77,40 @@ enum MessageJSON {
     }
 }
 
-/// Backpressure for async submissions: refuses new messages while the queue holds too many open ones. The count
-/// is read from the store at most every 100 ms, and counts this process's own acceptances in between.
+/// Backpressure for async submissions: refuses new messages while the queue holds too many open ones.
+///
+/// Counting costs time in proportion to the queue, so no request waits for it: the count is refreshed in the
+/// background at most once a second, and this process's own acceptances are added in between (other processes'
+/// are seen at the next refresh). Only requests before the first count completes wait for one.
 final class QueueGate: Sendable {
+    static let refresh = Duration.seconds(1)
     let maximumOpen: Int
-    private let cached = Mutex<(count: Int, at: ContinuousClock.Instant)?>(nil)
+
+    private struct State {
+        var count: Int?
+        var countedAt: ContinuousClock.Instant?
+        var refreshing = false
+    }
+
+    private let state = Mutex(State())
 
     init(maximumOpen: Int) { self.maximumOpen = maximumOpen }
 
     func check(_ store: any TrailStorage) async throws {
         let now = ContinuousClock.now
-        var count = cached.withLock { cached in
-            cached.flatMap { now - $0.at < .milliseconds(100) ? $0.count : nil }
+        let (known, refresh) = state.withLock { state -> (Int?, Bool) in
+            let stale = state.countedAt.map { now - $0 >= QueueGate.refresh } ?? true
+            let refresh = stale && !state.refreshing
+            if refresh { state.refreshing = true }
+            return (state.count, refresh)
         }
-        if count == nil {
-            let fresh = try await store.openMessageCount()
-            cached.withLock { $0 = (fresh, now) }
-            count = fresh
+        var count = known
+        if refresh && known == nil {
+            count = try await self.refresh(store, at: now)
+        } else if refresh {
+            Task { _ = try? await self.refresh(store, at: now) }
+        } else if known == nil {
+            count = try await store.openMessageCount()  // the first count is still running elsewhere
         }
         guard let count, count < maximumOpen else {
             throw Problem(.serviceUnavailable, "queue-full", title: "Queue full",
@@ -102,8 +119,19 @@ final class QueueGate: Sendable {
         }
     }
 
+    private func refresh(_ store: any TrailStorage, at now: ContinuousClock.Instant) async throws -> Int {
+        do {
+            let fresh = try await store.openMessageCount()
+            state.withLock { $0 = State(count: fresh, countedAt: now, refreshing: false) }
+            return fresh
+        } catch {
+            state.withLock { $0.refreshing = false }
+            throw error
+        }
+    }
+
     /// One more message was queued by this process.
     func queued() {
-        cached.withLock { $0 = $0.map { ($0.count + 1, $0.at) } }
+        state.withLock { $0.count = $0.count.map { $0 + 1 } }
     }
 }

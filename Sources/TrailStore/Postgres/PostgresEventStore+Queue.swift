@@ -23,56 +23,95 @@ extension PostgresEventStore: MessageQueue {
         return messages
     }
 
-    /// One statement, committed on its own: PostgreSQL's own group commit gathers concurrent acceptances.
-    /// `pg_notify` wakes the workers of every process once it commits.
+    /// Through a group-commit writer of its own (beside the events writer): concurrent acceptances share one
+    /// statement and one commit. `pg_notify` wakes the workers of every process once it commits.
     public func enqueue(_ message: NewMessage) async throws(StoreError) -> EnqueueResult {
-        let now = clock()
-        let id = EventID.make(at: now)
-        let result = try await read { client, logger in
-            let inserted = try await client.query("""
-                WITH m AS (
-                    INSERT INTO messages (id, tenant, kind, body, idempotency_key, request_digest, status, available_at,
-                        created_at, updated_at)
-                    VALUES (\(id)::uuid, \(message.tenant), \(message.kind), \(ByteBuffer(bytes: message.body)),
-                        \(message.idempotency?.key), \(message.idempotency.map { ByteBuffer(bytes: $0.requestDigest) }),
-                        'pending', \(now.microseconds), \(now.microseconds), \(now.microseconds))
-                    ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-                    RETURNING queue_seq
-                ), r AS (
-                    INSERT INTO message_resources (queue_seq, tenant, resource_type, resource_id)
-                    SELECT m.queue_seq, \(message.tenant), u.resource_type, u.resource_id
-                    FROM m, unnest(\(message.resources.map(\.type))::text[], \(message.resources.map(\.id))::text[])
-                        AS u(resource_type, resource_id)
-                    ON CONFLICT DO NOTHING
-                ), n AS (
-                    SELECT pg_notify(\(PostgresMigrations.messagesChannel), '') FROM m
-                )
-                SELECT m.queue_seq, (SELECT count(*) FROM n) FROM m
-                """, logger: logger)
-            var stored = false
-            for try await _ in inserted { stored = true }
-            if stored {
-                return EnqueueResult(message: QueuedMessage(
-                    id: id, tenant: message.tenant, kind: message.kind, status: .pending, attempts: 0, error: nil,
-                    createdAt: now, updatedAt: now, firstSequence: nil, eventCount: 0), replayed: false)
-            }
-            // The idempotency key was used before: the first message answers, if the body is the same.
-            guard let claim = message.idempotency else { throw StoreError(.rejected, "a message was not stored") }
-            let rows = try await client.query("""
-                SELECT request_digest FROM messages WHERE tenant = \(message.tenant) AND idempotency_key = \(claim.key)
-                """, logger: logger)
-            var digest: ByteBuffer?
-            for try await value in rows.decode(ByteBuffer.self) { digest = value }
-            guard let digest, Array(buffer: digest) == claim.requestDigest else { throw StoreError.reused(claim) }
-            let first = try await PostgresEventStore.messages(client.query("""
-                SELECT \(unescaped: PostgresEventStore.messageColumns) FROM messages
-                WHERE tenant = \(message.tenant) AND idempotency_key = \(claim.key)
-                """, logger: logger))
-            guard let first = first.first else { throw StoreError(.rejected, "a message was not stored") }
-            return EnqueueResult(message: first, replayed: true)
-        }
+        let result = try await enqueuer.submit(message, weight: max(message.resources.count, 1))
         if !result.replayed { queued.notify() }
         return result
+    }
+
+    /// Writes a batch of messages in one transaction: one insert of the messages, one of their resources.
+    /// Messages whose idempotency key exists already (or repeats within the batch) answer with the first message.
+    static func enqueue(
+        _ messages: [NewMessage], client: PostgresClient, now: Timestamp, logger: Logger
+    ) async -> [Result<EnqueueResult, StoreError>] {
+        let ids = messages.map { _ in EventID.make(at: now) }
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                var stored: [String: Int64] = [:]
+                for try await (id, sequence) in try await connection.query("""
+                    INSERT INTO messages (id, tenant, kind, body, idempotency_key, request_digest, status, available_at,
+                        created_at, updated_at)
+                    SELECT id::uuid, tenant, kind, body, idempotency_key, request_digest, 'pending', \(now.microseconds),
+                        \(now.microseconds), \(now.microseconds)
+                    FROM unnest(\(ids)::text[], \(messages.map(\.tenant))::text[], \(messages.map(\.kind))::text[],
+                        \(messages.map { ByteBuffer(bytes: $0.body) })::bytea[],
+                        \(NullableArray(messages.map { $0.idempotency?.key }))::text[],
+                        \(NullableArray(messages.map { $0.idempotency.map { ByteBuffer(bytes: $0.requestDigest) } }))::bytea[])
+                        WITH ORDINALITY AS u(id, tenant, kind, body, idempotency_key, request_digest, position)
+                    ORDER BY position
+                    ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                    RETURNING id::text, queue_seq
+                    """, logger: logger).decode((String, Int64).self) {
+                    stored[id] = sequence
+                }
+                var sequences: [Int64] = [], tenants: [String] = [], types: [String] = [], resourceIds: [String] = []
+                for (message, id) in zip(messages, ids) {
+                    guard let sequence = stored[id] else { continue }
+                    for resource in Set(message.resources) {
+                        sequences.append(sequence)
+                        tenants.append(message.tenant)
+                        types.append(resource.type)
+                        resourceIds.append(resource.id)
+                    }
+                }
+                if !sequences.isEmpty {
+                    try await connection.query("""
+                        INSERT INTO message_resources (queue_seq, tenant, resource_type, resource_id)
+                        SELECT * FROM unnest(\(sequences)::int8[], \(tenants)::text[], \(types)::text[], \(resourceIds)::text[])
+                        """, logger: logger)
+                }
+                if !stored.isEmpty {
+                    try await connection.query("SELECT pg_notify(\(PostgresMigrations.messagesChannel), '')", logger: logger)
+                }
+                var results: [Result<EnqueueResult, StoreError>] = []
+                for (message, id) in zip(messages, ids) {
+                    if stored[id] != nil {
+                        results.append(.success(EnqueueResult(message: QueuedMessage(
+                            id: id, tenant: message.tenant, kind: message.kind, status: .pending, attempts: 0, error: nil,
+                            createdAt: now, updatedAt: now, firstSequence: nil, eventCount: 0), replayed: false)))
+                        continue
+                    }
+                    // The idempotency key was used before: the first message answers, if the body is the same.
+                    guard let claim = message.idempotency else {
+                        results.append(.failure(StoreError(.rejected, "a message was not stored")))
+                        continue
+                    }
+                    var first: (QueuedMessage, [UInt8])?
+                    for try await (digest, id) in try await connection.query("""
+                        SELECT request_digest, id::text FROM messages
+                        WHERE tenant = \(message.tenant) AND idempotency_key = \(claim.key)
+                        """, logger: logger).decode((ByteBuffer, String).self) {
+                        let rows = try await connection.query("""
+                            SELECT \(unescaped: messageColumns) FROM messages WHERE id = \(id)::uuid
+                            """, logger: logger)
+                        if let message = try await PostgresEventStore.messages(rows).first {
+                            first = (message, Array(buffer: digest))
+                        }
+                    }
+                    guard let first, first.1 == claim.requestDigest else {
+                        results.append(.failure(.reused(claim)))
+                        continue
+                    }
+                    results.append(.success(EnqueueResult(message: first.0, replayed: true)))
+                }
+                return results
+            }
+        } catch {
+            let failure = PostgresEventStore.storeError(error)
+            return messages.map { _ in .failure(failure) }
+        }
     }
 
     public func message(tenant: String, id: String) async throws(StoreError) -> QueuedMessage? {

@@ -16,6 +16,8 @@ public final class PostgresEventStore: EventStore {
     private let appender: PostgresAppender
     /// Wakes this process's workers: on its own enqueues, and on `NOTIFY` from other processes.
     let queued = WorkSignal()
+    /// Accepts async submissions in batches, beside the events writer.
+    let enqueuer: GroupCommit<NewMessage, EnqueueResult>
     var clock: @Sendable () -> Timestamp { appender.configuration.clock }
 
     private init(url: PostgresURL, client: PostgresClient, redactor: Redactor, configuration: StoreConfiguration, logger: Logger) {
@@ -26,6 +28,10 @@ public final class PostgresEventStore: EventStore {
         self.appender = appender
         writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in
             await appender.commit(requests)
+        }
+        let clock = configuration.clock
+        enqueuer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { messages in
+            await PostgresEventStore.enqueue(messages, client: client, now: clock(), logger: logger)
         }
     }
 

@@ -95,7 +95,7 @@ enum SQLiteMigrations {
             try db.execute(sql: """
                 -- The durable queue of asynchronous submissions. queue_seq is the acceptance order.
                 CREATE TABLE messages (
-                    queue_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    queue_seq INTEGER PRIMARY KEY,
                     id TEXT NOT NULL UNIQUE,
                     tenant TEXT NOT NULL CHECK (length(tenant) BETWEEN 1 AND 100),
                     kind TEXT NOT NULL,

@@ -1,0 +1,8 @@
+-- Async single-event creates on distinct resources: validated, queued, answered 202.
+wrk.headers["Prefer"] = "respond-async"
+function request()
+  counter = counter + 1
+  local body = '{"actor":{"id":"12","name":"John"},"verb":"create","object":{"id":"' .. prefix .. counter ..
+    '","type":"user","username":"johndoe","email":"john@example.com","age":21}}'
+  return wrk.format(nil, "/audit/activity-stream/", nil, body)
+end
