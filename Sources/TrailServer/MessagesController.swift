@@ -112,6 +112,11 @@ final class QueueGate: Sendable {
         } else if known == nil {
             count = try await store.openMessageCount()  // the first count is still running elsewhere
         }
+        if let known = count, known >= maximumOpen {
+            // The running count can run ahead (an acceptance counted twice around a refresh): refuse only on a
+            // fresh count.
+            count = try await store.openMessageCount()
+        }
         guard let count, count < maximumOpen else {
             throw Problem(.serviceUnavailable, "queue-full", title: "Queue full",
                           detail: "Trail's queue holds \(maximumOpen) or more messages waiting to be processed; nothing was queued. Retry shortly.",

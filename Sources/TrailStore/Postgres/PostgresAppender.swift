@@ -326,7 +326,7 @@ final class PostgresAppender: Sendable {
         let week: Int64 = 7 * 86_400_000_000
         guard now.microseconds + week >= partitionedUntil.load(ordering: .relaxed) else { return }
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: logger)
+            try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: logger)
             for offset: Int64 in 0...2 {
                 let month = now.month(offset: offset)
                 let end = now.month(offset: offset + 1).start

@@ -73,7 +73,7 @@ extension PostgresEventStore: MessageQueue {
                         """, logger: logger)
                 }
                 if !stored.isEmpty {
-                    try await connection.query("SELECT pg_notify(\(PostgresMigrations.messagesChannel), '')", logger: logger)
+                    try await connection.run("SELECT pg_notify(\(PostgresMigrations.messagesChannel), '')", logger: logger)
                 }
                 var results: [Result<EnqueueResult, StoreError>] = []
                 for (message, id) in zip(messages, ids) {
@@ -151,7 +151,7 @@ extension PostgresEventStore: MessageQueue {
         let now = clock()
         return try await read { client, logger in
             try await client.withTransaction(logger: logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.claimLockKey))", logger: logger)
+                try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresMigrations.claimLockKey))", logger: logger)
                 var open: [(sequence: Int64, claimable: Bool)] = []
                 for try await (sequence, status, available, until) in try await connection.query("""
                     SELECT queue_seq, status, available_at, claimed_until FROM messages

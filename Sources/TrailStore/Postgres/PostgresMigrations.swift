@@ -195,7 +195,9 @@ enum PostgresMigrations {
     /// Applies the migrations the database lacks; returns their ids.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [String] {
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            // Another process may be migrating: wait for it longer than the usual lock timeout.
+            try await connection.run("SET LOCAL lock_timeout = '120s'", logger: logger)
+            try await connection.run("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             try await connection.query("""
                 CREATE TABLE IF NOT EXISTS trail_migrations (
                     id text PRIMARY KEY,
