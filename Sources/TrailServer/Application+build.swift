@@ -38,5 +38,6 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
         gate: QueueGate(maximumOpen: configuration.maximumQueuedMessages)
     ).addRoutes(to: router)
     MessagesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
+    ResourcesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
     return router
 }

@@ -22,6 +22,40 @@ public protocol EventStore: Sendable {
 
     /// The current head of one resource, or nil if Trail has no event for it.
     func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead?
+
+    /// One event by its id, or nil.
+    func event(tenant: String, id: String) async throws(StoreError) -> RecordedEvent?
+
+    /// A resource as it was at `point`: the state its last event up to then left. Nil if the resource did not
+    /// exist then (no event yet, or no such version).
+    func snapshot(tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint) async throws(StoreError) -> ResourceSnapshot?
+}
+
+/// Which state of a resource to read.
+public enum SnapshotPoint: Sendable, Equatable {
+    /// The current state.
+    case latest
+    /// The state that version N made.
+    case version(Int64)
+    /// The state as Trail had recorded it at this time (events recorded up to it).
+    case time(Timestamp)
+}
+
+/// A resource's state at some point, with the event that left it.
+public struct ResourceSnapshot: Sendable, Equatable {
+    public var version: Int64
+    /// Nil when the resource was deleted.
+    public var state: JSONObject?
+    public var eventId: String
+    /// When that event was recorded.
+    public var asOf: Timestamp
+
+    public init(version: Int64, state: JSONObject?, eventId: String, asOf: Timestamp) {
+        self.version = version
+        self.state = state
+        self.eventId = eventId
+        self.asOf = asOf
+    }
 }
 
 /// One submission to record.

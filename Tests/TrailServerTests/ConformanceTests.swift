@@ -10,7 +10,7 @@ import TrailTestSupport
 /// Runs every scenario of `shared/conformance/` (copied into `Conformance/`) step by step against the real
 /// router on a fresh store of every available kind, with the matching rules of the conformance README.
 @Suite struct ConformanceTests {
-    static let folders = ["ingest"]
+    static let folders = ["ingest", "read"]
 
     static var scenarios: [String] {
         folders.flatMap { folder in

@@ -142,6 +142,40 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    public func event(tenant: String, id: String) async throws(StoreError) -> RecordedEvent? {
+        guard UUIDText.isValid(id) else { return nil }
+        return try await read { client, logger in
+            try await PostgresRows.events(client.query("""
+                SELECT \(unescaped: PostgresRows.eventColumns) FROM events WHERE id = \(id)::uuid AND tenant = \(tenant)
+                """, logger: logger)).first
+        }
+    }
+
+    public func snapshot(
+        tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint
+    ) async throws(StoreError) -> ResourceSnapshot? {
+        let (version, time): (Int64?, Int64?) = switch point {
+        case .latest: (nil, nil)
+        case .version(let version): (version, nil)
+        case .time(let time): (nil, time.microseconds)
+        }
+        return try await read { client, logger in
+            let rows = try await client.query("""
+                SELECT version, state_after::text, id::text, recorded_at FROM events
+                WHERE tenant = \(tenant) AND resource_type = \(resourceType) AND resource_id = \(resourceId)
+                    AND version IS NOT NULL
+                    AND (\(version)::int8 IS NULL OR (version = \(version) AND new_version))
+                    AND (\(time)::int8 IS NULL OR recorded_at <= \(time))
+                ORDER BY version DESC, sequence DESC LIMIT 1
+                """, logger: logger)
+            for try await (version, state, id, recorded) in rows.decode((Int64, String?, String, Int64).self) {
+                return ResourceSnapshot(version: version, state: try StoredJSON.object(state), eventId: id,
+                                        asOf: Timestamp(microseconds: recorded))
+            }
+            return nil
+        }
+    }
+
     func read<T: Sendable>(
         _ body: @Sendable (PostgresClient, Logger) async throws -> T
     ) async throws(StoreError) -> T {

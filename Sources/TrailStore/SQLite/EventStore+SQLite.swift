@@ -113,6 +113,42 @@ public final class SQLiteEventStore: EventStore {
         try await read { db in try SQLiteRows.head(db, tenant: tenant, type: resourceType, id: resourceId) }
     }
 
+    public func event(tenant: String, id: String) async throws(StoreError) -> RecordedEvent? {
+        try await read { db in
+            try SQLiteRows.events(db, sql: "SELECT \(SQLiteRows.eventColumns) FROM events WHERE id = ? AND tenant = ?",
+                                  arguments: [id, tenant]).first
+        }
+    }
+
+    public func snapshot(
+        tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint
+    ) async throws(StoreError) -> ResourceSnapshot? {
+        try await read { db in
+            let resource = "tenant = ? AND resource_type = ? AND resource_id = ? AND version IS NOT NULL"
+            var arguments: StatementArguments = [tenant, resourceType, resourceId]
+            let condition: String
+            switch point {
+            case .latest:
+                condition = ""
+            case .version(let version):
+                condition = "AND version = ? AND new_version = 1"
+                arguments += [version]
+            case .time(let time):
+                condition = "AND recorded_at <= ?"
+                arguments += [time.microseconds]
+            }
+            // Versions never decrease along a resource's events: the index on (…, version) finds the last one.
+            let row = try Row.fetchOne(db, sql: """
+                SELECT version, state_after, id, recorded_at FROM events WHERE \(resource) \(condition)
+                ORDER BY version DESC, sequence DESC LIMIT 1
+                """, arguments: arguments)
+            return try row.map { row in
+                ResourceSnapshot(version: row[0], state: try StoredJSON.object(row[1]), eventId: row[2],
+                                 asOf: Timestamp(microseconds: row[3]))
+            }
+        }
+    }
+
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await pool.write(body)

@@ -1,0 +1,48 @@
+/// The stored event as every read returns it (SPEC §4): `{"id", "sequence", "tenant", "occurred_at",
+/// "recorded_at", "action", "category", "outcome", "actor", "resource": {"type", "id", "name"}, "version",
+/// "changes", "summary", "context", "metadata", "duration_ms", "error"}`; absent values are `null`.
+///
+/// Activity-stream events have no category, resource name, duration or error, and always succeed: those fields
+/// are written as such until generic audit events (which carry them) are stored.
+public enum StoredEventJSON {
+    public static func write(_ event: RecordedEvent, into writer: inout JSONWriter) {
+        writer.raw("{")
+        writer.key("id"); writer.write(string: event.id)
+        writer.raw(","); writer.key("sequence"); writer.raw(String(event.sequence))
+        writer.raw(","); writer.key("tenant"); writer.write(string: event.tenant)
+        writer.raw(","); writer.key("occurred_at"); writer.write(string: event.occurredAt.formatted())
+        writer.raw(","); writer.key("recorded_at"); writer.write(string: event.recordedAt.formatted())
+        writer.raw(","); writer.key("action"); writer.write(string: event.action)
+        writer.raw(","); writer.key("category"); writer.raw("null")
+        writer.raw(","); writer.key("outcome"); writer.write(string: "success")
+        writer.raw(","); writer.key("actor"); writer.write(event.actor.map(JSONValue.object) ?? .null)
+        writer.raw(","); writer.key("resource")
+        if event.resourceType == nil && event.resourceId == nil {
+            writer.raw("null")
+        } else {
+            writer.raw("{")
+            writer.key("type"); writer.write(event.resourceType.map(JSONValue.string) ?? .null)
+            writer.raw(","); writer.key("id"); writer.write(event.resourceId.map(JSONValue.string) ?? .null)
+            writer.raw(","); writer.key("name"); writer.raw("null")
+            writer.raw("}")
+        }
+        writer.raw(","); writer.key("version"); writer.raw(event.version.map(String.init) ?? "null")
+        writer.raw(","); writer.key("changes"); writer.write(object: event.changes)
+        writer.raw(","); writer.key("summary"); writer.write(string: event.summary)
+        writer.raw(","); writer.key("context"); writer.write(event.context.map(JSONValue.object) ?? .null)
+        writer.raw(","); writer.key("metadata"); writer.write(event.metadata.map(JSONValue.object) ?? .null)
+        writer.raw(","); writer.key("duration_ms"); writer.raw("null")
+        writer.raw(","); writer.key("error"); writer.raw("null")
+        writer.raw("}")
+    }
+
+    /// `{"data": [events]}`.
+    public static func writeList(_ events: [RecordedEvent], into writer: inout JSONWriter) {
+        writer.raw("{"); writer.key("data"); writer.raw("[")
+        for (i, event) in events.enumerated() {
+            if i > 0 { writer.raw(",") }
+            write(event, into: &writer)
+        }
+        writer.raw("]}")
+    }
+}

@@ -1,0 +1,75 @@
+import Hummingbird
+import TrailCore
+import TrailStore
+
+/// The read side so far (SPEC §5): one event by id, a resource's history, a resource's state now, at a version,
+/// or at a time.
+struct ResourcesController<Context: RequestContext>: Sendable {
+    let store: any TrailStorage
+    let tenant: String
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("/api/v1/audit/logs/:id") { _, context in
+            let id = try context.parameters.require("id")
+            guard let event = try await store.event(tenant: tenant, id: id) else {
+                throw Problem(.notFound, "event-not-found", title: "No such event", detail: "There is no event \(id).")
+            }
+            var writer = JSONWriter(capacity: 1024)
+            StoredEventJSON.write(event, into: &writer)
+            return Response.json(writer.bytes)
+        }
+        router.get("/api/v1/resources/:type/:id/history") { _, context in
+            let (type, id) = (try context.parameters.require("type"), try context.parameters.require("id"))
+            let events = try await store.history(tenant: tenant, resourceType: type, resourceId: id)
+            var writer = JSONWriter(capacity: 256 + 1024 * events.count)
+            StoredEventJSON.writeList(events, into: &writer)
+            return Response.json(writer.bytes)
+        }
+        router.get("/api/v1/resources/:type/:id") { request, context in
+            let (type, id) = (try context.parameters.require("type"), try context.parameters.require("id"))
+            let point = try Self.point(request.uri.queryParameters)
+            guard let snapshot = try await store.snapshot(tenant: tenant, resourceType: type, resourceId: id, at: point) else {
+                let when = switch point {
+                case .latest: ""
+                case .version(let version): " at version \(version)"
+                case .time(let time): " at \(time.formatted())"
+                }
+                throw Problem(.notFound, "resource-not-found", title: "No such resource",
+                              detail: "Trail has no \(type) \(id)\(when).")
+            }
+            var writer = JSONWriter(capacity: 512)
+            writer.raw("{")
+            writer.key("type"); writer.write(string: type)
+            writer.raw(","); writer.key("id"); writer.write(string: id)
+            writer.raw(","); writer.key("version"); writer.raw(String(snapshot.version))
+            writer.raw(","); writer.key("deleted"); writer.raw(snapshot.state == nil ? "true" : "false")
+            writer.raw(","); writer.key("state"); writer.write(snapshot.state.map(JSONValue.object) ?? .null)
+            writer.raw(","); writer.key("event_id"); writer.write(string: snapshot.eventId)
+            writer.raw(","); writer.key("as_of"); writer.write(string: snapshot.asOf.formatted())
+            writer.raw("}")
+            return Response.json(writer.bytes)
+        }
+    }
+
+    /// `?version=N` or `?at=RFC3339`, not both; neither is the current state.
+    static func point(_ query: Parameters) throws -> SnapshotPoint {
+        let version = query["version"].map(String.init)
+        let at = query["at"].map(String.init)
+        switch (version, at) {
+        case (nil, nil):
+            return .latest
+        case (let version?, nil):
+            guard let number = Int64(version), number >= 1 else {
+                throw Problem.badRequest("version must be a whole number from 1.", path: "version")
+            }
+            return .version(number)
+        case (nil, let at?):
+            guard let time = Timestamp(rfc3339: at) else {
+                throw Problem.badRequest("at must be an RFC 3339 date-time, like 2026-02-16T11:31:39Z.", path: "at")
+            }
+            return .time(time)
+        case (_?, _?):
+            throw Problem.badRequest("Give version or at, not both.", path: "at")
+        }
+    }
+}

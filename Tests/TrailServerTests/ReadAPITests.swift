@@ -1,0 +1,57 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TrailCore
+import TrailServer
+import TrailStore
+import TrailTestSupport
+
+/// The read endpoints beyond the conformance scenarios, on every available store.
+@Suite struct ReadAPITests {
+    static func post(_ client: some TestClientProtocol, _ body: String) async throws -> JSONValue {
+        let response = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders,
+                                                body: ByteBuffer(string: body))
+        #expect(response.status == .created)
+        return try #require(try parseJSON(response.body)[0])
+    }
+
+    @Test(arguments: StoreKind.available)
+    func eventsByIdAndStatesAtATime(kind: StoreKind) async throws {
+        try await withRouter(kind) { client in
+            let created = try await Self.post(client, #"{"actor":{"id":"1"},"verb":"create","object":{"id":"i-1","type":"invoice","total":10}}"#)
+            try await Task.sleep(for: .milliseconds(5))
+            let between = Timestamp(microseconds: Int64(Date().timeIntervalSince1970 * 1_000_000))
+            try await Task.sleep(for: .milliseconds(5))
+            _ = try await Self.post(client, #"{"actor":{"id":"2"},"verb":"update","object":{"id":"i-1","type":"invoice","total":12}}"#)
+
+            let id = try #require(created["id"]?.stringValue)
+            let event = try parseJSON(try await client.execute(uri: "/api/v1/audit/logs/\(id)", method: .get).body)
+            #expect(event["id"]?.stringValue == id && event["sequence"]?.intValue == 1 && event["tenant"] == "default")
+            #expect(event["resource"]?["type"] == "invoice" && event["resource"]?["name"] == .null)
+            #expect(event["changes"]?["total"]?[1]?.intValue == 10)
+            #expect(event["outcome"] == "success" && event["error"] == .null)
+            for missing in ["01a209c4-ffe1-7ceb-a9a2-36ffb2490cb0", "not-an-id"] {
+                let response = try await client.execute(uri: "/api/v1/audit/logs/\(missing)", method: .get)
+                #expect(response.status == .notFound)
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+
+            let then = try parseJSON(try await client.execute(uri: "/api/v1/resources/invoice/i-1?at=\(between.formatted())", method: .get).body)
+            #expect(then["version"]?.intValue == 1 && then["state"]?["total"]?.intValue == 10)
+            #expect(then["event_id"]?.stringValue == id)
+            let now = try parseJSON(try await client.execute(uri: "/api/v1/resources/invoice/i-1?at=2999-01-01T00:00:00Z", method: .get).body)
+            #expect(now["version"]?.intValue == 2 && now["state"]?["total"]?.intValue == 12 && now["deleted"] == false)
+
+            for (query, parameter) in [("version=0", "version"), ("version=x", "version"), ("at=yesterday", "at"),
+                                       ("version=1&at=2026-01-01T00:00:00Z", "at")] {
+                let response = try await client.execute(uri: "/api/v1/resources/invoice/i-1?\(query)", method: .get)
+                #expect(response.status == .badRequest, "\(query)")
+                #expect(try parseJSON(response.body)["errors"]?[0]?["path"]?.stringValue == parameter, "\(query)")
+            }
+            let empty = try parseJSON(try await client.execute(uri: "/api/v1/resources/invoice/none/history", method: .get).body)
+            #expect(empty["data"]?.arrayValue?.isEmpty == true)
+        }
+    }
+}
