@@ -155,7 +155,7 @@ extension PostgresEventStore: MessageQueue {
                 var open: [(sequence: Int64, claimable: Bool)] = []
                 for try await (sequence, status, available, until) in try await connection.query("""
                     SELECT queue_seq, status, available_at, claimed_until FROM messages
-                    WHERE status IN ('pending', 'processing') ORDER BY queue_seq LIMIT \(Int64(SQLiteQueue.claimScan))
+                    WHERE status IN ('pending', 'processing') ORDER BY queue_seq LIMIT \(Int64(ClaimPlanner.scan))
                     """, logger: logger).decode((Int64, String, Int64, Int64?).self) {
                     open.append((sequence, ClaimPlanner.claimable(
                         status: status, availableAt: available, claimedUntil: until, now: now.microseconds)))

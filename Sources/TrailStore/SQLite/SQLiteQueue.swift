@@ -68,15 +68,12 @@ enum SQLiteQueue {
             """).execute(arguments: [result.events.first?.sequence, result.events.count, now.microseconds, claim.id])
     }
 
-    /// How far a claim looks ahead among open messages for claimable ones.
-    static let claimScan = 2_000
-
     /// Claims messages in queue order (see `ClaimPlanner`), inside a write transaction.
     static func claim(limit: Int, leaseSeconds: Int64, db: Database, now: Timestamp) throws -> [ClaimedMessage] {
         let open = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT queue_seq, status, available_at, claimed_until FROM messages
             WHERE status IN ('pending', 'processing') ORDER BY queue_seq LIMIT ?
-            """), arguments: [claimScan])
+            """), arguments: [ClaimPlanner.scan])
         guard !open.isEmpty else { return [] }
         let resources = try resourcesOf(open.map { $0[0] as Int64 }, db: db)
         let candidates = open.map { row in
@@ -129,35 +126,5 @@ enum SQLiteQueue {
                 retryAt == nil ? "failed" : "pending", error, retryAt?.microseconds ?? now.microseconds, now.microseconds,
                 claim.id, claim.token,
             ])
-    }
-}
-
-/// Which open messages a claim takes: in queue order, claimable ones whose resources no older open message left
-/// behind names, up to a limit. A message that stays behind (not claimable, or past the limit) blocks its
-/// resources for every later one, so the messages of one resource are processed in acceptance order: the
-/// messages a claim takes are processed in queue order, each after the older ones it shares resources with.
-enum ClaimPlanner {
-    struct Candidate {
-        var sequence: Int64
-        var claimable: Bool
-        var resources: [HeadKey]
-    }
-
-    static func claimable(status: String, availableAt: Int64, claimedUntil: Int64?, now: Int64) -> Bool {
-        status == "pending" ? availableAt <= now : (claimedUntil ?? 0) < now
-    }
-
-    static func choose(_ candidates: [Candidate], limit: Int) -> [Int64] {
-        var blocked = Set<HeadKey>()
-        var chosen: [Int64] = []
-        for candidate in candidates {
-            let free = candidate.resources.allSatisfy { !blocked.contains($0) }
-            if candidate.claimable && free && chosen.count < limit {
-                chosen.append(candidate.sequence)
-            } else {
-                blocked.formUnion(candidate.resources)
-            }
-        }
-        return chosen
     }
 }
