@@ -39,5 +39,6 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     ).addRoutes(to: router)
     MessagesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
     ResourcesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
+    AuditLogsController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
     return router
 }

@@ -26,9 +26,46 @@ public protocol EventStore: Sendable {
     /// One event by its id, or nil.
     func event(tenant: String, id: String) async throws(StoreError) -> RecordedEvent?
 
+    /// A tenant's events matching `query`, newest first, at most `query.limit`.
+    func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent]
+
     /// A resource as it was at `point`: the state its last event up to then left. Nil if the resource did not
     /// exist then (no event yet, or no such version).
     func snapshot(tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint) async throws(StoreError) -> ResourceSnapshot?
+}
+
+/// Filters of an event list (SPEC §5); nil matches anything. Results are newest first (by sequence).
+public struct EventQuery: Sendable, Equatable {
+    public var actorId: String?
+    public var action: String?
+    public var resourceType: String?
+    public var resourceId: String?
+    public var category: String?
+    public var outcome: String?
+    /// Recorded at or after.
+    public var since: Timestamp?
+    /// Recorded at or before.
+    public var until: Timestamp?
+    /// Keyset pagination: only events with a sequence below this one.
+    public var beforeSequence: Int64?
+    public var limit: Int
+
+    public init(
+        actorId: String? = nil, action: String? = nil, resourceType: String? = nil, resourceId: String? = nil,
+        category: String? = nil, outcome: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil,
+        beforeSequence: Int64? = nil, limit: Int = 50
+    ) {
+        self.actorId = actorId
+        self.action = action
+        self.resourceType = resourceType
+        self.resourceId = resourceId
+        self.category = category
+        self.outcome = outcome
+        self.since = since
+        self.until = until
+        self.beforeSequence = beforeSequence
+        self.limit = limit
+    }
 }
 
 /// Which state of a resource to read.

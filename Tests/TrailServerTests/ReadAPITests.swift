@@ -54,4 +54,51 @@ import TrailTestSupport
             #expect(empty["data"]?.arrayValue?.isEmpty == true)
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func listsFilterNewestFirstAndPageWithAStableCursor(kind: StoreKind) async throws {
+        try await withRouter(kind) { client in
+            for n in 0..<7 {
+                let actor = n % 2 == 0 ? "a" : "b"
+                _ = try await Self.post(client, #"{"actor":{"id":"\#(actor)"},"verb":"\#(n < 5 ? "create" : "delete")","object":{"id":"d-\#(n % 5)","type":"\#(n == 3 ? "img" : "doc")","n":\#(n)}}"#)
+            }
+            func list(_ query: String) async throws -> JSONValue {
+                let response = try await client.execute(uri: "/api/v1/audit/logs\(query)", method: .get)
+                #expect(response.status == .ok, "\(query)")
+                return try parseJSON(response.body)
+            }
+            func sequences(_ page: JSONValue) -> [Int64] { page["data"]?.arrayValue?.compactMap { $0["sequence"]?.intValue } ?? [] }
+
+            #expect(sequences(try await list("")) == [7, 6, 5, 4, 3, 2, 1])
+            #expect(sequences(try await list("?action=deleted")) == [7, 6])
+            #expect(sequences(try await list("?action=DELETE")) == [7, 6], "actions are normalised like verbs")
+            #expect(sequences(try await list("?actor=b&resource_type=doc")) == [6, 2])
+            #expect(sequences(try await list("?resource_type=doc&resource_id=d-0")) == [6, 1])
+            #expect(sequences(try await list("?outcome=SUCCESS&days=1")).count == 7)
+            #expect(sequences(try await list("?until=2000-01-01T00:00:00Z")).isEmpty)
+
+            let actor = try parseJSON(try await client.execute(uri: "/api/v1/actors/a/activity?limit=2", method: .get).body)
+            #expect(sequences(actor) == [7, 5])
+
+            // Pages of 3, while more events arrive: no event is skipped or repeated.
+            var seen: [Int64] = []
+            var page = try await list("?limit=3")
+            seen += sequences(page)
+            _ = try await Self.post(client, #"{"actor":{"id":"z"},"verb":"create","object":{"id":"late","type":"doc"}}"#)
+            while let cursor = page["next_cursor"]?.stringValue {
+                page = try await list("?limit=3&cursor=\(cursor)")
+                seen += sequences(page)
+            }
+            #expect(seen == [7, 6, 5, 4, 3, 2, 1])
+
+            for (query, parameter) in [("?limit=0", "limit"), ("?limit=1001", "limit"), ("?since=yesterday", "since"),
+                                       ("?cursor=not-a-cursor", "cursor"), ("?days=0", "days"), ("?outcome=maybe", "outcome"),
+                                       ("?q=zebra", "q")] {
+                let response = try await client.execute(uri: "/api/v1/audit/logs\(query)", method: .get)
+                #expect(response.status == .badRequest, "\(query)")
+                #expect(response.headers[.contentType] == "application/problem+json")
+                #expect(try parseJSON(response.body)["errors"]?[0]?["path"]?.stringValue == parameter, "\(query)")
+            }
+        }
+    }
 }

@@ -151,6 +151,27 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
+        try await read { client, logger in
+            // Each filter is `(value IS NULL OR column = value)`: PostgresNIO's statements are planned with their
+            // values, so the absent filters fold away and the indexes serve the present ones.
+            try await PostgresRows.events(client.query("""
+                SELECT \(unescaped: PostgresRows.eventColumns) FROM events
+                WHERE tenant = \(tenant)
+                    AND (\(query.actorId)::text IS NULL OR actor_id = \(query.actorId))
+                    AND (\(query.action)::text IS NULL OR action = \(query.action))
+                    AND (\(query.resourceType)::text IS NULL OR resource_type = \(query.resourceType))
+                    AND (\(query.resourceId)::text IS NULL OR resource_id = \(query.resourceId))
+                    AND (\(query.category)::text IS NULL OR category = \(query.category))
+                    AND (\(query.outcome)::text IS NULL OR outcome = \(query.outcome))
+                    AND (\(query.since?.microseconds)::int8 IS NULL OR recorded_at >= \(query.since?.microseconds))
+                    AND (\(query.until?.microseconds)::int8 IS NULL OR recorded_at <= \(query.until?.microseconds))
+                    AND (\(query.beforeSequence)::int8 IS NULL OR sequence < \(query.beforeSequence))
+                ORDER BY sequence DESC LIMIT \(Int64(query.limit))
+                """, logger: logger))
+        }
+    }
+
     public func snapshot(
         tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint
     ) async throws(StoreError) -> ResourceSnapshot? {

@@ -120,6 +120,31 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
+        try await read { db in
+            var conditions = ["tenant = ?"]
+            var arguments: StatementArguments = [tenant]
+            func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
+                guard let value else { return }
+                conditions.append(condition)
+                arguments += [value]
+            }
+            add("actor_id = ?", query.actorId)
+            add("action = ?", query.action)
+            add("resource_type = ?", query.resourceType)
+            add("resource_id = ?", query.resourceId)
+            add("category = ?", query.category)
+            add("outcome = ?", query.outcome)
+            add("recorded_at >= ?", query.since?.microseconds)
+            add("recorded_at <= ?", query.until?.microseconds)
+            add("sequence < ?", query.beforeSequence)
+            return try SQLiteRows.events(db, sql: """
+                SELECT \(SQLiteRows.eventColumns) FROM events WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY sequence DESC LIMIT ?
+                """, arguments: arguments + [query.limit])
+        }
+    }
+
     public func snapshot(
         tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint
     ) async throws(StoreError) -> ResourceSnapshot? {

@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import TrailCore
+import TrailStore
+
+/// `GET /api/v1/audit/logs` and `GET /api/v1/actors/{id}/activity` (SPEC §5): filtered event lists, newest
+/// first, with keyset pagination.
+struct AuditLogsController<Context: RequestContext>: Sendable {
+    let store: any TrailStorage
+    let tenant: String
+
+    static var defaultLimit: Int { 50 }
+    static var maximumLimit: Int { 1000 }
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("/api/v1/audit/logs") { request, _ in
+            try await list(try Self.query(request.uri.queryParameters))
+        }
+        router.get("/api/v1/actors/:id/activity") { request, context in
+            var query = try Self.query(request.uri.queryParameters)
+            query.actorId = try context.parameters.require("id")
+            return try await list(query)
+        }
+    }
+
+    private func list(_ query: EventQuery) async throws -> Response {
+        let events = try await store.events(tenant: tenant, matching: query)
+        var writer = JSONWriter(capacity: 256 + 1024 * events.count)
+        writer.raw("{"); writer.key("data"); writer.raw("[")
+        for (i, event) in events.enumerated() {
+            if i > 0 { writer.raw(",") }
+            StoredEventJSON.write(event, into: &writer)
+        }
+        writer.raw("],"); writer.key("next_cursor")
+        if events.count == query.limit, let last = events.last {
+            writer.write(string: Cursor.encode(sequence: last.sequence))
+        } else {
+            writer.raw("null")
+        }
+        writer.raw("}")
+        return Response.json(writer.bytes)
+    }
+
+    /// The list's filters from the query string; a bad value is a 400 that names its parameter.
+    static func query(_ parameters: Parameters, now: Timestamp = SystemClock.now()) throws -> EventQuery {
+        func text(_ name: String) -> String? {
+            parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func time(_ name: String) throws -> Timestamp? {
+            guard let value = text(name) else { return nil }
+            guard let time = Timestamp(rfc3339: value) else {
+                throw Problem.badRequest("\(name) must be an RFC 3339 date-time, like 2026-02-16T11:31:39Z.", path: name)
+            }
+            return time
+        }
+        if text("q") != nil {
+            throw Problem.badRequest("Full-text search (q) is not available yet; filter by actor, action, resource, time.", path: "q")
+        }
+        var query = EventQuery(
+            actorId: text("actor"), action: text("action").map(Verb.normalize), resourceType: text("resource_type"),
+            resourceId: text("resource_id"), category: text("category"), since: try time("since"), until: try time("until"))
+        if let outcome = text("outcome") {
+            let value = outcome.lowercased()
+            guard ["success", "failure", "partial"].contains(value) else {
+                throw Problem.badRequest("outcome must be success, failure or partial.", path: "outcome")
+            }
+            query.outcome = value
+        }
+        if let days = text("days") {
+            guard let count = Int64(days), (1...36_500).contains(count) else {
+                throw Problem.badRequest("days must be a whole number from 1 to 36500.", path: "days")
+            }
+            let start = Timestamp(microseconds: now.microseconds - count * 86_400_000_000)
+            query.since = max(query.since ?? start, start)
+        }
+        if let limit = text("limit") {
+            guard let value = Int(limit), (1...maximumLimit).contains(value) else {
+                throw Problem.badRequest("limit must be a whole number from 1 to \(maximumLimit).", path: "limit")
+            }
+            query.limit = value
+        } else {
+            query.limit = defaultLimit
+        }
+        if let cursor = text("cursor") {
+            guard let sequence = Cursor.decode(cursor) else {
+                throw Problem.badRequest("cursor is not one Trail gave: pass next_cursor from the previous page as it is.", path: "cursor")
+            }
+            query.beforeSequence = sequence
+        }
+        return query
+    }
+}
+
+/// The opaque cursor of event lists: the position after which the next page starts (keyset on sequence, so it
+/// stays valid however many events are added meanwhile).
+enum Cursor {
+    static func encode(sequence: Int64) -> String {
+        Data("v1:\(sequence)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) -> Int64? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let decoded = String(data: data, encoding: .utf8),
+              decoded.hasPrefix("v1:"), let sequence = Int64(decoded.dropFirst(3)), sequence >= 1
+        else { return nil }
+        return sequence
+    }
+}
