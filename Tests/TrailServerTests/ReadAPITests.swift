@@ -101,4 +101,25 @@ import TrailTestSupport
             }
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func summaryCountsByFacet(kind: StoreKind) async throws {
+        try await withRouter(kind) { client in
+            for (verb, type, actor) in [("create", "doc", "a"), ("update", "doc", "a"), ("create", "img", "b"), ("delete", "doc", "a")] {
+                _ = try await Self.post(client, #"{"actor":{"id":"\#(actor)"},"verb":"\#(verb)","object":{"id":"x-\#(type)","type":"\#(type)","n":"\#(verb)"}}"#)
+            }
+            let response = try await client.execute(uri: "/api/v1/audit/logs/summary?days=7", method: .get)
+            #expect(response.status == .ok)
+            let summary = try parseJSON(response.body)
+            #expect(summary["days"]?.intValue == 7 && summary["total"]?.intValue == 4)
+            #expect(summary["by_action"]?.objectValue?.keys == ["created", "deleted", "updated"])
+            #expect(summary["by_action"]?["created"]?.intValue == 2)
+            #expect(summary["by_resource_type"]?["doc"]?.intValue == 3 && summary["by_resource_type"]?["img"]?.intValue == 1)
+            #expect(summary["by_actor"]?.objectValue?.keys == ["a", "b"])
+            #expect(summary["by_day"]?[SystemClock.now().day]?.intValue == 4)
+            #expect(summary["by_outcome"]?["success"]?.intValue == 4)
+            #expect(summary["duration_ms_by_action"]?.objectValue?.isEmpty == true)
+            #expect(try await client.execute(uri: "/api/v1/audit/logs/summary?days=-1", method: .get).status == .badRequest)
+        }
+    }
 }

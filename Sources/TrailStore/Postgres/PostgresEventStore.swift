@@ -172,6 +172,29 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    public func summary(tenant: String, since: Timestamp) async throws(StoreError) -> EventSummary {
+        try await read { client, logger in
+            var counts: [(facet: String, key: String, count: Int)] = []
+            for (name, expression) in EventSummary.facets {
+                let rows = try await client.query("""
+                    SELECT (\(unescaped: expression))::text, count(*) FROM events
+                    WHERE tenant = \(tenant) AND recorded_at >= \(since.microseconds) AND \(unescaped: expression) IS NOT NULL
+                    GROUP BY 1
+                    """, logger: logger)
+                for try await (key, count) in rows.decode((String, Int64).self) { counts.append((name, key, Int(count))) }
+            }
+            var durations: [(String, EventSummary.Durations)] = []
+            for try await (action, minimum, average, maximum) in try await client.query("""
+                SELECT action, min(duration_ms), avg(duration_ms)::float8, max(duration_ms) FROM events
+                WHERE tenant = \(tenant) AND recorded_at >= \(since.microseconds) AND duration_ms IS NOT NULL
+                GROUP BY action
+                """, logger: logger).decode((String, Int64, Double, Int64).self) {
+                durations.append((action, EventSummary.Durations(minimum: minimum, average: average, maximum: maximum)))
+            }
+            return EventSummary.assemble(counts: counts, durations: durations)
+        }
+    }
+
     public func snapshot(
         tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint
     ) async throws(StoreError) -> ResourceSnapshot? {

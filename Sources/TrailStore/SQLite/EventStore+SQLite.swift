@@ -145,6 +145,26 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    public func summary(tenant: String, since: Timestamp) async throws(StoreError) -> EventSummary {
+        try await read { db in
+            var counts: [(facet: String, key: String, count: Int)] = []
+            for (name, expression) in EventSummary.facets {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT CAST(\(expression) AS TEXT), COUNT(*) FROM events
+                    WHERE tenant = ? AND recorded_at >= ? AND \(expression) IS NOT NULL GROUP BY 1
+                    """, arguments: [tenant, since.microseconds])
+                counts += rows.map { (name, $0[0], $0[1]) }
+            }
+            let durations = try Row.fetchAll(db, sql: """
+                SELECT action, MIN(duration_ms), AVG(duration_ms), MAX(duration_ms) FROM events
+                WHERE tenant = ? AND recorded_at >= ? AND duration_ms IS NOT NULL GROUP BY action
+                """, arguments: [tenant, since.microseconds]).map { row in
+                    (row[0] as String, EventSummary.Durations(minimum: row[1], average: row[2], maximum: row[3]))
+                }
+            return EventSummary.assemble(counts: counts, durations: durations)
+        }
+    }
+
     public func snapshot(
         tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint
     ) async throws(StoreError) -> ResourceSnapshot? {
