@@ -26,7 +26,7 @@ public protocol EventStore: Sendable {
     /// One event by its id, or nil.
     func event(tenant: String, id: String) async throws(StoreError) -> RecordedEvent?
 
-    /// A tenant's events matching `query`, newest first, at most `query.limit`.
+    /// A tenant's events matching `query`, newest first (or oldest first), at most `query.limit`.
     func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent]
 
     /// Counts of a tenant's events recorded since `since` (SPEC §5 summary).
@@ -51,12 +51,16 @@ public struct EventQuery: Sendable, Equatable {
     public var until: Timestamp?
     /// Keyset pagination: only events with a sequence below this one.
     public var beforeSequence: Int64?
+    /// Only events with a sequence above this one.
+    public var afterSequence: Int64?
+    /// Oldest first (exports) instead of newest first (lists).
+    public var oldestFirst: Bool
     public var limit: Int
 
     public init(
         actorId: String? = nil, action: String? = nil, resourceType: String? = nil, resourceId: String? = nil,
         category: String? = nil, outcome: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil,
-        beforeSequence: Int64? = nil, limit: Int = 50
+        beforeSequence: Int64? = nil, afterSequence: Int64? = nil, oldestFirst: Bool = false, limit: Int = 50
     ) {
         self.actorId = actorId
         self.action = action
@@ -67,6 +71,8 @@ public struct EventQuery: Sendable, Equatable {
         self.since = since
         self.until = until
         self.beforeSequence = beforeSequence
+        self.afterSequence = afterSequence
+        self.oldestFirst = oldestFirst
         self.limit = limit
     }
 }

@@ -122,4 +122,43 @@ import TrailTestSupport
             #expect(try await client.execute(uri: "/api/v1/audit/logs/summary?days=-1", method: .get).status == .badRequest)
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func exportsStreamEveryMatchingEventOldestFirst(kind: StoreKind) async throws {
+        try await withRouter(kind) { client in
+            // 1,005 events: more than one page of the export.
+            let batch = (0..<1005).map { n in
+                #"{"actor":{"id":"a"},"verb":"create","object":{"id":"e-\#(n)","type":"doc","title":"t, \"\#(n)\""}}"#
+            }.joined(separator: ",")
+            let stored = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders,
+                                                  body: ByteBuffer(string: "[\(batch)]"))
+            #expect(stored.status == .created)
+            _ = try await Self.post(client, #"{"actor":{"id":"b"},"verb":"delete","object":{"id":"e-0","type":"doc"}}"#)
+
+            let json = try await client.execute(uri: "/api/v1/audit/logs/export?format=json", method: .get)
+            #expect(json.headers[.contentType] == "application/json")
+            let all = try #require(try parseJSON(json.body).arrayValue)
+            #expect(all.count == 1006)
+            #expect(all.compactMap { $0["sequence"]?.intValue } == (1...1006).map { Int64($0) })
+
+            let ndjson = try await client.execute(uri: "/api/v1/audit/logs/export?format=ndjson&action=deleted", method: .get)
+            let lines = String(buffer: ndjson.body).split(separator: "\n")
+            #expect(lines.count == 1)
+            #expect(try JSONParser.parse(String(lines[0]))["sequence"]?.intValue == 1006)
+
+            let csv = try await client.execute(uri: "/api/v1/audit/logs/export?format=csv&resource_id=e-7", method: .get)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            let rows = String(buffer: csv.body).components(separatedBy: "\r\n")
+            #expect(rows.first == "id,sequence,tenant,occurred_at,recorded_at,action,category,outcome,actor,resource,version,changes,summary,context,metadata,duration_ms,error")
+            #expect(rows.count == 3 && rows[2].isEmpty, "header, one row, and the final line break")
+            #expect(rows[1].contains(#","Title set to t, ""7"".","#), "RFC 4180 quoting")
+            #expect(rows[1].contains(#","{""type"":""doc"",""id"":""e-7"",""name"":null}","#))
+
+            let empty = try await client.execute(uri: "/api/v1/audit/logs/export?format=json&actor=nobody", method: .get)
+            #expect(String(buffer: empty.body) == "[]")
+            let refused = try await client.execute(uri: "/api/v1/audit/logs/export?format=xml", method: .get)
+            #expect(refused.status == .badRequest)
+            #expect(try parseJSON(refused.body)["errors"]?[0]?["path"] == "format")
+        }
+    }
 }

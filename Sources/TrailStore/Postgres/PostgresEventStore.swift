@@ -167,7 +167,8 @@ public final class PostgresEventStore: EventStore {
                     AND (\(query.since?.microseconds)::int8 IS NULL OR recorded_at >= \(query.since?.microseconds))
                     AND (\(query.until?.microseconds)::int8 IS NULL OR recorded_at <= \(query.until?.microseconds))
                     AND (\(query.beforeSequence)::int8 IS NULL OR sequence < \(query.beforeSequence))
-                ORDER BY sequence DESC LIMIT \(Int64(query.limit))
+                    AND (\(query.afterSequence)::int8 IS NULL OR sequence > \(query.afterSequence))
+                ORDER BY sequence \(unescaped: query.oldestFirst ? "ASC" : "DESC") LIMIT \(Int64(query.limit))
                 """, logger: logger))
         }
     }

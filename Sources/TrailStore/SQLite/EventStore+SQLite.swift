@@ -138,9 +138,10 @@ public final class SQLiteEventStore: EventStore {
             add("recorded_at >= ?", query.since?.microseconds)
             add("recorded_at <= ?", query.until?.microseconds)
             add("sequence < ?", query.beforeSequence)
+            add("sequence > ?", query.afterSequence)
             return try SQLiteRows.events(db, sql: """
                 SELECT \(SQLiteRows.eventColumns) FROM events WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY sequence DESC LIMIT ?
+                ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?
                 """, arguments: arguments + [query.limit])
         }
     }

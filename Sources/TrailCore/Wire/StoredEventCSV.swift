@@ -1,0 +1,52 @@
+/// The stored event as a CSV row (RFC 4180): the SPEC §4 field names as the header, objects as JSON text,
+/// absent values empty, fields quoted when they hold a comma, a quote or a line break, rows ended by CRLF.
+public enum StoredEventCSV {
+    public static let header = [
+        "id", "sequence", "tenant", "occurred_at", "recorded_at", "action", "category", "outcome", "actor",
+        "resource", "version", "changes", "summary", "context", "metadata", "duration_ms", "error",
+    ]
+
+    public static func writeHeader(into writer: inout JSONWriter) {
+        row(header, into: &writer)
+    }
+
+    public static func write(_ event: RecordedEvent, into writer: inout JSONWriter) {
+        func json(_ object: JSONObject?) -> String { object.map { JSONWriter.string($0) } ?? "" }
+        var resource = ""
+        if event.resourceType != nil || event.resourceId != nil {
+            resource = JSONWriter.string(JSONObject([
+                .init(key: "type", value: event.resourceType.map(JSONValue.string) ?? .null),
+                .init(key: "id", value: event.resourceId.map(JSONValue.string) ?? .null),
+                .init(key: "name", value: .null),
+            ]))
+        }
+        row([
+            event.id, String(event.sequence), event.tenant, event.occurredAt.formatted(), event.recordedAt.formatted(),
+            event.action, "", "success", json(event.actor), resource, event.version.map(String.init) ?? "",
+            json(event.changes), event.summary, json(event.context), json(event.metadata), "", "",
+        ], into: &writer)
+    }
+
+    static func row(_ fields: [String], into writer: inout JSONWriter) {
+        for (i, field) in fields.enumerated() {
+            if i > 0 { writer.raw(",") }
+            if field.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) {
+                writer.raw("\"" + field.replacingAll("\"", with: "\"\"") + "\"")
+            } else {
+                writer.raw(field)
+            }
+        }
+        writer.raw("\r\n")
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var result = ""
+        result.reserveCapacity(utf8.count)
+        for character in self {
+            if character == target { result += replacement } else { result.append(character) }
+        }
+        return result
+    }
+}
