@@ -71,77 +71,19 @@ struct AuditLogsController<Context: RequestContext>: Sendable {
         writer.raw("}}")
     }
 
-    enum ExportFormat: String, CaseIterable {
-        case csv, json, ndjson
-
-        var contentType: String {
-            switch self {
-            case .csv: "text/csv; charset=utf-8"
-            case .json: "application/json"
-            case .ndjson: "application/x-ndjson"
-            }
-        }
-    }
-
-    /// Events per page read from the store while exporting.
-    static var exportPage: Int { 1000 }
-
-    /// The list's filters, every matching event oldest first, streamed page by page: memory stays constant
-    /// whatever the size. The export ends at the newest event that matched when it started. A store failure in
-    /// the middle ends the stream early (the status line is already sent) and is logged.
+    /// The list's filters, every matching event oldest first, streamed (see ``EventExport``).
     private func export(_ request: Request, logger: Logger) async throws -> Response {
         let parameters = request.uri.queryParameters
         let formatText = parameters["format"].map(String.init) ?? "json"
-        guard let format = ExportFormat(rawValue: formatText.lowercased()) else {
+        guard let format = EventExport.Format(rawValue: formatText.lowercased()) else {
             throw Problem.badRequest("format must be csv, json or ndjson.", path: "format")
         }
-        var query = try Self.query(parameters)
         guard parameters["cursor"] == nil else {
             throw Problem.badRequest("An export has no pages: leave cursor out.", path: "cursor")
         }
-        query.limit = 1
-        let last = try await store.events(tenant: tenant, matching: query).first?.sequence ?? 0
-        query.beforeSequence = last + 1
-        query.oldestFirst = true
-        query.limit = Self.exportPage
-        let (store, tenant, start) = (self.store, self.tenant, query)
+        let export = try await EventExport(store: store, tenant: tenant, query: try Self.query(parameters), format: format)
         let body = ResponseBody { writer in
-            var out = JSONWriter(capacity: 64 * 1024)
-            switch format {
-            case .csv: StoredEventCSV.writeHeader(into: &out)
-            case .json: out.raw("[")
-            case .ndjson: break
-            }
-            var page = start
-            var first = true
-            while last > 0 {
-                let events: [RecordedEvent]
-                do {
-                    events = try await store.events(tenant: tenant, matching: page)
-                } catch {
-                    logger.error("export ended early", metadata: ["error": "\(error)"])
-                    break
-                }
-                for event in events {
-                    switch format {
-                    case .csv:
-                        StoredEventCSV.write(event, into: &out)
-                    case .json:
-                        if !first { out.raw(",") }
-                        StoredEventJSON.write(event, into: &out)
-                    case .ndjson:
-                        StoredEventJSON.write(event, into: &out)
-                        out.raw("\n")
-                    }
-                    first = false
-                }
-                try await writer.write(ByteBuffer(bytes: out.bytes))
-                out = JSONWriter(capacity: 64 * 1024)
-                guard events.count == page.limit, let next = events.last?.sequence else { break }
-                page.afterSequence = next
-            }
-            if format == .json { out.raw("]") }
-            try await writer.write(ByteBuffer(bytes: out.bytes))
+            try await export.run(logger: logger) { bytes in try await writer.write(ByteBuffer(bytes: bytes)) }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [

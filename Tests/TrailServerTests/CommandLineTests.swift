@@ -61,6 +61,17 @@ import TrailTestSupport
         #expect(history.output.contains("Email changed from a@x.io to b@x.io."))
         let json = try trail(["history", "--resource-type", "user", "--resource-id", "user-1", "--json", "--database", database.text])
         #expect(try JSONParser.parse(json.output.trimmingCharacters(in: .whitespacesAndNewlines)) == records)
+
+        let ndjson = try trail(["export", "--format", "ndjson", "--action", "edit", "--database", database.text])
+        #expect(ndjson.status == 0, "\(ndjson.errors)")
+        let lines = ndjson.output.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(try JSONParser.parse(String(lines[0]))["summary"] == "Email changed from a@x.io to b@x.io.")
+        let csvFile = database.directory.appendingPathComponent("export.csv")
+        let csv = try trail(["export", "--format", "csv", "--output", csvFile.path, "--database", database.text])
+        #expect(csv.status == 0, "\(csv.errors)")
+        let rows = try String(contentsOf: csvFile, encoding: .utf8).components(separatedBy: "\r\n")
+        #expect(rows.count == 4 && rows[0].hasPrefix("id,sequence,tenant,"))
         }
     }
 

@@ -1,0 +1,90 @@
+public import Logging
+public import TrailCore
+public import TrailStore
+
+/// An export of the events matching a query, oldest first, read from the store a page at a time and handed on
+/// page by page: memory stays constant whatever the size. Shared by `GET /api/v1/audit/logs/export` and
+/// `trail export`.
+public struct EventExport: Sendable {
+    public enum Format: String, CaseIterable, Sendable {
+        case csv, json, ndjson
+
+        public var contentType: String {
+            switch self {
+            case .csv: "text/csv; charset=utf-8"
+            case .json: "application/json"
+            case .ndjson: "application/x-ndjson"
+            }
+        }
+    }
+
+    /// Events per page read from the store.
+    public static let pageSize = 1000
+
+    let store: any TrailStorage
+    let tenant: String
+    let format: Format
+    let first: EventQuery
+    /// The newest matching event when the export was made: the export ends there.
+    let last: Int64
+
+    /// Fixes the export's end at the newest event matching `query` now (its order, cursor and limit are ignored).
+    public init(store: any TrailStorage, tenant: String, query: EventQuery, format: Format) async throws(StoreError) {
+        var newest = query
+        newest.oldestFirst = false
+        newest.limit = 1
+        last = try await store.events(tenant: tenant, matching: newest).first?.sequence ?? 0
+        var first = query
+        first.beforeSequence = last + 1
+        first.afterSequence = nil
+        first.oldestFirst = true
+        first.limit = EventExport.pageSize
+        self.first = first
+        self.store = store
+        self.tenant = tenant
+        self.format = format
+    }
+
+    /// Writes the whole export through `write`, a page at a time. A store failure after the first bytes ends the
+    /// export early (it is logged; an HTTP status was sent already) — the output is then visibly incomplete: no
+    /// closing `]` for JSON.
+    public func run(logger: Logger, write: ([UInt8]) async throws -> Void) async throws {
+        var out = JSONWriter(capacity: 64 * 1024)
+        switch format {
+        case .csv: StoredEventCSV.writeHeader(into: &out)
+        case .json: out.raw("[")
+        case .ndjson: break
+        }
+        var page = first
+        var count = 0
+        while last > 0 {
+            let events: [RecordedEvent]
+            do {
+                events = try await store.events(tenant: tenant, matching: page)
+            } catch {
+                logger.error("export ended early", metadata: ["error": "\(error)", "events": "\(count)"])
+                try await write(out.bytes)
+                return
+            }
+            for event in events {
+                switch format {
+                case .csv:
+                    StoredEventCSV.write(event, into: &out)
+                case .json:
+                    if count > 0 { out.raw(",") }
+                    StoredEventJSON.write(event, into: &out)
+                case .ndjson:
+                    StoredEventJSON.write(event, into: &out)
+                    out.raw("\n")
+                }
+                count += 1
+            }
+            try await write(out.bytes)
+            out = JSONWriter(capacity: 64 * 1024)
+            guard events.count == page.limit, let next = events.last?.sequence else { break }
+            page.afterSequence = next
+        }
+        if format == .json { out.raw("]") }
+        try await write(out.bytes)
+    }
+}
