@@ -18,18 +18,12 @@ struct AuditLogsController<Context: RequestContext>: Sendable {
             try await list(try Self.query(request.uri.queryParameters))
         }
         router.get("/api/v1/audit/logs/summary") { request, _ in
-            var days: Int64 = 30
-            if let text = request.uri.queryParameters["days"].map(String.init) {
-                guard let value = Int64(text), (1...36_500).contains(value) else {
-                    throw Problem.badRequest("days must be a whole number from 1 to 36500.", path: "days")
-                }
-                days = value
-            }
-            let since = Timestamp(microseconds: SystemClock.now().microseconds - days * 86_400_000_000)
-            let summary = try await store.summary(tenant: tenant, since: since)
-            var writer = JSONWriter(capacity: 1024)
-            Self.write(summary, days: days, into: &writer)
-            return Response.json(writer.bytes)
+            // The list's filters; `days` defaults to 30.
+            let parameters = request.uri.queryParameters
+            let query = try Self.query(parameters, defaultDays: 30)
+            let days = parameters["days"].flatMap { Int64(String($0)) } ?? 30
+            let summary = try await store.summary(tenant: tenant, matching: query)
+            return Response.json(AuditSummaryJSON.encode(summary, days: days))
         }
         router.get("/api/v1/audit/logs/export") { request, context in
             try await export(request, logger: context.logger)
@@ -39,36 +33,6 @@ struct AuditLogsController<Context: RequestContext>: Sendable {
             query.actorId = try context.parameters.require("id")
             return try await list(query)
         }
-    }
-
-    /// `{"days", "total", "by_action", "by_resource_type", "by_actor", "by_day", "by_outcome",
-    /// "duration_ms_by_action"}` (SPEC §5).
-    static func write(_ summary: EventSummary, days: Int64, into writer: inout JSONWriter) {
-        func counts(_ key: String, _ pairs: [(String, Int)]) {
-            writer.raw(","); writer.key(key); writer.raw("{")
-            for (i, (name, count)) in pairs.enumerated() {
-                if i > 0 { writer.raw(",") }
-                writer.key(name); writer.raw(String(count))
-            }
-            writer.raw("}")
-        }
-        writer.raw("{"); writer.key("days"); writer.raw(String(days))
-        writer.raw(","); writer.key("total"); writer.raw(String(summary.total))
-        counts("by_action", summary.byAction)
-        counts("by_resource_type", summary.byResourceType)
-        counts("by_actor", summary.byActor)
-        counts("by_day", summary.byDay)
-        counts("by_outcome", summary.byOutcome)
-        writer.raw(","); writer.key("duration_ms_by_action"); writer.raw("{")
-        for (i, (action, durations)) in summary.durationByAction.enumerated() {
-            if i > 0 { writer.raw(",") }
-            writer.key(action); writer.raw("{")
-            writer.key("min"); writer.raw(String(durations.minimum))
-            writer.raw(","); writer.key("avg"); writer.raw(String(format: "%.1f", durations.average))
-            writer.raw(","); writer.key("max"); writer.raw(String(durations.maximum))
-            writer.raw("}")
-        }
-        writer.raw("}}")
     }
 
     /// The list's filters, every matching event oldest first, streamed (see ``EventExport``).
@@ -111,7 +75,7 @@ struct AuditLogsController<Context: RequestContext>: Sendable {
     }
 
     /// The list's filters from the query string; a bad value is a 400 that names its parameter.
-    static func query(_ parameters: Parameters, now: Timestamp = SystemClock.now()) throws -> EventQuery {
+    static func query(_ parameters: Parameters, defaultDays: Int64? = nil, now: Timestamp = SystemClock.now()) throws -> EventQuery {
         func text(_ name: String) -> String? {
             parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         }
@@ -135,7 +99,7 @@ struct AuditLogsController<Context: RequestContext>: Sendable {
             }
             query.outcome = value
         }
-        if let days = text("days") {
+        if let days = text("days") ?? defaultDays.map(String.init) {
             guard let count = Int64(days), (1...36_500).contains(count) else {
                 throw Problem.badRequest("days must be a whole number from 1 to 36500.", path: "days")
             }

@@ -29,8 +29,8 @@ public protocol EventStore: Sendable {
     /// A tenant's events matching `query`, newest first (or oldest first), at most `query.limit`.
     func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent]
 
-    /// Counts of a tenant's events recorded since `since` (SPEC §5 summary).
-    func summary(tenant: String, since: Timestamp) async throws(StoreError) -> EventSummary
+    /// Counts of a tenant's events matching `query` (SPEC §5 summary; its order, pages and limit are ignored).
+    func summary(tenant: String, matching query: EventQuery) async throws(StoreError) -> EventSummary
 
     /// A resource as it was at `point`: the state its last event up to then left. Nil if the resource did not
     /// exist then (no event yet, or no such version).

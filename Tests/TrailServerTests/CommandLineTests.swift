@@ -72,6 +72,15 @@ import TrailTestSupport
         #expect(csv.status == 0, "\(csv.errors)")
         let rows = try String(contentsOf: csvFile, encoding: .utf8).components(separatedBy: "\r\n")
         #expect(rows.count == 4 && rows[0].hasPrefix("id,sequence,tenant,"))
+
+        let report = try trail(["report", "--days", "7", "--database", database.text])
+        #expect(report.status == 0, "\(report.errors)")
+        #expect(report.output.contains("Audit report (last 7 days): 2 events"))
+        #expect(report.output.contains("By resource type:\n  user  2"))
+        let reportJSON = try trail(["report", "--format", "json", "--actor", "12", "--database", database.text])
+        #expect(try JSONParser.parse(reportJSON.output.trimmingCharacters(in: .whitespacesAndNewlines))["total"]?.intValue == 2)
+        let reportCSV = try trail(["report", "--format", "csv", "--resource-type", "nothing", "--database", database.text])
+        #expect(reportCSV.output == "facet,value,events\r\n")
         }
     }
 

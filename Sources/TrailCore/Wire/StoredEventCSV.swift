@@ -27,7 +27,7 @@ public enum StoredEventCSV {
         ], into: &writer)
     }
 
-    static func row(_ fields: [String], into writer: inout JSONWriter) {
+    public static func row(_ fields: [String], into writer: inout JSONWriter) {
         for (i, field) in fields.enumerated() {
             if i > 0 { writer.raw(",") }
             if field.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) {

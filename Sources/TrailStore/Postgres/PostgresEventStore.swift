@@ -151,45 +151,54 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    /// `FROM events WHERE …` for the events matching `query` (all but its order, pages and limit), to be put
+    /// inside a statement with ``statement(_:_:_:)``. Each filter is `(value IS NULL OR column = value)`:
+    /// PostgresNIO's statements are planned with their values, so absent filters fold away and the indexes
+    /// serve the present ones.
+    static func matching(tenant: String, _ query: EventQuery) -> PostgresQuery {
+        """
+        FROM events
+        WHERE tenant = \(tenant)
+            AND (\(query.actorId)::text IS NULL OR actor_id = \(query.actorId))
+            AND (\(query.action)::text IS NULL OR action = \(query.action))
+            AND (\(query.resourceType)::text IS NULL OR resource_type = \(query.resourceType))
+            AND (\(query.resourceId)::text IS NULL OR resource_id = \(query.resourceId))
+            AND (\(query.category)::text IS NULL OR category = \(query.category))
+            AND (\(query.outcome)::text IS NULL OR outcome = \(query.outcome))
+            AND (\(query.since?.microseconds)::int8 IS NULL OR recorded_at >= \(query.since?.microseconds))
+            AND (\(query.until?.microseconds)::int8 IS NULL OR recorded_at <= \(query.until?.microseconds))
+            AND (\(query.beforeSequence)::int8 IS NULL OR sequence < \(query.beforeSequence))
+            AND (\(query.afterSequence)::int8 IS NULL OR sequence > \(query.afterSequence))
+        """
+    }
+
+    /// `prefix`, the filter, `suffix`: the filter's values stay bound; prefix and suffix bind none.
+    static func statement(_ prefix: String, _ filter: PostgresQuery, _ suffix: String) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: prefix + "\n" + filter.sql + "\n" + suffix, binds: filter.binds)
+    }
+
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
         try await read { client, logger in
-            // Each filter is `(value IS NULL OR column = value)`: PostgresNIO's statements are planned with their
-            // values, so the absent filters fold away and the indexes serve the present ones.
-            try await PostgresRows.events(client.query("""
-                SELECT \(unescaped: PostgresRows.eventColumns) FROM events
-                WHERE tenant = \(tenant)
-                    AND (\(query.actorId)::text IS NULL OR actor_id = \(query.actorId))
-                    AND (\(query.action)::text IS NULL OR action = \(query.action))
-                    AND (\(query.resourceType)::text IS NULL OR resource_type = \(query.resourceType))
-                    AND (\(query.resourceId)::text IS NULL OR resource_id = \(query.resourceId))
-                    AND (\(query.category)::text IS NULL OR category = \(query.category))
-                    AND (\(query.outcome)::text IS NULL OR outcome = \(query.outcome))
-                    AND (\(query.since?.microseconds)::int8 IS NULL OR recorded_at >= \(query.since?.microseconds))
-                    AND (\(query.until?.microseconds)::int8 IS NULL OR recorded_at <= \(query.until?.microseconds))
-                    AND (\(query.beforeSequence)::int8 IS NULL OR sequence < \(query.beforeSequence))
-                    AND (\(query.afterSequence)::int8 IS NULL OR sequence > \(query.afterSequence))
-                ORDER BY sequence \(unescaped: query.oldestFirst ? "ASC" : "DESC") LIMIT \(Int64(query.limit))
-                """, logger: logger))
+            try await PostgresRows.events(client.query(PostgresEventStore.statement(
+                "SELECT \(PostgresRows.eventColumns)", PostgresEventStore.matching(tenant: tenant, query),
+                "ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT \(query.limit)"), logger: logger))
         }
     }
 
-    public func summary(tenant: String, since: Timestamp) async throws(StoreError) -> EventSummary {
+    public func summary(tenant: String, matching query: EventQuery) async throws(StoreError) -> EventSummary {
         try await read { client, logger in
+            let filter = PostgresEventStore.matching(tenant: tenant, query)
             var counts: [(facet: String, key: String, count: Int)] = []
             for (name, expression) in EventSummary.facets {
-                let rows = try await client.query("""
-                    SELECT (\(unescaped: expression))::text, count(*) FROM events
-                    WHERE tenant = \(tenant) AND recorded_at >= \(since.microseconds) AND \(unescaped: expression) IS NOT NULL
-                    GROUP BY 1
-                    """, logger: logger)
+                let rows = try await client.query(PostgresEventStore.statement(
+                    "SELECT (\(expression))::text, count(*)", filter, "AND \(expression) IS NOT NULL GROUP BY 1"),
+                    logger: logger)
                 for try await (key, count) in rows.decode((String, Int64).self) { counts.append((name, key, Int(count))) }
             }
             var durations: [(String, EventSummary.Durations)] = []
-            for try await (action, minimum, average, maximum) in try await client.query("""
-                SELECT action, min(duration_ms), avg(duration_ms)::float8, max(duration_ms) FROM events
-                WHERE tenant = \(tenant) AND recorded_at >= \(since.microseconds) AND duration_ms IS NOT NULL
-                GROUP BY action
-                """, logger: logger).decode((String, Int64, Double, Int64).self) {
+            for try await (action, minimum, average, maximum) in try await client.query(PostgresEventStore.statement(
+                "SELECT action, min(duration_ms), avg(duration_ms)::float8, max(duration_ms)", filter,
+                "AND duration_ms IS NOT NULL GROUP BY action"), logger: logger).decode((String, Int64, Double, Int64).self) {
                 durations.append((action, EventSummary.Durations(minimum: minimum, average: average, maximum: maximum)))
             }
             return EventSummary.assemble(counts: counts, durations: durations)

@@ -120,46 +120,53 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    /// The `WHERE` clause of the events matching `query` (all but its order, pages and limit).
+    static func filter(tenant: String, _ query: EventQuery) -> (sql: String, arguments: StatementArguments) {
+        var conditions = ["tenant = ?"]
+        var arguments: StatementArguments = [tenant]
+        func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
+            guard let value else { return }
+            conditions.append(condition)
+            arguments += [value]
+        }
+        add("actor_id = ?", query.actorId)
+        add("action = ?", query.action)
+        add("resource_type = ?", query.resourceType)
+        add("resource_id = ?", query.resourceId)
+        add("category = ?", query.category)
+        add("outcome = ?", query.outcome)
+        add("recorded_at >= ?", query.since?.microseconds)
+        add("recorded_at <= ?", query.until?.microseconds)
+        add("sequence < ?", query.beforeSequence)
+        add("sequence > ?", query.afterSequence)
+        return (conditions.joined(separator: " AND "), arguments)
+    }
+
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
         try await read { db in
-            var conditions = ["tenant = ?"]
-            var arguments: StatementArguments = [tenant]
-            func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
-                guard let value else { return }
-                conditions.append(condition)
-                arguments += [value]
-            }
-            add("actor_id = ?", query.actorId)
-            add("action = ?", query.action)
-            add("resource_type = ?", query.resourceType)
-            add("resource_id = ?", query.resourceId)
-            add("category = ?", query.category)
-            add("outcome = ?", query.outcome)
-            add("recorded_at >= ?", query.since?.microseconds)
-            add("recorded_at <= ?", query.until?.microseconds)
-            add("sequence < ?", query.beforeSequence)
-            add("sequence > ?", query.afterSequence)
+            let filter = SQLiteEventStore.filter(tenant: tenant, query)
             return try SQLiteRows.events(db, sql: """
-                SELECT \(SQLiteRows.eventColumns) FROM events WHERE \(conditions.joined(separator: " AND "))
+                SELECT \(SQLiteRows.eventColumns) FROM events WHERE \(filter.sql)
                 ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?
-                """, arguments: arguments + [query.limit])
+                """, arguments: filter.arguments + [query.limit])
         }
     }
 
-    public func summary(tenant: String, since: Timestamp) async throws(StoreError) -> EventSummary {
+    public func summary(tenant: String, matching query: EventQuery) async throws(StoreError) -> EventSummary {
         try await read { db in
+            let filter = SQLiteEventStore.filter(tenant: tenant, query)
             var counts: [(facet: String, key: String, count: Int)] = []
             for (name, expression) in EventSummary.facets {
                 let rows = try Row.fetchAll(db, sql: """
                     SELECT CAST(\(expression) AS TEXT), COUNT(*) FROM events
-                    WHERE tenant = ? AND recorded_at >= ? AND \(expression) IS NOT NULL GROUP BY 1
-                    """, arguments: [tenant, since.microseconds])
+                    WHERE \(filter.sql) AND \(expression) IS NOT NULL GROUP BY 1
+                    """, arguments: filter.arguments)
                 counts += rows.map { (name, $0[0], $0[1]) }
             }
             let durations = try Row.fetchAll(db, sql: """
                 SELECT action, MIN(duration_ms), AVG(duration_ms), MAX(duration_ms) FROM events
-                WHERE tenant = ? AND recorded_at >= ? AND duration_ms IS NOT NULL GROUP BY action
-                """, arguments: [tenant, since.microseconds]).map { row in
+                WHERE \(filter.sql) AND duration_ms IS NOT NULL GROUP BY action
+                """, arguments: filter.arguments).map { row in
                     (row[0] as String, EventSummary.Durations(minimum: row[1], average: row[2], maximum: row[3]))
                 }
             return EventSummary.assemble(counts: counts, durations: durations)
