@@ -40,5 +40,6 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     MessagesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
     ResourcesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
     AuditLogsController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
+    CompatibilityController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
     return router
 }

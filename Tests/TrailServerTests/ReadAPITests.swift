@@ -161,4 +161,32 @@ import TrailTestSupport
             #expect(try parseJSON(refused.body)["errors"]?[0]?["path"] == "format")
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func djangoTrailCompatibilityReads(kind: StoreKind) async throws {
+        try await withRouter(kind) { client in
+            _ = try await Self.post(client, #"{"actor":{"id":"7","name":"Ann","email":"ann@x.io"},"verb":"create","object":{"id":"p-1","type":"Product","price":"19.99"}}"#)
+            _ = try await Self.post(client, #"{"actor":{"id":"8"},"verb":"update","object":{"id":"p-1","type":"Product","price":"24.99"},"context":{"ip":"192.168.1.100"}}"#)
+            _ = try await Self.post(client, #"{"actor":{"id":"7"},"verb":"create","object":{"id":"o-1","type":"Order"}}"#)
+
+            let all = try #require(try parseJSON(try await client.execute(uri: "/api/audit/logs/?days=7", method: .get).body).arrayValue)
+            #expect(all.count == 3)
+            let updated = try #require(try parseJSON(try await client.execute(
+                uri: "/api/audit/logs/?action=updated&model=Product", method: .get).body).arrayValue)
+            #expect(updated.count == 1)
+            let log = try #require(updated.first)
+            #expect(log["model_name"] == "Product" && log["object_id"] == "p-1" && log["action"] == "updated")
+            #expect(log["changes"]?["price"]?["old"] == "19.99" && log["changes"]?["price"]?["new"] == "24.99")
+            #expect(log["user_display"]?["id"] == "8" && log["ip_address"] == "192.168.1.100")
+
+            let mine = try #require(try parseJSON(try await client.execute(
+                uri: "/api/audit/logs/my_activity/?actor=7", method: .get).body).arrayValue)
+            #expect(mine.count == 2 && mine[0]["user_display"]?["username"] == .null)
+            #expect(mine[1]["user_display"]?["username"] == "Ann" && mine[1]["user_display"]?["email"] == "ann@x.io")
+            #expect(try await client.execute(uri: "/api/audit/logs/my_activity/", method: .get).status == .badRequest)
+
+            let summary = try parseJSON(try await client.execute(uri: "/api/audit/logs/summary/?days=30", method: .get).body)
+            #expect(summary["total"]?.intValue == 3 && summary["by_resource_type"]?["Product"]?.intValue == 2)
+        }
+    }
 }
