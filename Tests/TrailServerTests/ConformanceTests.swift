@@ -24,8 +24,23 @@ import TrailTestSupport
         #expect(ConformanceTests.scenarios.count >= 9)
     }
 
+    /// Scenarios whose endpoints are not built yet, with what they lack: they run, and their failures are
+    /// recorded as known issues. Once one passes, the test fails until it is taken off this list.
+    static let pending: [String: Comment] = [
+        "read/02-generic-events.json": "generic audit events (POST /api/v1/audit/logs and /batch) are not built yet",
+        "read/03-filters-and-summary.json": "full-text search (q) is not built yet",
+    ]
+
     @Test(arguments: StoreKind.available, ConformanceTests.scenarios)
     func scenario(kind: StoreKind, _ name: String) async throws {
+        if let reason = Self.pending[name] {
+            await withKnownIssue(reason) { try await run(kind: kind, name) }
+        } else {
+            try await run(kind: kind, name)
+        }
+    }
+
+    func run(kind: StoreKind, _ name: String) async throws {
         let url = Bundle.module.resourceURL!.appendingPathComponent("Conformance/\(name)")
         let scenario = try JSONParser.parse(Array(try Data(contentsOf: url)))
         let steps = try #require(scenario["steps"]?.arrayValue)
