@@ -12,12 +12,7 @@ DURATION=${1:-10}
 CONNECTIONS=${2:-32}
 WORKERS=${3:-2}
 PORT=${TRAIL_BENCH_PORT:-9099}
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
-
-swift build -c release --product trail >/dev/null
-BIN=$(swift build -c release --show-bin-path)/trail
-WORK=$(mktemp -d)
-DATABASE=${TRAIL_BENCH_DATABASE:-$WORK/bench.sqlite}
+. scripts/bench/setup.sh
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -37,7 +32,7 @@ open_messages() { # pending + processing, through the API (at most 1,000 per pag
 
 "$BIN" migrate --database "$DATABASE" >/dev/null
 start 0
-cat scripts/bench/common.lua scripts/bench/async.lua > "$WORK/async.lua"
+cat scripts/bench/common.lua scripts/bench/creates.lua scripts/bench/async.lua > "$WORK/async.lua"
 LINE=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/async.lua" "http://127.0.0.1:$PORT" | grep '^RESULT')
 ACCEPTED=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$LINE")
 echo "accepted (202, --workers 0): $(sed -E 's/.*requests_per_s=([0-9]+).*/\1/' <<<"$LINE")/s," \

@@ -12,12 +12,7 @@ DURATION=${1:-15}
 CONNECTIONS=${2:-32}
 PROCESSES=${3:-1}
 PORT=${TRAIL_BENCH_PORT:-9099}
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
-
-swift build -c release --product trail >/dev/null
-BIN=$(swift build -c release --show-bin-path)/trail
-WORK=$(mktemp -d)
-DATABASE=${TRAIL_BENCH_DATABASE:-$WORK/bench.sqlite}
+. scripts/bench/setup.sh
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done; rm -rf "$WORK"; }
 trap cleanup EXIT

@@ -1,8 +1,2 @@
--- Async single-event creates on distinct resources: validated, queued, answered 202.
+-- Appended to creates.lua by scripts/bench-async.sh: the same creates, asking to be queued (202).
 wrk.headers["Prefer"] = "respond-async"
-function request()
-  counter = counter + 1
-  local body = '{"actor":{"id":"12","name":"John"},"verb":"create","object":{"id":"' .. prefix .. counter ..
-    '","type":"user","username":"johndoe","email":"john@example.com","age":21}}'
-  return wrk.format(nil, "/audit/activity-stream/", nil, body)
-end
