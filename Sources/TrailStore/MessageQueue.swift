@@ -153,3 +153,10 @@ extension StoreError.Code {
     /// The worker's claim on a message was lost (it expired and another worker took the message).
     public static let claimLost = StoreError.Code(name: "claimLost")
 }
+
+extension StoreError {
+    /// `claim` no longer holds its message.
+    static func lost(_ claim: MessageClaim) -> StoreError {
+        StoreError(.claimLost, "message \(claim.id) is no longer claimed by this worker (its lease expired)")
+    }
+}

@@ -89,7 +89,7 @@ final class PostgresAppender: Sendable {
             let tenant = request.tenant
             if let completes = request.completes {
                 guard held[completes.id] == completes.token else {
-                    results.append(.failure(PostgresAppender.lost(completes)))
+                    results.append(.failure(.lost(completes)))
                     continue
                 }
             }
@@ -230,9 +230,6 @@ final class PostgresAppender: Sendable {
         return held
     }
 
-    static func lost(_ claim: MessageClaim) -> StoreError {
-        StoreError(.claimLost, "message \(claim.id) is no longer claimed by this worker (its lease expired)")
-    }
 
     /// Writes the transaction's events, the heads they leave, the idempotency keys they claim and the messages
     /// they complete, in one statement: the events trigger checks the new versions against the heads written

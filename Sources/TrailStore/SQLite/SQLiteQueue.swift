@@ -52,12 +52,9 @@ enum SQLiteQueue {
         let token = try String.fetchOne(db.cachedStatement(sql: """
             SELECT claim_token FROM messages WHERE id = ? AND status = 'processing'
             """), arguments: [claim.id])
-        guard token == claim.token else { throw lost(claim) }
+        guard token == claim.token else { throw StoreError.lost(claim) }
     }
 
-    static func lost(_ claim: MessageClaim) -> StoreError {
-        StoreError(.claimLost, "message \(claim.id) is no longer claimed by this worker (its lease expired)")
-    }
 
     /// Marks a verified claim's message completed with the result of its append.
     static func complete(_ claim: MessageClaim, with result: AppendResult, db: Database, now: Timestamp) throws {
