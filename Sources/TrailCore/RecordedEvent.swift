@@ -6,21 +6,29 @@ public struct RecordedEvent: Sendable, Equatable {
     public var occurredAt: Timestamp
     public var recordedAt: Timestamp
     public var action: String
+    public var category: String?
+    public var outcome: Outcome
     public var actor: JSONObject?
     public var resourceType: String?
     public var resourceId: String?
-    /// The resource's version after this event (nil for an event about no resource).
+    public var resourceName: String?
+    /// The resource's version after this event (nil for an event about no resource Trail tracks).
     public var version: Int64?
-    /// `{path: [old, new]}`, in the order of SPEC §2.3.
+    /// `{path: [old, new]}`, in the order of SPEC §2.3 (or as the client reported them, SPEC §3).
     public var changes: JSONObject
     public var summary: String
     public var context: JSONObject?
     public var metadata: JSONObject?
+    public var durationMs: Int64?
+    /// `{"message", "detail"}`.
+    public var error: JSONObject?
 
     public init(
         id: String, sequence: Int64, tenant: String, occurredAt: Timestamp, recordedAt: Timestamp,
         action: String, actor: JSONObject?, resourceType: String?, resourceId: String?, version: Int64?,
-        changes: JSONObject, summary: String, context: JSONObject?, metadata: JSONObject?
+        changes: JSONObject, summary: String, context: JSONObject?, metadata: JSONObject?,
+        category: String? = nil, outcome: Outcome = .success, resourceName: String? = nil,
+        durationMs: Int64? = nil, error: JSONObject? = nil
     ) {
         self.id = id
         self.sequence = sequence
@@ -28,13 +36,18 @@ public struct RecordedEvent: Sendable, Equatable {
         self.occurredAt = occurredAt
         self.recordedAt = recordedAt
         self.action = action
+        self.category = category
+        self.outcome = outcome
         self.actor = actor
         self.resourceType = resourceType
         self.resourceId = resourceId
+        self.resourceName = resourceName
         self.version = version
         self.changes = changes
         self.summary = summary
         self.context = context
         self.metadata = metadata
+        self.durationMs = durationMs
+        self.error = error
     }
 }

@@ -1,14 +1,22 @@
-import TrailCore
+public import TrailCore
 public import TrailStore
 
-/// The activity-stream ingest path shared by the HTTP endpoints and `trail ingest`: strict parse, normalise,
-/// one atomic append.
+/// The ingest path shared by the HTTP endpoints, the queue workers and `trail ingest`: strict parse, normalise
+/// (activity-stream payloads or generic audit events), one atomic append, or one queued message.
 public struct ActivityIngest: Sendable {
     public let store: any TrailStorage
     public let tenant: String
 
-    /// The kind of queued message this path makes (SPEC §9).
-    public static let messageKind = "activity-stream"
+    /// What a body holds; also the kind of the queued message it makes (SPEC §9), so a worker parses it again
+    /// the same way.
+    public enum Format: String, Sendable, CaseIterable {
+        /// One payload, a batch or a wrapper (SPEC §2).
+        case activityStream = "activity-stream"
+        /// One generic audit event (SPEC §3).
+        case auditEvent = "audit-event"
+        /// `{"logs": [...]}` (SPEC §3).
+        case auditEventBatch = "audit-event-batch"
+    }
 
     public init(store: any TrailStorage, tenant: String = ServerConfiguration.defaultTenant) {
         self.store = store
@@ -18,18 +26,36 @@ public struct ActivityIngest: Sendable {
     public static let maximumIdempotencyKeyLength = 255
 
     /// Turns a body into the request to append; nothing is stored yet.
-    /// - Parameter idempotencyKey: the `Idempotency-Key` header, which wins over a wrapper's `id`.
-    public func prepare(body: some Collection<UInt8>, idempotencyKey: String?) throws(Problem) -> AppendRequest {
+    /// - Parameters:
+    ///   - idempotencyKey: the `Idempotency-Key` header, which wins over a wrapper's `id`.
+    ///   - requestContext: `ip`, `user_agent`, `request_id` of the HTTP request, added to each event's context
+    ///     where the payload does not say otherwise.
+    public func prepare(
+        body: some Collection<UInt8>, format: Format = .activityStream, idempotencyKey: String?,
+        requestContext: JSONObject? = nil
+    ) throws(Problem) -> AppendRequest {
         let json: JSONValue
         do {
             json = try JSONParser.parse(body)
         } catch {
             throw Problem.badJSON(error)
         }
-        let submission: Submission
-        switch ActivityStream.submission(from: json) {
-        case .success(let value): submission = value
-        case .failure(let failure): throw Problem.invalid(failure)
+        func accepted<T>(_ result: Result<T, InvalidSubmission>) throws(Problem) -> T {
+            switch result {
+            case .success(let value): return value
+            case .failure(let failure): throw Problem.invalid(failure)
+            }
+        }
+        var activities: [Activity]
+        var wrapperId: String? = nil
+        switch format {
+        case .activityStream:
+            let submission = try accepted(ActivityStream.submission(from: json))
+            (activities, wrapperId) = (submission.activities, submission.wrapperId)
+        case .auditEvent:
+            activities = [try accepted(AuditEvents.single(from: json))]
+        case .auditEventBatch:
+            activities = try accepted(AuditEvents.batch(from: json))
         }
         if let idempotencyKey {
             guard !idempotencyKey.isEmpty, idempotencyKey.count <= ActivityIngest.maximumIdempotencyKeyLength else {
@@ -38,32 +64,45 @@ public struct ActivityIngest: Sendable {
                     path: "Idempotency-Key")
             }
         }
-        let claim = (idempotencyKey ?? submission.wrapperId).map {
+        if let requestContext, !requestContext.isEmpty {
+            for index in activities.indices { activities[index].addRequestContext(requestContext) }
+        }
+        let claim = (idempotencyKey ?? wrapperId).map {
             IdempotencyClaim(key: $0, requestDigest: RequestDigest.of(json))
         }
-        return AppendRequest(tenant: tenant, activities: submission.activities, idempotency: claim)
+        return AppendRequest(tenant: tenant, activities: activities, idempotency: claim)
     }
 
     /// Prepares and stores one submission. Throws a ``Problem`` for a refused body, a `StoreError` when the
     /// store fails (mapped and logged by ``ProblemMiddleware`` over HTTP).
-    public func ingest(body: some Collection<UInt8>, idempotencyKey: String?) async throws -> AppendResult {
-        let request = try prepare(body: body, idempotencyKey: idempotencyKey)
+    public func ingest(
+        body: some Collection<UInt8>, format: Format = .activityStream, idempotencyKey: String?,
+        requestContext: JSONObject? = nil
+    ) async throws -> AppendResult {
+        let request = try prepare(body: body, format: format, idempotencyKey: idempotencyKey, requestContext: requestContext)
         return try await store.append(request)
     }
 
     /// Validates one submission now and queues it for a worker (`Prefer: respond-async`): a refused body throws
     /// a ``Problem`` and nothing is queued.
-    public func enqueue(body: some Collection<UInt8>, idempotencyKey: String?) async throws -> EnqueueResult {
-        try await enqueue(try prepare(body: body, idempotencyKey: idempotencyKey), body: body)
+    public func enqueue(
+        body: some Collection<UInt8>, format: Format = .activityStream, idempotencyKey: String?,
+        requestContext: JSONObject? = nil
+    ) async throws -> EnqueueResult {
+        let request = try prepare(body: body, format: format, idempotencyKey: idempotencyKey, requestContext: requestContext)
+        return try await enqueue(request, format: format, body: body, requestContext: requestContext)
     }
 
-    /// Queues a submission already prepared from `body`.
-    public func enqueue(_ request: AppendRequest, body: some Collection<UInt8>) async throws -> EnqueueResult {
+    /// Queues a submission already prepared from `body`; the worker prepares the body again with the same
+    /// request context.
+    public func enqueue(
+        _ request: AppendRequest, format: Format, body: some Collection<UInt8>, requestContext: JSONObject?
+    ) async throws -> EnqueueResult {
         var seen = Set<ResourceKey>()
-        let resources = request.activities.map { ResourceKey(type: $0.resourceType, id: $0.resourceId) }
+        let resources = request.activities.compactMap { $0.resource.map { ResourceKey(type: $0.type, id: $0.id) } }
             .filter { seen.insert($0).inserted }
         return try await store.enqueue(NewMessage(
-            tenant: tenant, kind: ActivityIngest.messageKind, body: Array(body), idempotency: request.idempotency,
-            resources: resources))
+            tenant: tenant, kind: format.rawValue, body: Array(body), idempotency: request.idempotency,
+            resources: resources, requestContext: requestContext.flatMap { $0.isEmpty ? nil : $0 }))
     }
 }

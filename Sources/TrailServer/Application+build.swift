@@ -28,14 +28,17 @@ public func buildApplication(
 }
 
 /// The router alone, for in-process tests.
-public func buildRouter(configuration: ServerConfiguration, store: any TrailStorage) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+public func buildRouter(configuration: ServerConfiguration, store: any TrailStorage) -> Router<TrailRequestContext> {
+    let router = Router(context: TrailRequestContext.self)
+    // Outermost, so that every response carries the request id, errors included.
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ProblemMiddleware())
     HealthController().addRoutes(to: router)
-    ActivityStreamController(
+    IngestController(
         ingest: ActivityIngest(store: store),
         body: JSONBodyReader(maximumBytes: configuration.maximumBodyBytes),
-        gate: QueueGate(maximumOpen: configuration.maximumQueuedMessages)
+        gate: QueueGate(maximumOpen: configuration.maximumQueuedMessages),
+        origin: RequestOrigin(trustedProxies: configuration.trustedProxies)
     ).addRoutes(to: router)
     MessagesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
     ResourcesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)

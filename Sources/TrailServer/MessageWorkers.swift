@@ -116,11 +116,12 @@ public struct MessageWorkers: Service {
     }
 
     private func prepare(_ message: ClaimedMessage) throws -> AppendRequest {
-        guard message.kind == ActivityIngest.messageKind else {
+        guard let format = ActivityIngest.Format(rawValue: message.kind) else {
             throw Problem.badRequest("Trail cannot process messages of kind \(message.kind).", path: "kind")
         }
         var request = try ActivityIngest(store: store, tenant: message.tenant)
-            .prepare(body: message.body, idempotencyKey: message.idempotency?.key)
+            .prepare(body: message.body, format: format, idempotencyKey: message.idempotency?.key,
+                     requestContext: message.requestContext)
         request.completes = message.claim
         return request
     }

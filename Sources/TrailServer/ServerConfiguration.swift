@@ -9,13 +9,17 @@ public struct ServerConfiguration: Sendable {
     public var maximumBodyBytes: Int
     /// Async submissions are refused (503) while the queue holds this many open messages. Default 100,000.
     public var maximumQueuedMessages: Int
+    /// Peers whose `X-Forwarded-For` is believed (SPEC §7): the client address of a request from one of them is
+    /// taken from that header. Default none: the socket peer is the client.
+    public var trustedProxies: [IPNetwork]
 
     public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
-                maximumQueuedMessages: Int = 100_000) {
+                maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = []) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumQueuedMessages = maximumQueuedMessages
+        self.trustedProxies = trustedProxies
     }
 
     /// Until authentication exists every event belongs to this tenant (SPEC §1).

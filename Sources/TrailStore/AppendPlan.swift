@@ -25,14 +25,15 @@ struct Written: Sendable {
 /// One event to insert, with its columns encoded.
 struct EventRow: Sendable {
     let event: RecordedEvent
-    let actorId: String
-    let actorJSON: String
+    let actorId: String?
+    let actorJSON: String?
     let advancesVersion: Bool
     let changesJSON: String
     let stateJSON: String?
     let digestsJSON: String?
     let contextJSON: String?
     let metadataJSON: String?
+    let errorJSON: String?
 }
 
 extension PreparedRequest {
@@ -54,9 +55,9 @@ extension PreparedRequest {
         for item in items {
             let activity = item.activity
             sequence += 1
-            let key = HeadKey(tenant: tenant, type: activity.resourceType, id: activity.resourceId)
-            let earlier = written.heads[key]
-            let current = try earlier.map(\.head) ?? currentHead(key, item, sequence)
+            let key = activity.resource.map { HeadKey(tenant: tenant, type: $0.type, id: $0.id) }
+            let earlier = key.flatMap { written.heads[$0] }
+            let current = try key.flatMap { key in try earlier.map(\.head) ?? currentHead(key, item, sequence) }
             let holds = item.speculationHolds(on: current, speculationHeld: speculationHeld)
             speculationHeld.append(holds)
             let applied = item.applied(to: current, holds: holds, redactor: redactor)
@@ -65,16 +66,19 @@ extension PreparedRequest {
                 id: item.id, sequence: sequence, tenant: tenant,
                 occurredAt: activity.occurredAt ?? now, recordedAt: now, action: activity.action,
                 actor: activity.actor, resourceType: activity.resourceType, resourceId: activity.resourceId,
-                version: transition.head.version, changes: applied.changes,
-                summary: transition.summary, context: activity.context, metadata: activity.metadata)
+                version: transition.head?.version, changes: applied.changes,
+                summary: transition.summary, context: activity.context, metadata: activity.metadata,
+                category: activity.category, outcome: activity.outcome, resourceName: activity.resourceName,
+                durationMs: activity.durationMs, error: activity.error)
             rows.append(EventRow(
                 event: event, actorId: activity.actorId, actorJSON: item.actorJSON,
                 advancesVersion: transition.advancesVersion, changesJSON: applied.changesJSON,
                 stateJSON: applied.stateJSON, digestsJSON: applied.digestsJSON,
-                contextJSON: item.contextJSON, metadataJSON: item.metadataJSON))
+                contextJSON: item.contextJSON, metadataJSON: item.metadataJSON, errorJSON: item.errorJSON))
+            guard let key, let head = transition.head else { continue }
             if earlier == nil || earlier!.lastSequence <= lastSequence { touched.append(key) }
             written.heads[key] = WrittenHead(
-                head: transition.head, lastSequence: sequence,
+                head: head, lastSequence: sequence,
                 stateJSON: applied.stateJSON, digestsJSON: applied.digestsJSON)
         }
         written.sequences[tenant] = sequence

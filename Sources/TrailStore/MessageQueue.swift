@@ -52,13 +52,19 @@ public struct NewMessage: Sendable {
     public var idempotency: IdempotencyClaim?
     /// The resources the submission names: the queue keeps their order.
     public var resources: [ResourceKey]
+    /// What Trail knew of the request the body came in (`ip`, `user_agent`, `request_id`), for the events.
+    public var requestContext: JSONObject?
 
-    public init(tenant: String, kind: String, body: [UInt8], idempotency: IdempotencyClaim?, resources: [ResourceKey]) {
+    public init(
+        tenant: String, kind: String, body: [UInt8], idempotency: IdempotencyClaim?, resources: [ResourceKey],
+        requestContext: JSONObject? = nil
+    ) {
         self.tenant = tenant
         self.kind = kind
         self.body = body
         self.idempotency = idempotency
         self.resources = resources
+        self.requestContext = requestContext
     }
 }
 
@@ -138,14 +144,19 @@ public struct ClaimedMessage: Sendable {
     public var idempotency: IdempotencyClaim?
     /// Including this claim.
     public var attempts: Int
+    public var requestContext: JSONObject?
 
-    public init(claim: MessageClaim, tenant: String, kind: String, body: [UInt8], idempotency: IdempotencyClaim?, attempts: Int) {
+    public init(
+        claim: MessageClaim, tenant: String, kind: String, body: [UInt8], idempotency: IdempotencyClaim?,
+        attempts: Int, requestContext: JSONObject? = nil
+    ) {
         self.claim = claim
         self.tenant = tenant
         self.kind = kind
         self.body = body
         self.idempotency = idempotency
         self.attempts = attempts
+        self.requestContext = requestContext
     }
 }
 

@@ -6,9 +6,10 @@ struct PreparedActivity: Sendable {
     let activity: Activity
     let redacted: (JSONObject, Redactor.Digests)
     let id: String
-    let actorJSON: String
+    let actorJSON: String?
     let contextJSON: String?
     let metadataJSON: String?
+    let errorJSON: String?
     /// The transition computed against the head the preparer expected (the cached head, or none): the writer
     /// uses it if the resource is still at that version, and computes it again otherwise.
     let speculation: Speculation
@@ -26,9 +27,10 @@ struct PreparedActivity: Sendable {
         self.activity = activity
         redacted = redactor.redact(activity.data)
         id = EventID.make()
-        actorJSON = JSONWriter.string(activity.actor)
+        actorJSON = activity.actor.map { JSONWriter.string($0) }
         contextJSON = activity.context.map { JSONWriter.string($0) }
         metadataJSON = activity.metadata.map { JSONWriter.string($0) }
+        errorJSON = activity.error.map { JSONWriter.string($0) }
         speculation = Speculation(
             basisVersion: head?.version, dependsOn: dependsOn,
             applied: AppliedTransition(activity: activity, head: head, redacted: redacted, redactor: redactor))
@@ -62,8 +64,8 @@ struct AppliedTransition: Sendable {
         transition = Transition(applying: activity, to: head, redactor: redactor, redacted: redacted)
         changes = Diff.encode(transition.changes)
         changesJSON = JSONWriter.string(changes)
-        stateJSON = StoredJSON.text(transition.head.state)
-        digestsJSON = StoredJSON.text(transition.head.digests)
+        stateJSON = StoredJSON.text(transition.head?.state)
+        digestsJSON = StoredJSON.text(transition.head?.digests ?? [:])
     }
 }
 
@@ -82,10 +84,14 @@ struct PreparedRequest: Sendable {
         var items: [PreparedActivity] = []
         items.reserveCapacity(request.activities.count)
         for activity in request.activities {
-            let key = activity.resourceType + "\u{0}" + activity.resourceId
+            guard let resource = activity.resource else {
+                items.append(PreparedActivity(activity, expected: nil, dependsOn: nil, redactor: redactor))
+                continue
+            }
+            let key = resource.type + "\u{0}" + resource.id
             let earlier = latest[key]
             let head = earlier.map { items[$0].speculation.applied.transition.head }
-                ?? expectedHead(activity.resourceType, activity.resourceId)
+                ?? expectedHead(resource.type, resource.id)
             latest[key] = items.count
             items.append(PreparedActivity(activity, expected: head, dependsOn: earlier, redactor: redactor))
         }

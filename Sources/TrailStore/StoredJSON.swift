@@ -17,6 +17,13 @@ enum StoredJSON {
         return object
     }
 
+    static func outcome(_ text: String) throws(StoreError) -> Outcome {
+        guard let outcome = Outcome(rawValue: text) else {
+            throw StoreError(.corrupt, "a stored outcome is not success, failure or partial: \(text)")
+        }
+        return outcome
+    }
+
     static func digests(_ text: String?) throws(StoreError) -> Redactor.Digests {
         guard let object = try object(text) else { return [:] }
         var result: Redactor.Digests = [:]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
 import Logging
 import TrailServer
@@ -22,6 +23,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Async submissions get 503 while this many messages wait (env TRAIL_MAX_QUEUED).")
     var maxQueued: Int = Env.string("TRAIL_MAX_QUEUED").flatMap(Int.init) ?? 100_000
 
+    @Option(name: .customLong("trusted-proxy"), parsing: .singleValue,
+            help: "A proxy (address or CIDR network) whose X-Forwarded-For is believed; repeatable (env TRAIL_TRUSTED_PROXIES, comma-separated).")
+    var trustedProxies: [String] = Env.string("TRAIL_TRUSTED_PROXIES").map {
+        $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    } ?? []
+
     @OptionGroup var store: StoreOptions
     @OptionGroup var worker: WorkerOptions
 
@@ -30,6 +37,9 @@ struct Serve: AsyncParsableCommand {
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
         guard maxQueued > 0 else { throw ValidationError("--max-queued must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        for proxy in trustedProxies where IPNetwork(proxy) == nil {
+            throw ValidationError("--trusted-proxy \(proxy) is not an IP address or a CIDR network such as 10.0.0.0/8")
+        }
     }
 
     func run() async throws {
@@ -37,7 +47,8 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in TrailLogHandler(label: label, level: level) }
         let logger = Logger(label: "trail")
         let configuration = ServerConfiguration(host: host, port: port, maximumBodyBytes: maxBodyBytes,
-                                                maximumQueuedMessages: maxQueued)
+                                                maximumQueuedMessages: maxQueued,
+                                                trustedProxies: trustedProxies.compactMap(IPNetwork.init))
         let workers = worker.configuration
         let location = try store.location()
         var metadata: Logger.Metadata = ["database": "\(location)", "workers": "\(workers.count)"]

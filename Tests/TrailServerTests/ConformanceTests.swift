@@ -27,7 +27,6 @@ import TrailTestSupport
     /// Scenarios whose endpoints are not built yet, with what they lack: they run, and their failures are
     /// recorded as known issues. Once one passes, the test fails until it is taken off this list.
     static let pending: [String: Comment] = [
-        "read/02-generic-events.json": "generic audit events (POST /api/v1/audit/logs and /batch) are not built yet",
         "read/03-filters-and-summary.json": "full-text search (q) is not built yet",
     ]
 

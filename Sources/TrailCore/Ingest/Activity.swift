@@ -1,12 +1,15 @@
-/// One activity-stream payload, normalised: whatever format it came in (SPEC §2.1), this is what Trail records.
+/// One event to record, normalised: an activity-stream payload in any of its formats (SPEC §2.1), or a generic
+/// audit event in any of its dialects (SPEC §3). This is what Trail records.
 public struct Activity: Sendable, Equatable {
     /// The canonical verb (`created`, `updated`, `deleted`) or a lower-cased custom action.
     public var action: String
-    /// The actor as given, with `id` as a string.
-    public var actor: JSONObject
-    public var actorId: String
-    public var resourceType: String
-    public var resourceId: String
+    /// The actor as given, with `id` as a string; nil only for a generic event that failed with no known actor.
+    public var actor: JSONObject?
+    public var actorId: String?
+    /// Always present for activity-stream events; a generic event may name only one, or neither.
+    public var resourceType: String?
+    public var resourceId: String?
+    public var resourceName: String?
     /// The state data the payload carries (may be empty), not yet redacted.
     public var data: JSONObject
     /// `"update_mode": "replace"`: data is the whole new state rather than a merge patch.
@@ -15,25 +18,67 @@ public struct Activity: Sendable, Equatable {
     public var occurredAt: Timestamp?
     public var context: JSONObject?
     public var metadata: JSONObject?
+    public var category: String?
+    public var outcome: Outcome
+    public var durationMs: Int64?
+    /// `{"message", "detail"}` of a failed action.
+    public var error: JSONObject?
+    /// The changes as the client reported them (generic events): stored as given, and each `new` value set at
+    /// its path in the resource's state. Nil for activity-stream events, whose changes Trail computes.
+    public var reportedChanges: [Change]?
+    /// The summary the client wrote (generic events); Trail writes one otherwise.
+    public var summary: String?
 
     public init(
-        action: String, actor: JSONObject, actorId: String, resourceType: String, resourceId: String,
+        action: String, actor: JSONObject?, actorId: String?, resourceType: String?, resourceId: String?,
         data: JSONObject = JSONObject(), replace: Bool = false, occurredAt: Timestamp? = nil,
-        context: JSONObject? = nil, metadata: JSONObject? = nil
+        context: JSONObject? = nil, metadata: JSONObject? = nil, resourceName: String? = nil,
+        category: String? = nil, outcome: Outcome = .success, durationMs: Int64? = nil, error: JSONObject? = nil,
+        reportedChanges: [Change]? = nil, summary: String? = nil
     ) {
         self.action = action
         self.actor = actor
         self.actorId = actorId
         self.resourceType = resourceType
         self.resourceId = resourceId
+        self.resourceName = resourceName
         self.data = data
         self.replace = replace
         self.occurredAt = occurredAt
         self.context = context
         self.metadata = metadata
+        self.category = category
+        self.outcome = outcome
+        self.durationMs = durationMs
+        self.error = error
+        self.reportedChanges = reportedChanges
+        self.summary = summary
     }
 
     public var isLifecycle: Bool { action == Verb.created || action == Verb.updated || action == Verb.deleted }
+
+    /// The resource whose state and versions this event concerns: only an event naming both a type and an id
+    /// has one.
+    public var resource: (type: String, id: String)? {
+        guard let resourceType, let resourceId else { return nil }
+        return (resourceType, resourceId)
+    }
+
+    /// Fills `ip`, `user_agent` and `request_id` from the request the event came in (SPEC §3: "unless the
+    /// payload's own `context` says otherwise"): a key the payload's context has is kept as given.
+    public mutating func addRequestContext(_ request: JSONObject) {
+        guard !request.isEmpty else { return }
+        var merged = context ?? JSONObject()
+        for member in request where merged[member.key] == nil {
+            merged.append(member.key, member.value)
+        }
+        context = merged
+    }
+}
+
+/// Whether the recorded action succeeded (SPEC §3).
+public enum Outcome: String, Sendable, CaseIterable {
+    case success, failure, partial
 }
 
 /// One reason a payload was refused: which item of the submission (`index`), which field (`path`, dotted like

@@ -31,4 +31,10 @@ public enum MergePatch {
         apply(object, to: &result)
         return result
     }
+
+    /// The value with every null member of its objects removed, recursively.
+    public static func withoutNulls(_ value: JSONValue) -> JSONValue {
+        guard case .object(let object) = value else { return value }
+        return .object(withoutNulls(object))
+    }
 }

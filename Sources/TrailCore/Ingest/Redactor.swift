@@ -51,6 +51,21 @@ public struct Redactor: Sendable {
         return result
     }
 
+    /// A reported change (SPEC §3) with its values replaced by the marker if any key of its path is sensitive,
+    /// and the sensitive members of object values redacted.
+    public func redact(_ change: Change) -> Change {
+        if FieldPath.split(change.path).contains(where: isSensitive) {
+            let marker = JSONValue.string(Redactor.marker)
+            return Change(path: change.path, old: change.old.map { _ in marker }, new: change.new.map { _ in marker },
+                          redacted: true)
+        }
+        func clean(_ value: JSONValue?) -> JSONValue? {
+            guard case .object(let object)? = value else { return value }
+            return .object(redact(object).0)
+        }
+        return Change(path: change.path, old: clean(change.old), new: clean(change.new), redacted: change.redacted)
+    }
+
     /// The keyed digest of a value, over a canonical encoding (sorted keys, numbers by value) so that equal
     /// values always give equal digests.
     public func digest(_ value: JSONValue) -> String {

@@ -13,9 +13,11 @@ public struct ResourceHead: Sendable, Equatable {
     }
 }
 
-/// The effect of one activity on one resource (SPEC §2.2–§2.5): the new head, the changes and the summary.
+/// The effect of one event on its resource (SPEC §2.2–§2.5, §3): the new head, the changes and the summary.
 public struct Transition: Sendable, Equatable {
-    public var head: ResourceHead
+    /// The resource's head after the event; nil when there is none: the event names no resource (no type or
+    /// no id), or a generic event without changes names one Trail has not seen.
+    public var head: ResourceHead?
     public var changes: [Change]
     public var summary: String
     /// True when this event made a new version (it changed the state, or it is the resource's first event).
@@ -28,8 +30,18 @@ public struct Transition: Sendable, Equatable {
         applying activity: Activity, to head: ResourceHead?, redactor: Redactor,
         redacted: (JSONObject, Redactor.Digests)? = nil
     ) {
+        if let reported = activity.reportedChanges {
+            self.init(reporting: reported, of: activity, to: head, redactor: redactor)
+        } else {
+            self.init(streaming: activity, to: head, redactor: redactor, redacted: redacted)
+        }
+    }
+
+    /// An activity-stream event (SPEC §2.2): the new state from the verb and the data, the changes computed.
+    init(streaming activity: Activity, to head: ResourceHead?, redactor: Redactor, redacted: (JSONObject, Redactor.Digests)?) {
+        let type = activity.resourceType ?? ""
+        let id = activity.resourceId ?? ""
         let previous = head?.state
-        let previousDigests = head?.digests ?? [:]
         let (data, patchDigests) = redacted ?? redactor.redact(activity.data)
 
         var state: JSONObject?
@@ -50,34 +62,71 @@ public struct Transition: Sendable, Equatable {
                 state = merged
             }
         }
-        var digests: Redactor.Digests = [:]
-        if var current = state {
-            Transition.settleRedactions(in: &current, prefix: "", patch: patchDigests, previous: previousDigests,
-                                        redactor: redactor, into: &digests)
-            state = current
-        }
-
-        changes = Diff.changes(from: previous, digests: previousDigests, to: state, digests: digests)
-        advancesVersion = head == nil || !changes.isEmpty || (previous == nil) != (state == nil)
-        if let head, !advancesVersion {
-            // Nothing changed: keep the head exactly as it was (key order included), so that a version always
-            // names one stored state.
-            self.head = head
-        } else {
-            self.head = ResourceHead(version: (head?.version ?? 0) + 1, state: state, digests: digests)
-        }
+        let (changes, newHead, advances) = Transition.settle(state, patch: patchDigests, after: head, redactor: redactor)
+        self.changes = changes
+        self.head = newHead
+        advancesVersion = advances
 
         if activity.action == Verb.deleted {
-            summary = Summary.lifecycle(Verb.deleted, type: activity.resourceType, id: activity.resourceId)
+            summary = Summary.lifecycle(Verb.deleted, type: type, id: id)
         } else if !changes.isEmpty {
             summary = Summary.sentence(for: changes)
         } else if activity.data.isEmpty && activity.action == Verb.created {
-            summary = Summary.lifecycle(Verb.created, type: activity.resourceType, id: activity.resourceId)
+            summary = Summary.lifecycle(Verb.created, type: type, id: id)
         } else if activity.data.isEmpty && !activity.isLifecycle {
-            summary = Summary.action(activity.action, type: activity.resourceType, id: activity.resourceId)
+            summary = Summary.action(activity.action, type: type, id: id)
         } else {
             summary = Summary.noChanges
         }
+    }
+
+    /// A generic event (SPEC §3): its changes are the ones the client reported (sensitive values redacted), and
+    /// if it names a resource and reports changes, each `new` value is set at its path in the resource's state
+    /// (`null` removes it) and a version is made if that changed the state, as an activity-stream update would.
+    /// Without changes, the resource's head is left as it is.
+    init(reporting reported: [Change], of activity: Activity, to head: ResourceHead?, redactor: Redactor) {
+        changes = reported.map { redactor.redact($0) }
+        if activity.resource != nil, !reported.isEmpty {
+            var state = head?.state ?? JSONObject()
+            for change in reported {
+                state.set(change.new.map(MergePatch.withoutNulls), at: FieldPath.split(change.path))
+            }
+            (_, self.head, advancesVersion) = Transition.settle(state, patch: [:], after: head, redactor: redactor)
+        } else {
+            self.head = activity.resource == nil ? nil : head
+            advancesVersion = false
+        }
+        if let given = activity.summary {
+            summary = given
+        } else if !changes.isEmpty {
+            summary = Summary.sentence(for: changes)
+        } else {
+            summary = Summary.action(activity.action, type: activity.resourceType, id: activity.resourceId)
+        }
+    }
+
+    /// Redacts the new state, diffs it against the head, and tells the head it leaves and whether that is a new
+    /// version.
+    static func settle(
+        _ newState: JSONObject?, patch: Redactor.Digests, after head: ResourceHead?, redactor: Redactor
+    ) -> (changes: [Change], head: ResourceHead, advances: Bool) {
+        let previous = head?.state
+        let previousDigests = head?.digests ?? [:]
+        var state = newState
+        var digests: Redactor.Digests = [:]
+        if var current = state {
+            Transition.settleRedactions(in: &current, prefix: "", patch: patch, previous: previousDigests,
+                                        redactor: redactor, into: &digests)
+            state = current
+        }
+        let changes = Diff.changes(from: previous, digests: previousDigests, to: state, digests: digests)
+        let advances = head == nil || !changes.isEmpty || (previous == nil) != (state == nil)
+        if let head, !advances {
+            // Nothing changed: keep the head exactly as it was (key order included), so that a version always
+            // names one stored state.
+            return (changes, head, false)
+        }
+        return (changes, ResourceHead(version: (head?.version ?? 0) + 1, state: state, digests: digests), advances)
     }
 
     /// Gives every redacted field of the new state its digest: from this payload if it set the field, else from

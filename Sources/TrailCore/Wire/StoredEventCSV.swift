@@ -12,18 +12,11 @@ public enum StoredEventCSV {
 
     public static func write(_ event: RecordedEvent, into writer: inout JSONWriter) {
         func json(_ object: JSONObject?) -> String { object.map { JSONWriter.string($0) } ?? "" }
-        var resource = ""
-        if event.resourceType != nil || event.resourceId != nil {
-            resource = JSONWriter.string(JSONObject([
-                .init(key: "type", value: event.resourceType.map(JSONValue.string) ?? .null),
-                .init(key: "id", value: event.resourceId.map(JSONValue.string) ?? .null),
-                .init(key: "name", value: .null),
-            ]))
-        }
         row([
             event.id, String(event.sequence), event.tenant, event.occurredAt.formatted(), event.recordedAt.formatted(),
-            event.action, "", "success", json(event.actor), resource, event.version.map(String.init) ?? "",
-            json(event.changes), event.summary, json(event.context), json(event.metadata), "", "",
+            event.action, event.category ?? "", event.outcome.rawValue, json(event.actor), json(event.resource),
+            event.version.map(String.init) ?? "", json(event.changes), event.summary, json(event.context),
+            json(event.metadata), event.durationMs.map(String.init) ?? "", json(event.error),
         ], into: &writer)
     }
 

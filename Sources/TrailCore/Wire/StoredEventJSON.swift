@@ -2,8 +2,7 @@
 /// "recorded_at", "action", "category", "outcome", "actor", "resource": {"type", "id", "name"}, "version",
 /// "changes", "summary", "context", "metadata", "duration_ms", "error"}`; absent values are `null`.
 ///
-/// Activity-stream events have no category, resource name, duration or error, and always succeed: those fields
-/// are written as such until generic audit events (which carry them) are stored.
+/// Activity-stream events have no category, resource name, duration or error, and always succeed.
 public enum StoredEventJSON {
     public static func write(_ event: RecordedEvent, into writer: inout JSONWriter) {
         writer.raw("{")
@@ -13,26 +12,18 @@ public enum StoredEventJSON {
         writer.raw(","); writer.key("occurred_at"); writer.write(string: event.occurredAt.formatted())
         writer.raw(","); writer.key("recorded_at"); writer.write(string: event.recordedAt.formatted())
         writer.raw(","); writer.key("action"); writer.write(string: event.action)
-        writer.raw(","); writer.key("category"); writer.raw("null")
-        writer.raw(","); writer.key("outcome"); writer.write(string: "success")
+        writer.raw(","); writer.key("category"); writer.write(event.category.map(JSONValue.string) ?? .null)
+        writer.raw(","); writer.key("outcome"); writer.write(string: event.outcome.rawValue)
         writer.raw(","); writer.key("actor"); writer.write(event.actor.map(JSONValue.object) ?? .null)
         writer.raw(","); writer.key("resource")
-        if event.resourceType == nil && event.resourceId == nil {
-            writer.raw("null")
-        } else {
-            writer.raw("{")
-            writer.key("type"); writer.write(event.resourceType.map(JSONValue.string) ?? .null)
-            writer.raw(","); writer.key("id"); writer.write(event.resourceId.map(JSONValue.string) ?? .null)
-            writer.raw(","); writer.key("name"); writer.raw("null")
-            writer.raw("}")
-        }
+        writer.write(event.resource.map(JSONValue.object) ?? .null)
         writer.raw(","); writer.key("version"); writer.raw(event.version.map(String.init) ?? "null")
         writer.raw(","); writer.key("changes"); writer.write(object: event.changes)
         writer.raw(","); writer.key("summary"); writer.write(string: event.summary)
         writer.raw(","); writer.key("context"); writer.write(event.context.map(JSONValue.object) ?? .null)
         writer.raw(","); writer.key("metadata"); writer.write(event.metadata.map(JSONValue.object) ?? .null)
-        writer.raw(","); writer.key("duration_ms"); writer.raw("null")
-        writer.raw(","); writer.key("error"); writer.raw("null")
+        writer.raw(","); writer.key("duration_ms"); writer.raw(event.durationMs.map(String.init) ?? "null")
+        writer.raw(","); writer.key("error"); writer.write(event.error.map(JSONValue.object) ?? .null)
         writer.raw("}")
     }
 
@@ -44,5 +35,17 @@ public enum StoredEventJSON {
             write(event, into: &writer)
         }
         writer.raw("]}")
+    }
+}
+
+extension RecordedEvent {
+    /// `{"type", "id", "name"}`, or nil for an event that names no resource.
+    public var resource: JSONObject? {
+        guard resourceType != nil || resourceId != nil || resourceName != nil else { return nil }
+        return JSONObject([
+            .init(key: "type", value: resourceType.map(JSONValue.string) ?? .null),
+            .init(key: "id", value: resourceId.map(JSONValue.string) ?? .null),
+            .init(key: "name", value: resourceName.map(JSONValue.string) ?? .null),
+        ])
     }
 }

@@ -197,7 +197,8 @@ final class PostgresAppender: Sendable {
         var seen = Set<HeadKey>()
         for request in requests {
             for item in request.items {
-                let key = HeadKey(tenant: request.tenant, type: item.activity.resourceType, id: item.activity.resourceId)
+                guard let resource = item.activity.resource else { continue }
+                let key = HeadKey(tenant: request.tenant, type: resource.type, id: resource.id)
                 guard cache.head(key) == nil, seen.insert(key).inserted else { continue }
                 wanted[key.tenant, default: ([], [])].types.append(key.type)
                 wanted[key.tenant, default: ([], [])].ids.append(key.id)
@@ -278,20 +279,26 @@ final class PostgresAppender: Sendable {
                 WHERE m.id = c.id
             )
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor, resource_type,
-                resource_id, version, new_version, changes, summary, state_after, secret_digests, context, metadata)
+                resource_id, version, new_version, changes, summary, state_after, secret_digests, context, metadata,
+                category, outcome, resource_name, duration_ms, error)
             SELECT tenant, sequence, id::uuid, occurred_at, \(now.microseconds), action, actor_id, actor::json,
                 resource_type, resource_id, version, new_version, changes::json, summary, state_after::json,
-                secret_digests::json, context::json, metadata::json
+                secret_digests::json, context::json, metadata::json, category, outcome, resource_name, duration_ms,
+                error
             FROM unnest(\(events.map(\.tenant))::text[], \(events.map(\.sequence))::int8[], \(events.map(\.id))::text[],
                 \(events.map(\.occurredAt.microseconds))::int8[], \(events.map(\.action))::text[],
-                \(rows.map(\.actorId))::text[], \(rows.map(\.actorJSON))::text[],
+                \(NullableArray(rows.map(\.actorId)))::text[], \(NullableArray(rows.map(\.actorJSON)))::text[],
                 \(NullableArray(events.map(\.resourceType)))::text[], \(NullableArray(events.map(\.resourceId)))::text[],
                 \(NullableArray(events.map(\.version)))::int8[], \(rows.map(\.advancesVersion))::bool[],
                 \(rows.map(\.changesJSON))::text[], \(events.map(\.summary))::text[],
                 \(NullableArray(rows.map(\.stateJSON)))::text[], \(NullableArray(rows.map(\.digestsJSON)))::text[],
-                \(NullableArray(rows.map(\.contextJSON)))::text[], \(NullableArray(rows.map(\.metadataJSON)))::text[])
+                \(NullableArray(rows.map(\.contextJSON)))::text[], \(NullableArray(rows.map(\.metadataJSON)))::text[],
+                \(NullableArray(events.map(\.category)))::text[], \(events.map(\.outcome.rawValue))::text[],
+                \(NullableArray(events.map(\.resourceName)))::text[], \(NullableArray(events.map(\.durationMs)))::int8[],
+                \(NullableArray(rows.map(\.errorJSON)))::text[])
                 AS u(tenant, sequence, id, occurred_at, action, actor_id, actor, resource_type, resource_id, version,
-                     new_version, changes, summary, state_after, secret_digests, context, metadata)
+                     new_version, changes, summary, state_after, secret_digests, context, metadata, category, outcome,
+                     resource_name, duration_ms, error)
             """, logger: logger)
     }
 

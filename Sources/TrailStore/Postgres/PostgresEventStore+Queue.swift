@@ -42,14 +42,16 @@ extension PostgresEventStore: MessageQueue {
                 var stored: [String: Int64] = [:]
                 for try await (id, sequence) in try await connection.query("""
                     INSERT INTO messages (id, tenant, kind, body, idempotency_key, request_digest, status, available_at,
-                        created_at, updated_at)
+                        created_at, updated_at, request_context)
                     SELECT id::uuid, tenant, kind, body, idempotency_key, request_digest, 'pending', \(now.microseconds),
-                        \(now.microseconds), \(now.microseconds)
+                        \(now.microseconds), \(now.microseconds), request_context::json
                     FROM unnest(\(ids)::text[], \(messages.map(\.tenant))::text[], \(messages.map(\.kind))::text[],
                         \(messages.map { ByteBuffer(bytes: $0.body) })::bytea[],
                         \(NullableArray(messages.map { $0.idempotency?.key }))::text[],
-                        \(NullableArray(messages.map { $0.idempotency.map { ByteBuffer(bytes: $0.requestDigest) } }))::bytea[])
-                        WITH ORDINALITY AS u(id, tenant, kind, body, idempotency_key, request_digest, position)
+                        \(NullableArray(messages.map { $0.idempotency.map { ByteBuffer(bytes: $0.requestDigest) } }))::bytea[],
+                        \(NullableArray(messages.map { StoredJSON.text($0.requestContext) }))::text[])
+                        WITH ORDINALITY AS u(id, tenant, kind, body, idempotency_key, request_digest, request_context,
+                            position)
                     ORDER BY position
                     ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                     RETURNING id::text, queue_seq
@@ -187,18 +189,18 @@ extension PostgresEventStore: MessageQueue {
                 let tokens = chosen.map { _ in EventID.make(at: now) }
                 let until = now.microseconds + leaseSeconds * 1_000_000
                 var claimed: [(sequence: Int64, message: ClaimedMessage)] = []
-                for try await (sequence, id, tenant, kind, body, key, digest, attempts, token) in try await connection.query("""
+                for try await (sequence, id, tenant, kind, body, key, digest, attempts, token, context) in try await connection.query("""
                     UPDATE messages m SET status = 'processing', attempts = m.attempts + 1, claim_token = c.token,
                         claimed_until = \(until), updated_at = \(now.microseconds)
                     FROM unnest(\(chosen)::int8[], \(tokens)::text[]) AS c(queue_seq, token)
                     WHERE m.queue_seq = c.queue_seq
                     RETURNING m.queue_seq, m.id::text, m.tenant, m.kind, m.body, m.idempotency_key, m.request_digest,
-                        m.attempts, m.claim_token
-                    """, logger: logger).decode((Int64, String, String, String, ByteBuffer, String?, ByteBuffer?, Int32, String).self) {
+                        m.attempts, m.claim_token, m.request_context::text
+                    """, logger: logger).decode((Int64, String, String, String, ByteBuffer, String?, ByteBuffer?, Int32, String, String?).self) {
                     claimed.append((sequence, ClaimedMessage(
                         claim: MessageClaim(id: id, token: token), tenant: tenant, kind: kind, body: Array(buffer: body),
                         idempotency: key.map { IdempotencyClaim(key: $0, requestDigest: digest.map { Array(buffer: $0) } ?? []) },
-                        attempts: Int(attempts))))
+                        attempts: Int(attempts), requestContext: try StoredJSON.object(context))))
                 }
                 // RETURNING has no order: the batch is processed in queue order.
                 return claimed.sorted { $0.sequence < $1.sequence }.map(\.message)

@@ -185,6 +185,10 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX message_resources_resource ON message_resources (tenant, resource_type, resource_id, queue_seq)",
         ]),
+        Migration(id: "0003_message_context", sql: [
+            // What Trail knew of the request a queued body came in (ip, user agent, request id), for its events.
+            "ALTER TABLE messages ADD COLUMN request_context json",
+        ]),
     ]
 
     /// The advisory lock key that serialises queue claims ("claim" in ASCII).

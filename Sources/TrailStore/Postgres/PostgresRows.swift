@@ -5,7 +5,8 @@ import TrailCore
 enum PostgresRows {
     static let eventColumns = """
         id::text, sequence, tenant, occurred_at, recorded_at, action, actor::text, resource_type, resource_id, \
-        version, changes::text, summary, context::text, metadata::text
+        version, changes::text, summary, context::text, metadata::text, category, outcome, resource_name, \
+        duration_ms, error
         """
 
     static func events(_ rows: PostgresRowSequence) async throws -> [RecordedEvent] {
@@ -23,7 +24,11 @@ enum PostgresRows {
                 changes: try StoredJSON.object(cells[10].decode(String.self)) ?? JSONObject(),
                 summary: try cells[11].decode(String.self),
                 context: try StoredJSON.object(cells[12].decode(String?.self)),
-                metadata: try StoredJSON.object(cells[13].decode(String?.self))))
+                metadata: try StoredJSON.object(cells[13].decode(String?.self)),
+                category: try cells[14].decode(String?.self),
+                outcome: try StoredJSON.outcome(cells[15].decode(String.self)),
+                resourceName: try cells[16].decode(String?.self), durationMs: try cells[17].decode(Int64?.self),
+                error: try StoredJSON.object(cells[18].decode(String?.self))))
         }
         return events
     }

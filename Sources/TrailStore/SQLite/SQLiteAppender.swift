@@ -106,7 +106,8 @@ final class SQLiteAppender: Sendable {
             key, item, sequence in
             if let head = cache.head(key) { return head }
             if item.speculation.basisVersion == nil, item.speculation.dependsOn == nil,
-               try claimNewHead(key, item.speculation.applied, sequence: sequence, now: now, db: db) {
+               let head = item.speculation.applied.transition.head,
+               try claimNewHead(key, head, item.speculation.applied, sequence: sequence, now: now, db: db) {
                 // The resource had no head: the transition computed in advance for a new resource holds.
                 claimed[key] = sequence
                 return nil
@@ -117,8 +118,8 @@ final class SQLiteAppender: Sendable {
         let insert = try RawStatement(db.cachedStatement(sql: """
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor,
                 resource_type, resource_id, version, new_version, changes, summary, state_after, secret_digests,
-                context, metadata)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                context, metadata, category, outcome, resource_name, duration_ms, error)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
         for row in rows {
             let event = row.event
@@ -128,6 +129,8 @@ final class SQLiteAppender: Sendable {
                 .text(event.resourceType), .text(event.resourceId), .integer(event.version),
                 .integer(row.advancesVersion ? 1 : 0), .text(row.changesJSON), .text(event.summary),
                 .text(row.stateJSON), .text(row.digestsJSON), .text(row.contextJSON), .text(row.metadataJSON),
+                .text(event.category), .text(event.outcome.rawValue), .text(event.resourceName),
+                .integer(event.durationMs), .text(row.errorJSON),
             ])
         }
 
@@ -174,13 +177,14 @@ final class SQLiteAppender: Sendable {
     /// Inserts the head a new resource gets from `applied`, if the resource has no head yet: one insert instead
     /// of a lookup and an insert for the common case of a first event. False if a head exists (nothing written).
     private func claimNewHead(
-        _ key: HeadKey, _ applied: AppliedTransition, sequence: Int64, now: Timestamp, db: Database
+        _ key: HeadKey, _ head: ResourceHead, _ applied: AppliedTransition, sequence: Int64, now: Timestamp,
+        db: Database
     ) throws -> Bool {
         let insert = try RawStatement(db.cachedStatement(sql: SQLiteAppender.insertHead + """
             ON CONFLICT (tenant, resource_type, resource_id) DO NOTHING
             """))
         try insert.execute(db, [
-            .text(key.tenant), .text(key.type), .text(key.id), .integer(applied.transition.head.version),
+            .text(key.tenant), .text(key.type), .text(key.id), .integer(head.version),
             .text(applied.stateJSON), .text(applied.digestsJSON), .integer(sequence), .integer(now.microseconds),
         ])
         return db.changesCount == 1

@@ -128,6 +128,10 @@ enum SQLiteMigrations {
                 CREATE INDEX message_resources_resource ON message_resources (tenant, resource_type, resource_id, queue_seq);
                 """)
         }
+        migrator.registerMigration("0003_message_context") { db in
+            // What Trail knew of the request a queued body came in (ip, user agent, request id), for its events.
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN request_context TEXT")
+        }
         return migrator
     }
 }

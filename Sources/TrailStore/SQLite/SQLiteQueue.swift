@@ -29,11 +29,12 @@ enum SQLiteQueue {
         let id = EventID.make(at: now)
         try db.cachedStatement(sql: """
             INSERT INTO messages (id, tenant, kind, body, idempotency_key, request_digest, status, available_at,
-                created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+                created_at, updated_at, request_context)
+            VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
             """).execute(arguments: [
                 id, message.tenant, message.kind, Data(message.body), message.idempotency?.key,
                 message.idempotency.map { Data($0.requestDigest) }, now.microseconds, now.microseconds, now.microseconds,
+                StoredJSON.text(message.requestContext),
             ])
         let sequence = db.lastInsertedRowID
         let insert = try db.cachedStatement(sql: """
@@ -90,14 +91,15 @@ enum SQLiteQueue {
                 WHERE queue_seq = ?
                 """).execute(arguments: [token, until, now.microseconds, sequence])
             guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT id, tenant, kind, body, idempotency_key, request_digest, attempts FROM messages WHERE queue_seq = ?
+                SELECT id, tenant, kind, body, idempotency_key, request_digest, attempts, request_context
+                FROM messages WHERE queue_seq = ?
                 """), arguments: [sequence]) else { continue }
             let key: String? = row[4]
             let digest: Data? = row[5]
             claimed.append(ClaimedMessage(
                 claim: MessageClaim(id: row[0], token: token), tenant: row[1], kind: row[2], body: Array(row[3] as Data),
                 idempotency: key.map { IdempotencyClaim(key: $0, requestDigest: Array(digest ?? Data())) },
-                attempts: row[6]))
+                attempts: row[6], requestContext: try StoredJSON.object(row[7])))
         }
         return claimed
     }

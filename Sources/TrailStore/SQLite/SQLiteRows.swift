@@ -6,7 +6,7 @@ import TrailCore
 enum SQLiteRows {
     static let eventColumns = """
         id, sequence, tenant, occurred_at, recorded_at, action, actor, resource_type, resource_id, version, \
-        changes, summary, context, metadata
+        changes, summary, context, metadata, category, outcome, resource_name, duration_ms, error
         """
 
     static func events(_ db: Database, sql: String, arguments: StatementArguments) throws -> [RecordedEvent] {
@@ -20,7 +20,9 @@ enum SQLiteRows {
             occurredAt: Timestamp(microseconds: row[3]), recordedAt: Timestamp(microseconds: row[4]),
             action: row[5], actor: try StoredJSON.object(row[6]), resourceType: row[7], resourceId: row[8], version: row[9],
             changes: try StoredJSON.object(row[10]) ?? JSONObject(), summary: row[11],
-            context: try StoredJSON.object(row[12]), metadata: try StoredJSON.object(row[13]))
+            context: try StoredJSON.object(row[12]), metadata: try StoredJSON.object(row[13]),
+            category: row[14], outcome: try StoredJSON.outcome(row[15]), resourceName: row[16], durationMs: row[17],
+            error: try StoredJSON.object(row[18]))
     }
 
     /// One resource's head (read on the writer's hot path, hence through the C API).

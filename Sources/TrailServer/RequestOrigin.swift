@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+public import Hummingbird
+import HTTPTypes
+public import NIOCore
+import TrailCore
+
+/// The request context of Trail's router: Hummingbird's, plus where the request came from and its id.
+public struct TrailRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The socket peer (a proxy's address when Trail runs behind one).
+    public let remoteAddress: SocketAddress?
+    /// The `X-Request-ID` the client sent, or one Trail made up; set by ``RequestIDMiddleware``.
+    public var requestId: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// Echoes the client's `X-Request-ID` on every response, or makes one up (32 random hex digits) when the
+/// request has none or an unusable one (more than 200 characters, or anything but visible ASCII).
+struct RequestIDMiddleware: RouterMiddleware {
+    typealias Context = TrailRequestContext
+    static let maximumLength = 200
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let id = request.headers[.requestID].flatMap(Self.usable) ?? RequestIDMiddleware.make()
+        context.requestId = id
+        var response = try await next(request, context)
+        response.headers[.requestID] = id
+        return response
+    }
+
+    static func usable(_ given: String) -> String? {
+        guard !given.isEmpty, given.utf8.count <= maximumLength,
+              given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        return given
+    }
+
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let hex = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return hex
+    }
+}
+
+/// What Trail records of the HTTP request an event came in (SPEC §3): the client's address, its `User-Agent`
+/// and the request id. The address is the socket peer's, unless that peer is a trusted proxy: then it is the
+/// nearest address in `X-Forwarded-For` that is not itself a trusted proxy.
+struct RequestOrigin: Sendable {
+    let trustedProxies: [IPNetwork]
+
+    func context(of request: Request, in context: TrailRequestContext) -> JSONObject {
+        var object = JSONObject()
+        if let ip = clientAddress(of: request, peer: context.remoteAddress?.ipAddress) {
+            object.append("ip", .string(ip))
+        }
+        if let agent = request.headers[.userAgent], !agent.isEmpty {
+            object.append("user_agent", .string(String(agent.prefix(1_000))))
+        }
+        if let id = context.requestId {
+            object.append("request_id", .string(id))
+        }
+        return object
+    }
+
+    func clientAddress(of request: Request, peer: String?) -> String? {
+        guard let peer else { return nil }
+        guard isTrusted(peer) else { return peer }
+        let forwarded = request.headers[values: .xForwardedFor]
+            .flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        // Right to left: each trusted proxy says who it got the request from.
+        var client = peer
+        for hop in forwarded.reversed() {
+            guard IPNetwork.parseAddress(hop) != nil else { break }  // garbage: stop at the last address we can vouch for
+            client = hop
+            if !isTrusted(hop) { break }
+        }
+        return client
+    }
+
+    private func isTrusted(_ address: String) -> Bool {
+        guard let bytes = IPNetwork.parseAddress(address) else { return false }
+        return trustedProxies.contains { $0.contains(bytes) }
+    }
+}
+
+/// An IPv4 or IPv6 network in CIDR notation (`10.0.0.0/8`, `::1`, `fd00::/8`); a bare address is a network of
+/// one.
+public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
+    let address: [UInt8]
+    let prefixLength: Int
+    public let description: String
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let address = IPNetwork.parseAddress(String(parts[0])) else { return nil }
+        let bits = address.count * 8
+        if parts.count == 2 {
+            guard let length = Int(parts[1]), (0...bits).contains(length) else { return nil }
+            prefixLength = length
+        } else {
+            prefixLength = bits
+        }
+        self.address = address
+        description = text
+    }
+
+    func contains(_ other: [UInt8]) -> Bool {
+        guard other.count == address.count else { return false }
+        var remaining = prefixLength
+        for index in address.indices where remaining > 0 {
+            let take = min(8, remaining)
+            let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - take))
+            if address[index] & mask != other[index] & mask { return false }
+            remaining -= take
+        }
+        return true
+    }
+
+    /// The address's bytes (4 for IPv4, 16 for IPv6), or nil if it is not an address.
+    static func parseAddress(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            return withUnsafeBytes(of: &v4) { Array($0) }
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 {
+            let bytes = withUnsafeBytes(of: &v6) { Array($0) }
+            // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is its IPv4 address.
+            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return Array(bytes[12...]) }
+            return bytes
+        }
+        return nil
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-ID")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+}
