@@ -56,8 +56,9 @@ struct MessagesController<Context: RequestContext>: Sendable {
 
 /// The wire form of a queued message.
 enum MessageJSON {
-    /// - Parameter records: the events of a completed message (written as activity records), or nil to leave
-    ///   them out (lists, and messages not completed).
+    /// - Parameter records: the events of a completed message, or nil to leave them out (lists, and messages not
+    ///   completed). They are written as the synchronous endpoint would have: activity records for the activity
+    ///   stream, stored events (SPEC §4) for generic audit events.
     static func write(_ message: QueuedMessage, records: [RecordedEvent]?, into writer: inout JSONWriter) {
         writer.raw("{")
         writer.key("message_id"); writer.write(string: message.id)
@@ -71,7 +72,11 @@ enum MessageJSON {
         writer.raw(","); writer.key("processed_count"); writer.raw(String(message.eventCount))
         if let records {
             writer.raw(","); writer.key("records")
-            ActivityRecord.writeArray(records, into: &writer)
+            if message.kind == ActivityIngest.Format.activityStream.rawValue {
+                ActivityRecord.writeArray(records, into: &writer)
+            } else {
+                StoredEventJSON.writeArray(records, into: &writer)
+            }
         }
         writer.raw("}")
     }

@@ -276,5 +276,8 @@ public enum AuditEvents {
 
 extension JSONValue {
     /// The value, or nil for JSON `null`.
-    var nonNull: JSONValue? { isNull ? nil : self }
+    var nonNull: JSONValue? {
+        if isNull { return Optional.none }
+        return self
+    }
 }

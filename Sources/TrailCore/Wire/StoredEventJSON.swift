@@ -29,12 +29,19 @@ public enum StoredEventJSON {
 
     /// `{"data": [events]}`.
     public static func writeList(_ events: [RecordedEvent], into writer: inout JSONWriter) {
-        writer.raw("{"); writer.key("data"); writer.raw("[")
+        writer.raw("{"); writer.key("data")
+        writeArray(events, into: &writer)
+        writer.raw("}")
+    }
+
+    /// `[events]`.
+    public static func writeArray(_ events: [RecordedEvent], into writer: inout JSONWriter) {
+        writer.raw("[")
         for (i, event) in events.enumerated() {
             if i > 0 { writer.raw(",") }
             write(event, into: &writer)
         }
-        writer.raw("]}")
+        writer.raw("]")
     }
 }
 
