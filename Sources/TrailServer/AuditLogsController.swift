@@ -59,12 +59,8 @@ struct AuditLogsController<Context: RequestContext>: Sendable {
     private func list(_ query: EventQuery) async throws -> Response {
         let events = try await store.events(tenant: tenant, matching: query)
         var writer = JSONWriter(capacity: 256 + 1024 * events.count)
-        writer.raw("{"); writer.key("data"); writer.raw("[")
-        for (i, event) in events.enumerated() {
-            if i > 0 { writer.raw(",") }
-            StoredEventJSON.write(event, into: &writer)
-        }
-        writer.raw("],"); writer.key("next_cursor")
+        writer.raw("{"); writer.key("data"); StoredEventJSON.writeArray(events, into: &writer)
+        writer.raw(","); writer.key("next_cursor")
         if events.count == query.limit, let last = events.last {
             writer.write(string: Cursor.encode(sequence: last.sequence))
         } else {
@@ -86,12 +82,17 @@ struct AuditLogsController<Context: RequestContext>: Sendable {
             }
             return time
         }
-        if text("q") != nil {
-            throw Problem.badRequest("Full-text search (q) is not available yet; filter by actor, action, resource, time.", path: "q")
+        var search: SearchQuery?
+        if let q = text("q") {
+            guard q.count <= 1_000, let parsed = SearchQuery(q) else {
+                throw Problem.badRequest("q must hold at least one word (letters or digits), in at most 1,000 characters.", path: "q")
+            }
+            search = parsed
         }
         var query = EventQuery(
             actorId: text("actor"), action: text("action").map(Verb.normalize), resourceType: text("resource_type"),
-            resourceId: text("resource_id"), category: text("category"), since: try time("since"), until: try time("until"))
+            resourceId: text("resource_id"), category: text("category"), since: try time("since"), until: try time("until"),
+            search: search)
         if let outcome = text("outcome") {
             let value = outcome.lowercased()
             guard ["success", "failure", "partial"].contains(value) else {

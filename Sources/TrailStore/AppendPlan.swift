@@ -34,6 +34,8 @@ struct EventRow: Sendable {
     let contextJSON: String?
     let metadataJSON: String?
     let errorJSON: String?
+    /// The event's searchable words (``SearchText/document(for:)``).
+    let searchText: String
 }
 
 extension PreparedRequest {
@@ -74,7 +76,8 @@ extension PreparedRequest {
                 event: event, actorId: activity.actorId, actorJSON: item.actorJSON,
                 advancesVersion: transition.advancesVersion, changesJSON: applied.changesJSON,
                 stateJSON: applied.stateJSON, digestsJSON: applied.digestsJSON,
-                contextJSON: item.contextJSON, metadataJSON: item.metadataJSON, errorJSON: item.errorJSON))
+                contextJSON: item.contextJSON, metadataJSON: item.metadataJSON, errorJSON: item.errorJSON,
+                searchText: SearchText.document(for: event)))
             guard let key, let head = transition.head else { continue }
             if earlier == nil || earlier!.lastSequence <= lastSequence { touched.append(key) }
             written.heads[key] = WrittenHead(

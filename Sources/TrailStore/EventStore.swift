@@ -53,6 +53,8 @@ public struct EventQuery: Sendable, Equatable {
     public var beforeSequence: Int64?
     /// Only events with a sequence above this one.
     public var afterSequence: Int64?
+    /// Words the event must contain (`q`, SPEC §5).
+    public var search: SearchQuery?
     /// Oldest first (exports) instead of newest first (lists).
     public var oldestFirst: Bool
     public var limit: Int
@@ -60,7 +62,8 @@ public struct EventQuery: Sendable, Equatable {
     public init(
         actorId: String? = nil, action: String? = nil, resourceType: String? = nil, resourceId: String? = nil,
         category: String? = nil, outcome: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil,
-        beforeSequence: Int64? = nil, afterSequence: Int64? = nil, oldestFirst: Bool = false, limit: Int = 50
+        beforeSequence: Int64? = nil, afterSequence: Int64? = nil, search: SearchQuery? = nil,
+        oldestFirst: Bool = false, limit: Int = 50
     ) {
         self.actorId = actorId
         self.action = action
@@ -72,6 +75,7 @@ public struct EventQuery: Sendable, Equatable {
         self.until = until
         self.beforeSequence = beforeSequence
         self.afterSequence = afterSequence
+        self.search = search
         self.oldestFirst = oldestFirst
         self.limit = limit
     }

@@ -24,19 +24,9 @@ import TrailTestSupport
         #expect(ConformanceTests.scenarios.count >= 9)
     }
 
-    /// Scenarios whose endpoints are not built yet, with what they lack: they run, and their failures are
-    /// recorded as known issues. Once one passes, the test fails until it is taken off this list.
-    static let pending: [String: Comment] = [
-        "read/03-filters-and-summary.json": "full-text search (q) is not built yet",
-    ]
-
     @Test(arguments: StoreKind.available, ConformanceTests.scenarios)
     func scenario(kind: StoreKind, _ name: String) async throws {
-        if let reason = Self.pending[name] {
-            await withKnownIssue(reason) { try await run(kind: kind, name) }
-        } else {
-            try await run(kind: kind, name)
-        }
+        try await run(kind: kind, name)
     }
 
     func run(kind: StoreKind, _ name: String) async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 import TrailCore
@@ -266,8 +267,36 @@ import TrailTestSupport
         try await withFreshLocation(kind) { location, _ in
             let first = try await location.migrate()
             let second = try await location.migrate()
-            #expect(first == ["0001_events_heads_idempotency", "0002_messages", "0003_message_context"])
+            #expect(first == ["0001_events_heads_idempotency", "0002_messages", "0003_message_context", "0004_search"])
             #expect(second.isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func eventsStoredBeforeTheSearchIndexExistedAreFound(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, fresh in
+            try await location.withStore { store in
+                _ = try await store.append(AppendRequest(tenant: "default", activities: [
+                    Self.activity("create", "old", Self.data(("title", "Annual Zebra census"))),
+                ]))
+            }
+            // Back to the schema before the index: the migration must index what is already stored.
+            switch location {
+            case .sqlite:
+                try await DatabaseQueue(path: fresh.text).write { db in
+                    try db.execute(sql: "DROP TABLE events_fts; DELETE FROM grdb_migrations WHERE identifier = '0004_search'")
+                }
+            case .postgres(let url, _):
+                for statement in ["DROP INDEX events_search", "ALTER TABLE events DROP COLUMN search",
+                                  "DELETE FROM trail_migrations WHERE id = '0004_search'"] {
+                    try await PostgresAdmin.execute(statement, on: url)
+                }
+            }
+            try await location.withStore { store in
+                let found = try await store.events(tenant: "default", matching: EventQuery(search: SearchQuery("zebra census")))
+                #expect(found.map(\.resourceId) == ["old"])
+                #expect(try await store.events(tenant: "default", matching: EventQuery(search: SearchQuery("zebras"))).isEmpty)
+            }
         }
     }
 }

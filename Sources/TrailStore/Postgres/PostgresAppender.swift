@@ -280,11 +280,11 @@ final class PostgresAppender: Sendable {
             )
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor, resource_type,
                 resource_id, version, new_version, changes, summary, state_after, secret_digests, context, metadata,
-                category, outcome, resource_name, duration_ms, error)
+                category, outcome, resource_name, duration_ms, error, search)
             SELECT tenant, sequence, id::uuid, occurred_at, \(now.microseconds), action, actor_id, actor::json,
                 resource_type, resource_id, version, new_version, changes::json, summary, state_after::json,
                 secret_digests::json, context::json, metadata::json, category, outcome, resource_name, duration_ms,
-                error
+                error, array_to_tsvector(string_to_array(search_text, ' '))
             FROM unnest(\(events.map(\.tenant))::text[], \(events.map(\.sequence))::int8[], \(events.map(\.id))::text[],
                 \(events.map(\.occurredAt.microseconds))::int8[], \(events.map(\.action))::text[],
                 \(NullableArray(rows.map(\.actorId)))::text[], \(NullableArray(rows.map(\.actorJSON)))::text[],
@@ -295,10 +295,10 @@ final class PostgresAppender: Sendable {
                 \(NullableArray(rows.map(\.contextJSON)))::text[], \(NullableArray(rows.map(\.metadataJSON)))::text[],
                 \(NullableArray(events.map(\.category)))::text[], \(events.map(\.outcome.rawValue))::text[],
                 \(NullableArray(events.map(\.resourceName)))::text[], \(NullableArray(events.map(\.durationMs)))::int8[],
-                \(NullableArray(rows.map(\.errorJSON)))::text[])
+                \(NullableArray(rows.map(\.errorJSON)))::text[], \(rows.map(\.searchText))::text[])
                 AS u(tenant, sequence, id, occurred_at, action, actor_id, actor, resource_type, resource_id, version,
                      new_version, changes, summary, state_after, secret_digests, context, metadata, category, outcome,
-                     resource_name, duration_ms, error)
+                     resource_name, duration_ms, error, search_text)
             """, logger: logger)
     }
 

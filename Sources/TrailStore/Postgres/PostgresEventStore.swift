@@ -169,7 +169,15 @@ public final class PostgresEventStore: EventStore {
             AND (\(query.until?.microseconds)::int8 IS NULL OR recorded_at <= \(query.until?.microseconds))
             AND (\(query.beforeSequence)::int8 IS NULL OR sequence < \(query.beforeSequence))
             AND (\(query.afterSequence)::int8 IS NULL OR sequence > \(query.afterSequence))
+            AND (\(query.search.map(tsquery))::tsquery IS NULL OR search @@ \(query.search.map(tsquery))::tsquery)
         """
+    }
+
+    /// The `tsquery` of a search: each term a quoted lexeme (letters and digits only, so quoting is safe), all
+    /// required; a prefix term with `:*`. Cast, not parsed by `to_tsquery`, so the lexemes are exactly the
+    /// words Trail indexed (``SearchText``).
+    static func tsquery(_ search: SearchQuery) -> String {
+        search.terms.map { "'\($0.word)'" + ($0.prefix ? ":*" : "") }.joined(separator: " & ")
     }
 
     /// `prefix`, the filter, `suffix`: the filter's values stay bound; prefix and suffix bind none.

@@ -121,9 +121,14 @@ public final class SQLiteEventStore: EventStore {
     }
 
     /// The `WHERE` clause of the events matching `query` (all but its order, pages and limit).
-    static func filter(tenant: String, _ query: EventQuery) -> (sql: String, arguments: StatementArguments) {
+    /// - Parameter searching: false when the caller's query reads from the search index itself.
+    static func filter(tenant: String, _ query: EventQuery, searching: Bool = true) -> (sql: String, arguments: StatementArguments) {
         var conditions = ["tenant = ?"]
         var arguments: StatementArguments = [tenant]
+        if searching, let search = query.search {
+            conditions.append("rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+            arguments += [SQLiteSearch.match(tenant: tenant, search)]
+        }
         func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
             guard let value else { return }
             conditions.append(condition)
@@ -144,6 +149,32 @@ public final class SQLiteEventStore: EventStore {
 
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
         try await read { db in
+            if let search = query.search {
+                // Driven by the index, in rowid order, which within a tenant is sequence order (one writer appends
+                // a tenant's events in sequence order): the first page reads only the newest matches.
+                let filter = SQLiteEventStore.filter(tenant: tenant, query, searching: false)
+                var bounds = ""
+                var arguments: StatementArguments = [SQLiteSearch.match(tenant: tenant, search)]
+                if let before = query.beforeSequence {
+                    bounds += """
+                         AND events_fts.rowid < COALESCE((SELECT rowid FROM events WHERE tenant = ? AND sequence >= ?
+                            ORDER BY sequence LIMIT 1), 9223372036854775807)
+                        """
+                    arguments += [tenant, before]
+                }
+                if let after = query.afterSequence {
+                    bounds += """
+                         AND events_fts.rowid > COALESCE((SELECT rowid FROM events WHERE tenant = ? AND sequence <= ?
+                            ORDER BY sequence DESC LIMIT 1), 0)
+                        """
+                    arguments += [tenant, after]
+                }
+                return try SQLiteRows.events(db, sql: """
+                    SELECT \(SQLiteRows.eventColumns) FROM events_fts JOIN events ON events.rowid = events_fts.rowid
+                    WHERE events_fts MATCH ?\(bounds) AND \(filter.sql)
+                    ORDER BY events_fts.rowid \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?
+                    """, arguments: arguments + filter.arguments + [query.limit])
+            }
             let filter = SQLiteEventStore.filter(tenant: tenant, query)
             return try SQLiteRows.events(db, sql: """
                 SELECT \(SQLiteRows.eventColumns) FROM events WHERE \(filter.sql)

@@ -121,6 +121,10 @@ final class SQLiteAppender: Sendable {
                 context, metadata, category, outcome, resource_name, duration_ms, error)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
+        let index = try RawStatement(db.cachedStatement(sql: """
+            INSERT INTO events_fts (rowid, tenant_token, words) VALUES (?, ?, ?)
+            """))
+        let tenantToken = SQLiteSearch.tenantToken(tenant)
         for row in rows {
             let event = row.event
             try insert.execute(db, [
@@ -132,6 +136,7 @@ final class SQLiteAppender: Sendable {
                 .text(event.category), .text(event.outcome.rawValue), .text(event.resourceName),
                 .integer(event.durationMs), .text(row.errorJSON),
             ])
+            try index.execute(db, [.integer(db.lastInsertedRowID), .text(tenantToken), .text(row.searchText)])
         }
 
         let upsert = try RawStatement(db.cachedStatement(sql: SQLiteAppender.insertHead + """

@@ -132,6 +132,10 @@ enum SQLiteMigrations {
             // What Trail knew of the request a queued body came in (ip, user agent, request id), for its events.
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN request_context TEXT")
         }
+        migrator.registerMigration("0004_search") { db in
+            try db.execute(sql: SQLiteSearch.createTable)
+            try SQLiteSearch.indexExistingEvents(db)
+        }
         return migrator
     }
 }

@@ -11,18 +11,21 @@ enum SQLiteRows {
 
     static func events(_ db: Database, sql: String, arguments: StatementArguments) throws -> [RecordedEvent] {
         let statement = try db.cachedStatement(sql: sql)
-        return try Row.fetchAll(statement, arguments: arguments).map(event)
+        return try Row.fetchAll(statement, arguments: arguments).map { try event($0) }
     }
 
-    static func event(_ row: Row) throws -> RecordedEvent {
-        RecordedEvent(
-            id: row[0], sequence: row[1], tenant: row[2],
-            occurredAt: Timestamp(microseconds: row[3]), recordedAt: Timestamp(microseconds: row[4]),
-            action: row[5], actor: try StoredJSON.object(row[6]), resourceType: row[7], resourceId: row[8], version: row[9],
-            changes: try StoredJSON.object(row[10]) ?? JSONObject(), summary: row[11],
-            context: try StoredJSON.object(row[12]), metadata: try StoredJSON.object(row[13]),
-            category: row[14], outcome: try StoredJSON.outcome(row[15]), resourceName: row[16], durationMs: row[17],
-            error: try StoredJSON.object(row[18]))
+    /// The event in the columns of ``eventColumns``, starting at column `first`.
+    static func event(_ row: Row, first: Int = 0) throws -> RecordedEvent {
+        let o = first
+        return RecordedEvent(
+            id: row[o], sequence: row[o + 1], tenant: row[o + 2],
+            occurredAt: Timestamp(microseconds: row[o + 3]), recordedAt: Timestamp(microseconds: row[o + 4]),
+            action: row[o + 5], actor: try StoredJSON.object(row[o + 6]), resourceType: row[o + 7],
+            resourceId: row[o + 8], version: row[o + 9],
+            changes: try StoredJSON.object(row[o + 10]) ?? JSONObject(), summary: row[o + 11],
+            context: try StoredJSON.object(row[o + 12]), metadata: try StoredJSON.object(row[o + 13]),
+            category: row[o + 14], outcome: try StoredJSON.outcome(row[o + 15]), resourceName: row[o + 16],
+            durationMs: row[o + 17], error: try StoredJSON.object(row[o + 18]))
     }
 
     /// One resource's head (read on the writer's hot path, hence through the C API).
