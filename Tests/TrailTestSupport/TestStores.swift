@@ -20,6 +20,30 @@ public enum StoreKind: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
+/// Bounds how many PostgreSQL test databases exist at once: the tests run in parallel, and each database brings
+/// its store's connections (and sometimes `trail` child processes with theirs), which would otherwise exceed the
+/// server's `max_connections` and make its `CREATE DATABASE` checkpoints queue up.
+actor Slots {
+    static let postgres = Slots(count: 8)
+
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(count: Int) { free = count }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
+    }
+}
+
 /// A new, empty store location of `kind` — a SQLite file in a fresh directory, or a freshly created PostgreSQL
 /// database — removed once `body` is done. `body` opens stores on it as it likes (several at once, again after
 /// closing), as separate processes would.
@@ -35,6 +59,8 @@ public func withFreshLocation<T: Sendable>(
         return try await body(.sqlite(path: path, durability: .full), FreshLocation(text: path, directory: directory))
     case .postgres:
         guard let text = StoreKind.postgresURL else { throw StoreError(.unavailable, "TRAIL_TEST_POSTGRES_URL is not set") }
+        await Slots.postgres.acquire()
+        defer { Task { await Slots.postgres.release() } }
         let admin = try PostgresURL(text)
         let name = "trail_t_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))"
         try await PostgresAdmin.execute("CREATE DATABASE \(name)", on: admin)
