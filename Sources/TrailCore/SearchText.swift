@@ -1,49 +1,98 @@
 /// Full-text search over events (SPEC §5 `q`), the same in every store: Trail splits text into words itself and
 /// gives the stores only words, so that what matches never depends on a database's tokenizer or locale.
 ///
-/// A word is a run of letters and digits (any script), lower-cased; everything else separates words. An event's
-/// searchable words come from its summary, its resource's name, its actor's name and the string and number
-/// values of its metadata (at any depth): the first ``maximumWords`` distinct ones, each cut to
-/// ``maximumWordLength`` characters.
+/// A word is a run of letters, digits and combining marks (any script), lower-cased; everything else separates
+/// words. An event's searchable words come from its summary, its resource's name, its actor's name and the
+/// string and number values of its metadata (at any depth): the first ``maximumWords``, each cut to
+/// ``maximumWordLength`` Unicode scalars.
 public enum SearchText {
     public static let maximumWords = 1_000
     public static let maximumWordLength = 100
 
     /// The words of `text`, in order, repeats included.
     public static func words(in text: String) -> [String] {
-        var words: [String] = []
-        var current = ""
-        for character in text {
-            if character.isLetter || character.isNumber {
-                current.append(character)
-            } else if !current.isEmpty {
-                words.append(normalized(current))
-                current = ""
-            }
+        var writer = Writer(limit: Int.max)
+        writer.add(text)
+        return writer.bytes.isEmpty ? [] : String(decoding: writer.bytes, as: UTF8.self).split(separator: " ").map(String.init)
+    }
+
+    /// Letters, numbers, marks and private-use characters: the characters SQLite's `unicode61` tokenizer keeps
+    /// in tokens when told `categories 'L* N* Co M*'`, so that both split text alike.
+    static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .decimalNumber, .letterNumber, .otherNumber, .privateUse,
+             .nonspacingMark, .spacingMark, .enclosingMark:
+            return true
+        default:
+            return false
         }
-        if !current.isEmpty { words.append(normalized(current)) }
-        return words
     }
 
-    static func normalized(_ word: String) -> String {
-        let lower = word.lowercased()
-        return lower.count > maximumWordLength ? String(lower.prefix(maximumWordLength)) : lower
-    }
-
-    /// The distinct searchable words of an event, joined by single spaces (what the stores index).
+    /// The searchable words of an event, joined by single spaces (what the stores index).
     public static func document(for event: RecordedEvent) -> String {
-        var seen = Set<String>()
-        var result: [String] = []
-        func add(_ text: String) {
-            for word in words(in: text) where result.count < maximumWords && seen.insert(word).inserted {
-                result.append(word)
+        document(summary: event.summary, resourceName: event.resourceName, actor: event.actor, metadata: event.metadata)
+    }
+
+    public static func document(summary: String, resourceName: String?, actor: JSONObject?, metadata: JSONObject?) -> String {
+        var writer = Writer(limit: maximumWords)
+        writer.add(summary)
+        if let resourceName { writer.add(resourceName) }
+        if case .string(let name)? = actor?["name"] { writer.add(name) }
+        if let metadata { addValues(of: .object(metadata)) { writer.add($0) } }
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// Writes words as UTF-8, lower-cased, separated by single spaces; ASCII without any allocation per word.
+    struct Writer {
+        var bytes: [UInt8] = []
+        var words = 0
+        /// Unicode scalars in the word being written.
+        var length = 0
+        let limit: Int
+
+        init(limit: Int) { self.limit = limit }
+
+        mutating func add(_ text: String) {
+            for scalar in text.unicodeScalars {
+                guard words < limit else { return }
+                if scalar.isASCII {
+                    let byte = UInt8(scalar.value)
+                    switch byte {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"): append(byte)
+                    case UInt8(ascii: "A")...UInt8(ascii: "Z"): append(byte | 0x20)
+                    default: finishWord()
+                    }
+                } else if SearchText.isWordScalar(scalar) {
+                    guard startScalar() else { continue }
+                    for lower in scalar.properties.lowercaseMapping.unicodeScalars {
+                        bytes.append(contentsOf: UTF8.encode(lower)!)
+                    }
+                } else {
+                    finishWord()
+                }
+            }
+            finishWord()
+        }
+
+        private mutating func append(_ byte: UInt8) {
+            if startScalar() { bytes.append(byte) }
+        }
+
+        /// Begins one more scalar of the current word; false once the word is at its maximum length.
+        private mutating func startScalar() -> Bool {
+            if length == 0 && !bytes.isEmpty { bytes.append(UInt8(ascii: " ")) }
+            guard length < SearchText.maximumWordLength else { return false }
+            length += 1
+            return true
+        }
+
+        private mutating func finishWord() {
+            if length > 0 {
+                words += 1
+                length = 0
             }
         }
-        add(event.summary)
-        if let name = event.resourceName { add(name) }
-        if case .string(let name)? = event.actor?["name"] { add(name) }
-        if let metadata = event.metadata { addValues(of: .object(metadata), add) }
-        return result.joined(separator: " ")
     }
 
     private static func addValues(of value: JSONValue, _ add: (String) -> Void) {

@@ -77,7 +77,7 @@ extension PreparedRequest {
                 advancesVersion: transition.advancesVersion, changesJSON: applied.changesJSON,
                 stateJSON: applied.stateJSON, digestsJSON: applied.digestsJSON,
                 contextJSON: item.contextJSON, metadataJSON: item.metadataJSON, errorJSON: item.errorJSON,
-                searchText: SearchText.document(for: event)))
+                searchText: applied.searchText))
             guard let key, let head = transition.head else { continue }
             if earlier == nil || earlier!.lastSequence <= lastSequence { touched.append(key) }
             written.heads[key] = WrittenHead(

@@ -59,6 +59,8 @@ struct AppliedTransition: Sendable {
     let changesJSON: String
     let stateJSON: String?
     let digestsJSON: String?
+    /// The event's searchable words (``SearchText``).
+    let searchText: String
 
     init(activity: Activity, head: ResourceHead?, redacted: (JSONObject, Redactor.Digests), redactor: Redactor) {
         transition = Transition(applying: activity, to: head, redactor: redactor, redacted: redacted)
@@ -66,6 +68,8 @@ struct AppliedTransition: Sendable {
         changesJSON = JSONWriter.string(changes)
         stateJSON = StoredJSON.text(transition.head?.state)
         digestsJSON = StoredJSON.text(transition.head?.digests ?? [:])
+        searchText = SearchText.document(summary: transition.summary, resourceName: activity.resourceName,
+                                         actor: activity.actor, metadata: activity.metadata)
     }
 }
 
