@@ -6,6 +6,14 @@ import Synchronization
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Benchmarks of the store: write throughput, and a populated store for read benchmarks.",
+        subcommands: [BenchWrite.self, BenchPopulate.self],
+        defaultSubcommand: BenchWrite.self)
+}
+
+struct BenchWrite: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "write",
         abstract: "Measure the store alone, without HTTP: concurrent appends to a fresh SQLite file or a PostgreSQL database.",
         discussion: """
             Complements scripts/bench.sh (which measures through HTTP with wrk): this shows what the write path \
@@ -51,7 +59,7 @@ struct Bench: AsyncParsableCommand {
             for _ in 0..<concurrency {
                 group.addTask {
                     while let n = next.take(below: appends) {
-                        let activities = (0..<perAppend).map { i in Bench.activity(scenario, n * perAppend + i) }
+                        let activities = (0..<perAppend).map { i in BenchWrite.activity(scenario, n * perAppend + i) }
                         _ = try await store.append(AppendRequest(tenant: "bench", activities: activities))
                     }
                 }
