@@ -53,7 +53,8 @@ struct BenchPopulate: AsyncParsableCommand {
         let span = Int64(days) * 86_400_000_000
         // Recorded time follows progress, so the history spreads over --days.
         let configuration = StoreConfiguration(clock: {
-            Timestamp(microseconds: end - span + span * Int64(progress.written.load(ordering: .relaxed)) / Int64(total))
+            Timestamp(microseconds: end - span
+                + Int64(Double(span) * Double(progress.written.load(ordering: .relaxed)) / Double(total)))
         })
         let perAppend = 1_000
         let appends = (total + perAppend - 1) / perAppend

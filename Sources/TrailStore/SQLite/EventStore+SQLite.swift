@@ -102,7 +102,7 @@ public final class SQLiteEventStore: EventStore {
     public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {
         try await read { db in
             try SQLiteRows.events(db, sql: """
-                SELECT \(SQLiteRows.eventColumns) FROM events
+                SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY events_resource_version
                 WHERE tenant = ? AND resource_type = ? AND resource_id = ?
                 ORDER BY sequence
                 """, arguments: [tenant, resourceType, resourceId])
@@ -147,39 +147,63 @@ public final class SQLiteEventStore: EventStore {
         return (conditions.joined(separator: " AND "), arguments)
     }
 
+    /// A page of a list. SQLite's planner, without statistics, would rather scan a whole tenant in sequence order
+    /// (or a whole time range) than sort, so each shape of query names the index that serves it:
+    /// - full-text search: the search index, newest match first;
+    /// - one resource: its history (small), sorted;
+    /// - one actor: the actor index, whose entries are in rowid order, which within a tenant is sequence order
+    ///   (one writer appends a tenant's events in sequence order);
+    /// - anything else: the tenant's events in sequence order, filtered as they come, which finds the newest
+    ///   matches first (and `days`/`since` filters match the newest events).
+    /// Cursors, which carry sequences, become rowid bounds where the order is by rowid.
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
         try await read { db in
-            if let search = query.search {
-                // Driven by the index, in rowid order, which within a tenant is sequence order (one writer appends
-                // a tenant's events in sequence order): the first page reads only the newest matches.
-                let filter = SQLiteEventStore.filter(tenant: tenant, query, searching: false)
-                var bounds = ""
-                var arguments: StatementArguments = [SQLiteSearch.match(tenant: tenant, search)]
-                if let before = query.beforeSequence {
-                    bounds += """
-                         AND events_fts.rowid < COALESCE((SELECT rowid FROM events WHERE tenant = ? AND sequence >= ?
-                            ORDER BY sequence LIMIT 1), 9223372036854775807)
-                        """
-                    arguments += [tenant, before]
-                }
-                if let after = query.afterSequence {
-                    bounds += """
-                         AND events_fts.rowid > COALESCE((SELECT rowid FROM events WHERE tenant = ? AND sequence <= ?
-                            ORDER BY sequence DESC LIMIT 1), 0)
-                        """
-                    arguments += [tenant, after]
-                }
+            let direction = query.oldestFirst ? "ASC" : "DESC"
+            if query.search == nil && !(query.resourceType != nil && query.resourceId != nil) && query.actorId == nil {
+                let filter = SQLiteEventStore.filter(tenant: tenant, query)
                 return try SQLiteRows.events(db, sql: """
-                    SELECT \(SQLiteRows.eventColumns) FROM events_fts JOIN events ON events.rowid = events_fts.rowid
-                    WHERE events_fts MATCH ?\(bounds) AND \(filter.sql)
-                    ORDER BY events_fts.rowid \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?
-                    """, arguments: arguments + filter.arguments + [query.limit])
+                    SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY events_tenant_sequence WHERE \(filter.sql)
+                    ORDER BY sequence \(direction) LIMIT ?
+                    """, arguments: filter.arguments + [query.limit])
             }
-            let filter = SQLiteEventStore.filter(tenant: tenant, query)
+            if query.search == nil, query.resourceType != nil, query.resourceId != nil {
+                let filter = SQLiteEventStore.filter(tenant: tenant, query)
+                return try SQLiteRows.events(db, sql: """
+                    SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY events_resource_version WHERE \(filter.sql)
+                    ORDER BY sequence \(direction) LIMIT ?
+                    """, arguments: filter.arguments + [query.limit])
+            }
+            let filter = SQLiteEventStore.filter(tenant: tenant, query, searching: false)
+            let source: String
+            var arguments: StatementArguments = []
+            let rowid: String
+            if let search = query.search {
+                source = "events_fts JOIN events ON events.rowid = events_fts.rowid WHERE events_fts MATCH ?"
+                arguments += [SQLiteSearch.match(tenant: tenant, search)]
+                rowid = "events_fts.rowid"
+            } else {
+                source = "events INDEXED BY events_actor WHERE 1"
+                rowid = "events.rowid"
+            }
+            var bounds = ""
+            if let before = query.beforeSequence {
+                bounds += """
+                     AND \(rowid) < COALESCE((SELECT rowid FROM events WHERE tenant = ? AND sequence >= ?
+                        ORDER BY sequence LIMIT 1), 9223372036854775807)
+                    """
+                arguments += [tenant, before]
+            }
+            if let after = query.afterSequence {
+                bounds += """
+                     AND \(rowid) > COALESCE((SELECT rowid FROM events WHERE tenant = ? AND sequence <= ?
+                        ORDER BY sequence DESC LIMIT 1), 0)
+                    """
+                arguments += [tenant, after]
+            }
             return try SQLiteRows.events(db, sql: """
-                SELECT \(SQLiteRows.eventColumns) FROM events WHERE \(filter.sql)
-                ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT ?
-                """, arguments: filter.arguments + [query.limit])
+                SELECT \(SQLiteRows.eventColumns) FROM \(source)\(bounds) AND \(filter.sql)
+                ORDER BY \(rowid) \(direction) LIMIT ?
+                """, arguments: arguments + filter.arguments + [query.limit])
         }
     }
 
@@ -223,7 +247,8 @@ public final class SQLiteEventStore: EventStore {
             }
             // Versions never decrease along a resource's events: the index on (…, version) finds the last one.
             let row = try Row.fetchOne(db, sql: """
-                SELECT version, state_after, id, recorded_at FROM events WHERE \(resource) \(condition)
+                SELECT version, state_after, id, recorded_at FROM events INDEXED BY events_resource_version
+                WHERE \(resource) \(condition)
                 ORDER BY version DESC, sequence DESC LIMIT 1
                 """, arguments: arguments)
             return try row.map { row in

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Trail's read benchmark, on a store filled by `trail bench populate` (release build, wrk on loopback).
+# Usage: scripts/bench-reads.sh DATABASE [seconds-per-scenario] [connections]
+#   DATABASE: a populated SQLite file or postgres:// URL, e.g. made with
+#     .build/release/trail bench populate --events 10000000 --resources 100000 --database /tmp/populated.sqlite
+# Scenarios: resource history (random resource), first page of a filtered list (actor; type + action; type in
+# the last 7 days), q search (random words), then one full NDJSON export of every event, timed, with the
+# server's peak resident memory during it. Each wrk run is bounded by its duration; the server is stopped at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { sed -n '2,8p' "$0" >&2; exit 2; }
+DATABASE=$1
+DURATION=${2:-10}
+CONNECTIONS=${3:-8}
+PORT=${TRAIL_BENCH_PORT:-9098}
+. scripts/bench/setup.sh
+SERVER=""
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+"$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$DATABASE" --workers 0 --log-level warning &
+SERVER=$!
+for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+curl -fs "http://127.0.0.1:$PORT/health" >/dev/null || { echo "trail serve did not start" >&2; exit 1; }
+
+run() { # title scenario
+  cat scripts/bench/common.lua scripts/bench/reads.lua > "$WORK/reads.lua"
+  READ_SCENARIO=$2 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/reads.lua" \
+    "http://127.0.0.1:$PORT" > "$WORK/wrk"
+  local result
+  result=$(grep '^RESULT' "$WORK/wrk") || { echo "wrk failed: $(cat "$WORK/wrk")" >&2; exit 1; }
+  printf "| %s | %s | %s | %s | %s |\n" "$1" \
+    "$(sed -E 's/.*requests_per_s=([0-9]+).*/\1/' <<< "$result")" "$(sed -E 's/.*p50_ms=([0-9.]+).*/\1/' <<< "$result")" \
+    "$(sed -E 's/.*p99_ms=([0-9.]+).*/\1/' <<< "$result")" "$(sed -E 's/.*errors=([0-9]+).*/\1/' <<< "$result")"
+}
+
+echo "Trail read benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t2 -c$CONNECTIONS -d${DURATION}s"
+echo
+echo "| scenario | requests/s | p50 ms | p99 ms | errors |"
+echo "|---|---|---|---|---|"
+run "resource history" history
+run "filtered list, first page" list
+run "q search, first page" search
+echo
+# Peak resident memory counts from here (writing 5 to clear_refs resets the high-water mark).
+echo 5 > "/proc/$SERVER/clear_refs" 2>/dev/null || true
+START=$(date +%s.%N)
+STATUS=$(curl -sS -o >(wc -l > "$WORK/lines") -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/audit/logs/export?format=ndjson")
+[ "$STATUS" = 200 ] || { echo "export answered $STATUS" >&2; exit 1; }
+sleep 0.2
+EVENTS=$(cat "$WORK/lines")
+END=$(date +%s.%N)
+PEAK=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
+awk -v n="$EVENTS" -v s="$START" -v e="$END" -v kb="$PEAK" \
+  'BEGIN { printf "export (ndjson, every event): %d events in %.1f s = %.0f events/s; server peak RSS %.0f MB\n", n, e - s, n / (e - s), kb / 1024 }'
