@@ -6,12 +6,17 @@ import TrailStore
 
 struct Ingest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Record payloads from a JSON file, as the activity-stream endpoint would, and print the records.",
+        abstract: "Record payloads from a JSON file, as the ingest endpoints would, and print the records.",
         discussion: """
-            The file holds one payload, an array of payloads, or an "audit_logs" wrapper, in any of the accepted \
-            formats (object, resource, flat). It is processed at once through the same core and store as the \
-            HTTP service, atomically; the records are printed as a JSON array.
+            With --format activity-stream (the default) the file holds one payload, an array of payloads, or an \
+            "audit_logs" wrapper, in any of the accepted formats (object, resource, flat); the records are printed \
+            as a JSON array of activity records. With audit-event it holds one generic audit event, with \
+            audit-event-batch {"logs": [...]}; the stored events are printed as a JSON array. Processed at once \
+            through the same core and store as the HTTP service, atomically.
             """)
+
+    @Option(name: .long, help: "activity-stream, audit-event or audit-event-batch.")
+    var format: String = ActivityIngest.Format.activityStream.rawValue
 
     @Option(name: .long, help: "The JSON file to read; - for standard input.")
     var file: String
@@ -29,16 +34,25 @@ struct Ingest: AsyncParsableCommand {
             throw ValidationError("cannot read \(file): no such file, or not readable")
         }
         let body = handle.readDataToEndOfFile()
+        guard let format = ActivityIngest.Format(rawValue: self.format) else {
+            throw ValidationError("--format must be activity-stream, audit-event or audit-event-batch")
+        }
         let (idempotencyKey, async) = (self.idempotencyKey, self.async)
         try await store.withStore { eventStore in
             do {
                 let ingest = ActivityIngest(store: eventStore)
                 if async {
-                    let result = try await ingest.enqueue(body: body, idempotencyKey: idempotencyKey)
+                    let result = try await ingest.enqueue(body: body, format: format, idempotencyKey: idempotencyKey)
                     print(result.message.id)
                 } else {
-                    let result = try await ingest.ingest(body: body, idempotencyKey: idempotencyKey)
-                    print(String(decoding: ActivityRecord.encodeArray(result.events), as: UTF8.self))
+                    let result = try await ingest.ingest(body: body, format: format, idempotencyKey: idempotencyKey)
+                    if format == .activityStream {
+                        print(String(decoding: ActivityRecord.encodeArray(result.events), as: UTF8.self))
+                    } else {
+                        var writer = JSONWriter(capacity: 1024 * result.events.count)
+                        StoredEventJSON.writeArray(result.events, into: &writer)
+                        print(String(decoding: writer.bytes, as: UTF8.self))
+                    }
                 }
             } catch let problem as Problem {
                 throw fail(problem)

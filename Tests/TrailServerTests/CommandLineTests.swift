@@ -85,6 +85,23 @@ import TrailTestSupport
     }
 
     @Test(arguments: StoreKind.available)
+    func ingestTakesGenericAuditEvents(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { _, database in
+        let single = try trail(["ingest", "--format", "audit-event", "--file", "-", "--database", database.text],
+                               stdin: #"{"event_type":"user_login","user_id":"u1","ip_address":"10.0.0.1"}"#)
+        #expect(single.status == 0, "\(single.errors)")
+        let stored = try JSONParser.parse(single.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(stored[0]?["action"] == "user_login" && stored[0]?["context"]?["ip"] == "10.0.0.1")
+        let batch = try trail(["ingest", "--format", "audit-event-batch", "--file", "-", "--database", database.text],
+                              stdin: #"{"logs":[{"action":"a","user":"x"},{"action":"b"}]}"#)
+        #expect(batch.status == 1)
+        #expect(batch.errors.contains("item 1, actor"))
+        let list = try trail(["export", "--format", "ndjson", "--database", database.text])
+        #expect(list.output.split(separator: "\n").count == 1, "the refused batch stored nothing")
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func refusedInputSaysWhyAndStoresNothing(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { _, database in
         let run = try trail(["ingest", "--file", "-", "--database", database.text], stdin: #"[{"verb":"create"}]"#)
