@@ -68,7 +68,7 @@ public struct ActivityIngest: Sendable {
             for index in activities.indices { activities[index].addRequestContext(requestContext) }
         }
         let claim = (idempotencyKey ?? wrapperId).map {
-            IdempotencyClaim(key: $0, requestDigest: RequestDigest.of(json))
+            IdempotencyClaim(key: $0, requestDigest: RequestDigest.of(json, kind: format == .activityStream ? nil : format.rawValue))
         }
         return AppendRequest(tenant: tenant, activities: activities, idempotency: claim)
     }

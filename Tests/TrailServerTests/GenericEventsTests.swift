@@ -116,6 +116,11 @@ import TrailTestSupport
             #expect(first["data"]?.arrayValue?.map { $0["sequence"]?.intValue } == [1, 2])
             #expect(again["data"]?.arrayValue?.map { $0["id"] } == first["data"]?.arrayValue?.map { $0["id"] })
             _ = try await Self.post(client, "/api/v1/audit/logs", #"{"action":"c","actor":"u"}"#, headers: keyed, status: .conflict)
+            // The same key and body on another endpoint is another submission.
+            let both = #"{"logs":[],"action":"c","actor":"u"}"#
+            keyed[HTTPField.Name("Idempotency-Key")!] = "k-2"
+            _ = try await Self.post(client, "/api/v1/audit/logs/batch", both, headers: keyed)
+            _ = try await Self.post(client, "/api/v1/audit/logs", both, headers: keyed, status: .conflict)
             #expect(try await Self.get(client, "/api/v1/audit/logs")["data"]?.arrayValue?.count == 2)
         }
     }
