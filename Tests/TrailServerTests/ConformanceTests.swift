@@ -10,7 +10,8 @@ import TrailTestSupport
 /// Runs every scenario of `shared/conformance/` (copied into `Conformance/`) step by step against the real
 /// router on a fresh store of every available kind, with the matching rules of the conformance README.
 @Suite struct ConformanceTests {
-    static let folders = ["ingest", "read"]
+    /// `ingest` and `read` are copies of shared/conformance; `trail` holds Trail's own scenarios in the same format.
+    static let folders = ["ingest", "read", "trail"]
 
     static var scenarios: [String] {
         folders.flatMap { folder in
