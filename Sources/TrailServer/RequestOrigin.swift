@@ -46,9 +46,17 @@ struct RequestIDMiddleware: RouterMiddleware {
 
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let hex = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-        return hex
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(32)
+        for _ in 0..<2 {
+            var word: UInt64 = generator.next()
+            for _ in 0..<16 {
+                text.append(digits[Int(word & 0x0F)])
+                word >>= 4
+            }
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
 
