@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { sed -n '2,8p' "$0" >&2; exit 2; }
-DATABASE=$1
+POPULATED=$1
 DURATION=${2:-10}
 CONNECTIONS=${3:-8}
 PORT=${TRAIL_BENCH_PORT:-9098}
@@ -17,7 +17,7 @@ PORT=${TRAIL_BENCH_PORT:-9098}
 SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-"$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$DATABASE" --workers 0 --log-level warning &
+"$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$POPULATED" --workers 0 --log-level warning &
 SERVER=$!
 for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
 curl -fs "http://127.0.0.1:$PORT/health" >/dev/null || { echo "trail serve did not start" >&2; exit 1; }
@@ -33,7 +33,7 @@ run() { # title scenario
     "$(sed -E 's/.*p99_ms=([0-9.]+).*/\1/' <<< "$result")" "$(sed -E 's/.*errors=([0-9]+).*/\1/' <<< "$result")"
 }
 
-echo "Trail read benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t2 -c$CONNECTIONS -d${DURATION}s"
+echo "Trail read benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t2 -c$CONNECTIONS -d${DURATION}s, $POPULATED"
 echo
 echo "| scenario | requests/s | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|"
@@ -44,10 +44,7 @@ echo
 # Peak resident memory counts from here (writing 5 to clear_refs resets the high-water mark).
 echo 5 > "/proc/$SERVER/clear_refs" 2>/dev/null || true
 START=$(date +%s.%N)
-STATUS=$(curl -sS -o >(wc -l > "$WORK/lines") -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/audit/logs/export?format=ndjson")
-[ "$STATUS" = 200 ] || { echo "export answered $STATUS" >&2; exit 1; }
-sleep 0.2
-EVENTS=$(cat "$WORK/lines")
+EVENTS=$(curl -fsS "http://127.0.0.1:$PORT/api/v1/audit/logs/export?format=ndjson" | wc -l)
 END=$(date +%s.%N)
 PEAK=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
 awk -v n="$EVENTS" -v s="$START" -v e="$END" -v kb="$PEAK" \

@@ -115,8 +115,11 @@ struct BenchPopulate: AsyncParsableCommand {
         ])
         var action = Verb.updated
         var data = JSONObject()
-        switch round % 20 {
-        case 0:
+        // Each resource's first event creates it; after that, actions are mixed evenly through the history:
+        // 5% approved, 5% exported, 1% deleted, 1% created again, the rest updates.
+        let roll = round == 0 ? -1 : Int((UInt64(n) &* 2_654_435_761) % 100)
+        switch roll {
+        case -1, 11:
             action = Verb.created
             data = JSONObject([
                 .init(key: "title", value: .string("\(type.capitalized) \(r)")),
@@ -124,15 +127,15 @@ struct BenchPopulate: AsyncParsableCommand {
                 .init(key: "amount", value: .number(JSONNumber(100 + r % 900))),
                 .init(key: "owner", value: .string("user-\(r % 1_000)")),
             ])
-        case 7: action = "approved"
-        case 13: action = "exported"
-        case 19: action = Verb.deleted
+        case 0..<5: action = "approved"
+        case 5..<10: action = "exported"
+        case 10: action = Verb.deleted
         default:
             data = JSONObject([
                 .init(key: "status", value: .string(statuses[(n / 3) % statuses.count])),
                 .init(key: "amount", value: .number(JSONNumber(100 + (n / 11) % 900))),
             ])
-            if round % 3 == 0 { data["note"] = .string(notes[(n / 13) % notes.count]) }
+            if roll % 3 == 0 { data["note"] = .string(notes[(n / 13) % notes.count]) }
         }
         return Activity(action: action, actor: actor, actorId: "user-\(actorNumber)", resourceType: type,
                         resourceId: "\(type)-\(r)", data: data, metadata: metadata)
