@@ -58,9 +58,9 @@ public struct EventExport: Sendable {
         var page = first
         var count = 0
         while last > 0 {
-            let events: [RecordedEvent]
+            let events: [StoredEventColumns]
             do {
-                events = try await store.events(tenant: tenant, matching: page)
+                events = try await store.eventColumns(tenant: tenant, matching: page)
             } catch {
                 logger.error("export ended early", metadata: ["error": "\(error)", "events": "\(count)"])
                 try await write(out.bytes)

@@ -29,6 +29,10 @@ public protocol EventStore: Sendable {
     /// A tenant's events matching `query`, newest first (or oldest first), at most `query.limit`.
     func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent]
 
+    /// The same page as ``events(tenant:matching:)``, as stored column text (JSON unparsed): for writing events
+    /// out in bulk (exports).
+    func eventColumns(tenant: String, matching query: EventQuery) async throws(StoreError) -> [StoredEventColumns]
+
     /// Counts of a tenant's events matching `query` (SPEC §5 summary; its order, pages and limit are ignored).
     func summary(tenant: String, matching query: EventQuery) async throws(StoreError) -> EventSummary
 

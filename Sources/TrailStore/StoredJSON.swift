@@ -45,3 +45,18 @@ enum StoredJSON {
         return JSONWriter.string(JSONObject(digests.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: .string($0.value)) }))
     }
 }
+
+extension RecordedEvent {
+    /// The event whose stored columns these are.
+    init(_ columns: StoredEventColumns) throws(StoreError) {
+        self.init(
+            id: columns.id, sequence: columns.sequence, tenant: columns.tenant, occurredAt: columns.occurredAt,
+            recordedAt: columns.recordedAt, action: columns.action, actor: try StoredJSON.object(columns.actor),
+            resourceType: columns.resourceType, resourceId: columns.resourceId, version: columns.version,
+            changes: try StoredJSON.object(columns.changes) ?? JSONObject(), summary: columns.summary,
+            context: try StoredJSON.object(columns.context), metadata: try StoredJSON.object(columns.metadata),
+            category: columns.category, outcome: try StoredJSON.outcome(columns.outcome),
+            resourceName: columns.resourceName, durationMs: columns.durationMs,
+            error: try StoredJSON.object(columns.error))
+    }
+}

@@ -11,12 +11,15 @@ public enum StoredEventCSV {
     }
 
     public static func write(_ event: RecordedEvent, into writer: inout JSONWriter) {
-        func json(_ object: JSONObject?) -> String { object.map { JSONWriter.string($0) } ?? "" }
+        write(StoredEventColumns(event), into: &writer)
+    }
+
+    public static func write(_ event: StoredEventColumns, into writer: inout JSONWriter) {
         row([
             event.id, String(event.sequence), event.tenant, event.occurredAt.formatted(), event.recordedAt.formatted(),
-            event.action, event.category ?? "", event.outcome.rawValue, json(event.actor), json(event.resource),
-            event.version.map(String.init) ?? "", json(event.changes), event.summary, json(event.context),
-            json(event.metadata), event.durationMs.map(String.init) ?? "", json(event.error),
+            event.action, event.category ?? "", event.outcome, event.actor ?? "", event.resource ?? "",
+            event.version.map(String.init) ?? "", event.changes, event.summary, event.context ?? "",
+            event.metadata ?? "", event.durationMs.map(String.init) ?? "", event.error ?? "",
         ], into: &writer)
     }
 

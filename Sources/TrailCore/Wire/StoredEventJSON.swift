@@ -5,6 +5,10 @@
 /// Activity-stream events have no category, resource name, duration or error, and always succeed.
 public enum StoredEventJSON {
     public static func write(_ event: RecordedEvent, into writer: inout JSONWriter) {
+        write(StoredEventColumns(event), into: &writer)
+    }
+
+    public static func write(_ event: StoredEventColumns, into writer: inout JSONWriter) {
         writer.raw("{")
         writer.key("id"); writer.write(string: event.id)
         writer.raw(","); writer.key("sequence"); writer.raw(String(event.sequence))
@@ -12,18 +16,17 @@ public enum StoredEventJSON {
         writer.raw(","); writer.key("occurred_at"); writer.write(string: event.occurredAt.formatted())
         writer.raw(","); writer.key("recorded_at"); writer.write(string: event.recordedAt.formatted())
         writer.raw(","); writer.key("action"); writer.write(string: event.action)
-        writer.raw(","); writer.key("category"); writer.write(event.category.map(JSONValue.string) ?? .null)
-        writer.raw(","); writer.key("outcome"); writer.write(string: event.outcome.rawValue)
-        writer.raw(","); writer.key("actor"); writer.write(event.actor.map(JSONValue.object) ?? .null)
-        writer.raw(","); writer.key("resource")
-        writer.write(event.resource.map(JSONValue.object) ?? .null)
+        writer.raw(","); writer.key("category"); writer.write(optional: event.category)
+        writer.raw(","); writer.key("outcome"); writer.write(string: event.outcome)
+        writer.raw(","); writer.key("actor"); writer.writeStored(event.actor)
+        writer.raw(","); writer.key("resource"); writer.writeResource(event)
         writer.raw(","); writer.key("version"); writer.raw(event.version.map(String.init) ?? "null")
-        writer.raw(","); writer.key("changes"); writer.write(object: event.changes)
+        writer.raw(","); writer.key("changes"); writer.raw(event.changes)
         writer.raw(","); writer.key("summary"); writer.write(string: event.summary)
-        writer.raw(","); writer.key("context"); writer.write(event.context.map(JSONValue.object) ?? .null)
-        writer.raw(","); writer.key("metadata"); writer.write(event.metadata.map(JSONValue.object) ?? .null)
+        writer.raw(","); writer.key("context"); writer.writeStored(event.context)
+        writer.raw(","); writer.key("metadata"); writer.writeStored(event.metadata)
         writer.raw(","); writer.key("duration_ms"); writer.raw(event.durationMs.map(String.init) ?? "null")
-        writer.raw(","); writer.key("error"); writer.write(event.error.map(JSONValue.object) ?? .null)
+        writer.raw(","); writer.key("error"); writer.writeStored(event.error)
         writer.raw("}")
     }
 
@@ -42,17 +45,5 @@ public enum StoredEventJSON {
             write(event, into: &writer)
         }
         writer.raw("]")
-    }
-}
-
-extension RecordedEvent {
-    /// `{"type", "id", "name"}`, or nil for an event that names no resource.
-    public var resource: JSONObject? {
-        guard resourceType != nil || resourceId != nil || resourceName != nil else { return nil }
-        return JSONObject([
-            .init(key: "type", value: resourceType.map(JSONValue.string) ?? .null),
-            .init(key: "id", value: resourceId.map(JSONValue.string) ?? .null),
-            .init(key: "name", value: resourceName.map(JSONValue.string) ?? .null),
-        ])
     }
 }

@@ -193,6 +193,14 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    public func eventColumns(tenant: String, matching query: EventQuery) async throws(StoreError) -> [StoredEventColumns] {
+        try await read { client, logger in
+            try await PostgresRows.columns(client.query(PostgresEventStore.statement(
+                "SELECT \(PostgresRows.eventColumns)", PostgresEventStore.matching(tenant: tenant, query),
+                "ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT \(query.limit)"), logger: logger))
+        }
+    }
+
     public func summary(tenant: String, matching query: EventQuery) async throws(StoreError) -> EventSummary {
         try await read { client, logger in
             let filter = PostgresEventStore.matching(tenant: tenant, query)

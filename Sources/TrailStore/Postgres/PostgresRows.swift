@@ -10,27 +10,28 @@ enum PostgresRows {
         """
 
     static func events(_ rows: PostgresRowSequence) async throws -> [RecordedEvent] {
-        var events: [RecordedEvent] = []
+        try await columns(rows).map { columns throws(StoreError) in try RecordedEvent(columns) }
+    }
+
+    /// Rows of ``eventColumns`` as they are stored, JSON as text.
+    static func columns(_ rows: PostgresRowSequence) async throws -> [StoredEventColumns] {
+        var columns: [StoredEventColumns] = []
         for try await row in rows {
             let cells = row.makeRandomAccess()
-            events.append(RecordedEvent(
+            columns.append(StoredEventColumns(
                 id: try cells[0].decode(String.self), sequence: try cells[1].decode(Int64.self),
                 tenant: try cells[2].decode(String.self),
                 occurredAt: Timestamp(microseconds: try cells[3].decode(Int64.self)),
                 recordedAt: Timestamp(microseconds: try cells[4].decode(Int64.self)),
-                action: try cells[5].decode(String.self), actor: try StoredJSON.object(cells[6].decode(String?.self)),
+                action: try cells[5].decode(String.self), category: try cells[14].decode(String?.self),
+                outcome: try cells[15].decode(String.self), actor: try cells[6].decode(String?.self),
                 resourceType: try cells[7].decode(String?.self), resourceId: try cells[8].decode(String?.self),
-                version: try cells[9].decode(Int64?.self),
-                changes: try StoredJSON.object(cells[10].decode(String.self)) ?? JSONObject(),
-                summary: try cells[11].decode(String.self),
-                context: try StoredJSON.object(cells[12].decode(String?.self)),
-                metadata: try StoredJSON.object(cells[13].decode(String?.self)),
-                category: try cells[14].decode(String?.self),
-                outcome: try StoredJSON.outcome(cells[15].decode(String.self)),
-                resourceName: try cells[16].decode(String?.self), durationMs: try cells[17].decode(Int64?.self),
-                error: try StoredJSON.object(cells[18].decode(String?.self))))
+                resourceName: try cells[16].decode(String?.self), version: try cells[9].decode(Int64?.self),
+                changes: try cells[10].decode(String.self), summary: try cells[11].decode(String.self),
+                context: try cells[12].decode(String?.self), metadata: try cells[13].decode(String?.self),
+                durationMs: try cells[17].decode(Int64?.self), error: try cells[18].decode(String?.self)))
         }
-        return events
+        return columns
     }
 
     /// Rows of `resource_type, resource_id, version, state::text, secret_digests::text`.

@@ -156,54 +156,66 @@ public final class SQLiteEventStore: EventStore {
     /// - anything else: the tenant's events in sequence order, filtered as they come, which finds the newest
     ///   matches first (and `days`/`since` filters match the newest events).
     /// Cursors, which carry sequences, become rowid bounds where the order is by rowid.
+    static func list(tenant: String, _ query: EventQuery) -> (sql: String, arguments: StatementArguments) {
+        let direction = query.oldestFirst ? "ASC" : "DESC"
+        if query.search == nil && !(query.resourceType != nil && query.resourceId != nil) && query.actorId == nil {
+            let filter = SQLiteEventStore.filter(tenant: tenant, query)
+            return ("""
+                SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY events_tenant_sequence WHERE \(filter.sql)
+                ORDER BY sequence \(direction) LIMIT ?
+                """, filter.arguments + [query.limit])
+        }
+        if query.search == nil, query.resourceType != nil, query.resourceId != nil {
+            let filter = SQLiteEventStore.filter(tenant: tenant, query)
+            return ("""
+                SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY events_resource_version WHERE \(filter.sql)
+                ORDER BY sequence \(direction) LIMIT ?
+                """, filter.arguments + [query.limit])
+        }
+        let filter = SQLiteEventStore.filter(tenant: tenant, query, searching: false)
+        let source: String
+        var arguments: StatementArguments = []
+        let rowid: String
+        if let search = query.search {
+            source = "events_fts JOIN events ON events.rowid = events_fts.rowid WHERE events_fts MATCH ?"
+            arguments += [SQLiteSearch.match(tenant: tenant, search)]
+            rowid = "events_fts.rowid"
+        } else {
+            source = "events INDEXED BY events_actor WHERE 1"
+            rowid = "events.rowid"
+        }
+        var bounds = ""
+        if let before = query.beforeSequence {
+            bounds += """
+                 AND \(rowid) < COALESCE((SELECT rowid FROM events WHERE tenant = ? AND sequence >= ?
+                    ORDER BY sequence LIMIT 1), 9223372036854775807)
+                """
+            arguments += [tenant, before]
+        }
+        if let after = query.afterSequence {
+            bounds += """
+                 AND \(rowid) > COALESCE((SELECT rowid FROM events WHERE tenant = ? AND sequence <= ?
+                    ORDER BY sequence DESC LIMIT 1), 0)
+                """
+            arguments += [tenant, after]
+        }
+        return ("""
+            SELECT \(SQLiteRows.eventColumns) FROM \(source)\(bounds) AND \(filter.sql)
+            ORDER BY \(rowid) \(direction) LIMIT ?
+            """, arguments + filter.arguments + [query.limit])
+    }
+
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
         try await read { db in
-            let direction = query.oldestFirst ? "ASC" : "DESC"
-            if query.search == nil && !(query.resourceType != nil && query.resourceId != nil) && query.actorId == nil {
-                let filter = SQLiteEventStore.filter(tenant: tenant, query)
-                return try SQLiteRows.events(db, sql: """
-                    SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY events_tenant_sequence WHERE \(filter.sql)
-                    ORDER BY sequence \(direction) LIMIT ?
-                    """, arguments: filter.arguments + [query.limit])
-            }
-            if query.search == nil, query.resourceType != nil, query.resourceId != nil {
-                let filter = SQLiteEventStore.filter(tenant: tenant, query)
-                return try SQLiteRows.events(db, sql: """
-                    SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY events_resource_version WHERE \(filter.sql)
-                    ORDER BY sequence \(direction) LIMIT ?
-                    """, arguments: filter.arguments + [query.limit])
-            }
-            let filter = SQLiteEventStore.filter(tenant: tenant, query, searching: false)
-            let source: String
-            var arguments: StatementArguments = []
-            let rowid: String
-            if let search = query.search {
-                source = "events_fts JOIN events ON events.rowid = events_fts.rowid WHERE events_fts MATCH ?"
-                arguments += [SQLiteSearch.match(tenant: tenant, search)]
-                rowid = "events_fts.rowid"
-            } else {
-                source = "events INDEXED BY events_actor WHERE 1"
-                rowid = "events.rowid"
-            }
-            var bounds = ""
-            if let before = query.beforeSequence {
-                bounds += """
-                     AND \(rowid) < COALESCE((SELECT rowid FROM events WHERE tenant = ? AND sequence >= ?
-                        ORDER BY sequence LIMIT 1), 9223372036854775807)
-                    """
-                arguments += [tenant, before]
-            }
-            if let after = query.afterSequence {
-                bounds += """
-                     AND \(rowid) > COALESCE((SELECT rowid FROM events WHERE tenant = ? AND sequence <= ?
-                        ORDER BY sequence DESC LIMIT 1), 0)
-                    """
-                arguments += [tenant, after]
-            }
-            return try SQLiteRows.events(db, sql: """
-                SELECT \(SQLiteRows.eventColumns) FROM \(source)\(bounds) AND \(filter.sql)
-                ORDER BY \(rowid) \(direction) LIMIT ?
-                """, arguments: arguments + filter.arguments + [query.limit])
+            let (sql, arguments) = SQLiteEventStore.list(tenant: tenant, query)
+            return try SQLiteRows.events(db, sql: sql, arguments: arguments)
+        }
+    }
+
+    public func eventColumns(tenant: String, matching query: EventQuery) async throws(StoreError) -> [StoredEventColumns] {
+        try await read { db in
+            let (sql, arguments) = SQLiteEventStore.list(tenant: tenant, query)
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { SQLiteRows.columns($0) }
         }
     }
 

@@ -16,16 +16,19 @@ enum SQLiteRows {
 
     /// The event in the columns of ``eventColumns``, starting at column `first`.
     static func event(_ row: Row, first: Int = 0) throws -> RecordedEvent {
+        try RecordedEvent(columns(row, first: first))
+    }
+
+    /// The columns of ``eventColumns`` as they are stored, JSON as text.
+    static func columns(_ row: Row, first: Int = 0) -> StoredEventColumns {
         let o = first
-        return RecordedEvent(
+        return StoredEventColumns(
             id: row[o], sequence: row[o + 1], tenant: row[o + 2],
             occurredAt: Timestamp(microseconds: row[o + 3]), recordedAt: Timestamp(microseconds: row[o + 4]),
-            action: row[o + 5], actor: try StoredJSON.object(row[o + 6]), resourceType: row[o + 7],
-            resourceId: row[o + 8], version: row[o + 9],
-            changes: try StoredJSON.object(row[o + 10]) ?? JSONObject(), summary: row[o + 11],
-            context: try StoredJSON.object(row[o + 12]), metadata: try StoredJSON.object(row[o + 13]),
-            category: row[o + 14], outcome: try StoredJSON.outcome(row[o + 15]), resourceName: row[o + 16],
-            durationMs: row[o + 17], error: try StoredJSON.object(row[o + 18]))
+            action: row[o + 5], category: row[o + 14], outcome: row[o + 15], actor: row[o + 6],
+            resourceType: row[o + 7], resourceId: row[o + 8], resourceName: row[o + 16], version: row[o + 9],
+            changes: row[o + 10], summary: row[o + 11], context: row[o + 12], metadata: row[o + 13],
+            durationMs: row[o + 17], error: row[o + 18])
     }
 
     /// One resource's head (read on the writer's hot path, hence through the C API).
