@@ -30,8 +30,10 @@ public final class SQLiteEventStore: EventStore {
             try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue.uppercased())")
             // Statement journals in memory rather than in temporary files.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            // A larger page cache keeps the hot index pages of the events table in memory (64 MiB).
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // The writer's larger page cache keeps the hot index pages of the events table in memory (64 MiB).
+            // Readers keep 8 MiB each: they share the operating system's cache of the file, and a private cache
+            // per reader would hold the same pages several times (an export would fill it to no use).
+            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -8192 : -65536)")
         }
         let pool: DatabasePool
         let redactor: Redactor
