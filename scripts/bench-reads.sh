@@ -3,8 +3,8 @@
 # Usage: scripts/bench-reads.sh DATABASE [seconds-per-scenario] [connections] [export-days]
 #   DATABASE: a populated SQLite file or postgres:// URL, e.g. made with
 #     .build/release/trail bench populate --events 10000000 --resources 100000 --database /tmp/populated.sqlite
-# Scenarios: resource history (random resource), first page of a filtered list (actor; type + action; type in
-# the last 7 days), q search (random words), then one NDJSON export of every event (or of the last
+# Scenarios: resource history (random resource), first pages of filtered lists (one actor; a resource type and
+# an action; a resource type in the last 7 days), q search (random words), then one NDJSON export of every event (or of the last
 # export-days days), timed, with the server's peak resident memory during it. Each wrk run is bounded by its duration; the server is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,12 +18,17 @@ PORT=${TRAIL_BENCH_PORT:-9098}
 SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-"$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$POPULATED" --workers 0 --log-level warning &
-SERVER=$!
-for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
-curl -fs "http://127.0.0.1:$PORT/health" >/dev/null || { echo "trail serve did not start" >&2; exit 1; }
+# A fresh server per scenario, so requests still running when a wrk run ends do not slow the next one.
+start() {
+  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
+  "$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$POPULATED" --workers 0 --log-level warning &
+  SERVER=$!
+  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+  curl -fs "http://127.0.0.1:$PORT/health" >/dev/null || { echo "trail serve did not start" >&2; exit 1; }
+}
 
 run() { # title scenario
+  start
   cat scripts/bench/common.lua scripts/bench/reads.lua > "$WORK/reads.lua"
   READ_SCENARIO=$2 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/reads.lua" \
     "http://127.0.0.1:$PORT" > "$WORK/wrk"
@@ -39,9 +44,12 @@ echo
 echo "| scenario | requests/s | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|"
 run "resource history" history
-run "filtered list, first page" list
+run "list, one actor, first page" list-actor
+run "list, resource type and action, first page" list-type-action
+run "list, resource type in the last 7 days, first page" list-recent
 run "q search, first page" search
 echo
+start
 # Peak resident memory counts from here (writing 5 to clear_refs resets the high-water mark).
 echo 5 > "/proc/$SERVER/clear_refs" 2>/dev/null || true
 START=$(date +%s.%N)

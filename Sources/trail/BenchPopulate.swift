@@ -99,6 +99,14 @@ struct BenchPopulate: AsyncParsableCommand {
         }
     }
 
+    /// A 64-bit mix (splitmix64's finaliser), so the action does not follow the resource type (both depend on n).
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
     /// Event n: deterministic, so two runs populate the same history.
     static func activity(_ n: Int, resources: Int) -> Activity {
         let r = n % resources
@@ -117,7 +125,7 @@ struct BenchPopulate: AsyncParsableCommand {
         var data = JSONObject()
         // Each resource's first event creates it; after that, actions are mixed evenly through the history:
         // 5% approved, 5% exported, 1% deleted, 1% created again, the rest updates.
-        let roll = round == 0 ? -1 : Int((UInt64(n) &* 2_654_435_761) % 100)
+        let roll = round == 0 ? -1 : Int(BenchPopulate.mix(UInt64(n)) % 100)
         switch roll {
         case -1, 11:
             action = Verb.created

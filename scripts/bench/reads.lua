@@ -20,15 +20,12 @@ request = function()
   if scenario == "history" then
     local t, id = resource()
     path = "/api/v1/resources/" .. t .. "/" .. id .. "/history"
-  elseif scenario == "list" then
-    local shape = math.random(1, 3)
-    if shape == 1 then
-      path = "/api/v1/audit/logs?actor=user-" .. math.random(0, 999)
-    elseif shape == 2 then
-      path = "/api/v1/audit/logs?resource_type=" .. types[math.random(1, #types)] .. "&action=" .. actions[math.random(1, #actions)]
-    else
-      path = "/api/v1/audit/logs?days=7&resource_type=" .. types[math.random(1, #types)]
-    end
+  elseif scenario == "list-actor" then
+    path = "/api/v1/audit/logs?actor=user-" .. math.random(0, 999)
+  elseif scenario == "list-type-action" then
+    path = "/api/v1/audit/logs?resource_type=" .. types[math.random(1, #types)] .. "&action=" .. actions[math.random(1, #actions)]
+  elseif scenario == "list-recent" then
+    path = "/api/v1/audit/logs?days=7&resource_type=" .. types[math.random(1, #types)]
   elseif scenario == "search" then
     path = "/api/v1/audit/logs?q=" .. string.gsub(words[math.random(1, #words)], " ", "%%20")
   else

@@ -32,6 +32,11 @@ public enum StoredEventJSON {
 
     /// `{"data": [events]}`.
     public static func writeList(_ events: [RecordedEvent], into writer: inout JSONWriter) {
+        writeList(events.map(StoredEventColumns.init), into: &writer)
+    }
+
+    /// `{"data": [events]}`.
+    public static func writeList(_ events: [StoredEventColumns], into writer: inout JSONWriter) {
         writer.raw("{"); writer.key("data")
         writeArray(events, into: &writer)
         writer.raw("}")
@@ -39,6 +44,11 @@ public enum StoredEventJSON {
 
     /// `[events]`.
     public static func writeArray(_ events: [RecordedEvent], into writer: inout JSONWriter) {
+        writeArray(events.map(StoredEventColumns.init), into: &writer)
+    }
+
+    /// `[events]`.
+    public static func writeArray(_ events: [StoredEventColumns], into writer: inout JSONWriter) {
         writer.raw("[")
         for (i, event) in events.enumerated() {
             if i > 0 { writer.raw(",") }
