@@ -10,10 +10,6 @@ public enum StoredEventCSV {
         row(header, into: &writer)
     }
 
-    public static func write(_ event: RecordedEvent, into writer: inout JSONWriter) {
-        write(StoredEventColumns(event), into: &writer)
-    }
-
     public static func write(_ event: StoredEventColumns, into writer: inout JSONWriter) {
         row([
             event.id, String(event.sequence), event.tenant, event.occurredAt.formatted(), event.recordedAt.formatted(),
