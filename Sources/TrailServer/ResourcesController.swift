@@ -21,8 +21,7 @@ struct ResourcesController<Context: RequestContext>: Sendable {
         router.get("/api/v1/resources/:type/:id/history") { _, context in
             let (type, id) = (try context.parameters.require("type"), try context.parameters.require("id"))
             // As stored, JSON columns unparsed: a history is written out, never looked into.
-            let events = try await store.eventColumns(tenant: tenant, matching: EventQuery(
-                resourceType: type, resourceId: id, oldestFirst: true, limit: Int(Int32.max)))
+            let events = try await store.eventColumns(tenant: tenant, matching: .history(resourceType: type, resourceId: id))
             var writer = JSONWriter(capacity: 256 + 1024 * events.count)
             StoredEventJSON.writeList(events, into: &writer)
             return Response.json(writer.bytes)

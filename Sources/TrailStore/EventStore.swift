@@ -17,9 +17,6 @@ public protocol EventStore: Sendable {
     /// stored), consecutively: no other submission comes between them. One result per request, in order.
     func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>]
 
-    /// Every event of one resource, oldest first.
-    func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent]
-
     /// The current head of one resource, or nil if Trail has no event for it.
     func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead?
 
@@ -82,6 +79,20 @@ public struct EventQuery: Sendable, Equatable {
         self.search = search
         self.oldestFirst = oldestFirst
         self.limit = limit
+    }
+}
+
+extension EventQuery {
+    /// Every event of one resource, oldest first: its history.
+    public static func history(resourceType: String, resourceId: String) -> EventQuery {
+        EventQuery(resourceType: resourceType, resourceId: resourceId, oldestFirst: true, limit: Int(Int32.max))
+    }
+}
+
+extension EventStore {
+    /// Every event of one resource, oldest first.
+    public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {
+        try await events(tenant: tenant, matching: .history(resourceType: resourceType, resourceId: resourceId))
     }
 }
 

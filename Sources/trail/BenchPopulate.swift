@@ -10,11 +10,12 @@ struct BenchPopulate: AsyncParsableCommand {
         commandName: "populate",
         abstract: "Fill a fresh store with --events events over --resources resources, for read benchmarks.",
         discussion: """
-            Tenant "default". Event n concerns resource n mod --resources (ten resource types), so each resource \\
-            gets a create, then updates of its status, amount and note, custom actions (approved, exported) and \\
-            now and then a delete and a re-create; 1,000 actors with names; metadata with a source and a region. \\
-            Recorded times are spread evenly over the --days before now. Written in 1,000-event appends through \\
-            the normal write path (versions, diffs, summaries, search index). Bounded by --events.
+            Tenant "default". Event n concerns resource n mod --resources (ten resource types): each resource \
+            gets a create, then, mixed evenly through the history, updates of its status, amount and note (88%), \
+            custom actions approved and exported (5% each), deletes and re-creates (1% each); 1,000 actors with \
+            names; metadata with a source and a region. Recorded times are spread evenly over the --days before \
+            now. Written in 1,000-event appends through the normal write path (versions, diffs, summaries, search \
+            index). Bounded by --events.
             """)
 
     @Option(help: "Events to write.")

@@ -29,14 +29,18 @@ struct Ingest: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    func validate() throws {
+        guard ActivityIngest.Format(rawValue: format) != nil else {
+            throw ValidationError("--format must be activity-stream, audit-event or audit-event-batch")
+        }
+    }
+
     func run() async throws {
         guard let handle = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file) else {
             throw ValidationError("cannot read \(file): no such file, or not readable")
         }
         let body = handle.readDataToEndOfFile()
-        guard let format = ActivityIngest.Format(rawValue: self.format) else {
-            throw ValidationError("--format must be activity-stream, audit-event or audit-event-batch")
-        }
+        let format = ActivityIngest.Format(rawValue: self.format)!  // checked by validate()
         let (idempotencyKey, async) = (self.idempotencyKey, self.async)
         try await store.withStore { eventStore in
             do {

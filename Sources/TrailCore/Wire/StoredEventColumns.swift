@@ -62,9 +62,12 @@ public struct StoredEventColumns: Sendable, Equatable {
             metadata: text(event.metadata), durationMs: event.durationMs, error: text(event.error))
     }
 
+    /// Whether the event names a resource (by type, id or name).
+    var namesResource: Bool { resourceType != nil || resourceId != nil || resourceName != nil }
+
     /// `{"type", "id", "name"}` as JSON text, or nil for an event that names no resource.
     public var resource: String? {
-        guard resourceType != nil || resourceId != nil || resourceName != nil else { return nil }
+        guard namesResource else { return nil }
         var writer = JSONWriter(capacity: 64)
         writer.writeResource(self)
         return String(decoding: writer.bytes, as: UTF8.self)
@@ -79,7 +82,7 @@ extension JSONWriter {
 
     /// `{"type", "id", "name"}` of the event's resource, or `null`.
     mutating func writeResource(_ event: StoredEventColumns) {
-        guard event.resourceType != nil || event.resourceId != nil || event.resourceName != nil else {
+        guard event.namesResource else {
             raw("null")
             return
         }

@@ -123,16 +123,6 @@ public final class PostgresEventStore: EventStore {
         })
     }
 
-    public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {
-        try await read { client, logger in
-            try await PostgresRows.events(client.query("""
-                SELECT \(unescaped: PostgresRows.eventColumns) FROM events
-                WHERE tenant = \(tenant) AND resource_type = \(resourceType) AND resource_id = \(resourceId)
-                ORDER BY sequence
-                """, logger: logger))
-        }
-    }
-
     public func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead? {
         try await read { client, logger in
             try await PostgresRows.heads(client.query("""

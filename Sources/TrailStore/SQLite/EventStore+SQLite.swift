@@ -101,16 +101,6 @@ public final class SQLiteEventStore: EventStore {
         return result
     }
 
-    public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {
-        try await read { db in
-            try SQLiteRows.events(db, sql: """
-                SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY events_resource_version
-                WHERE tenant = ? AND resource_type = ? AND resource_id = ?
-                ORDER BY sequence
-                """, arguments: [tenant, resourceType, resourceId])
-        }
-    }
-
     public func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead? {
         try await read { db in try SQLiteRows.head(db, tenant: tenant, type: resourceType, id: resourceId) }
     }

@@ -124,6 +124,7 @@ final class SQLiteAppender: Sendable {
         let index = try RawStatement(db.cachedStatement(sql: """
             INSERT INTO events_fts (rowid, words) VALUES (?, ?)
             """))
+        let tenantToken = SQLiteSearch.tenantToken(tenant)
         for row in rows {
             let event = row.event
             try insert.execute(db, [
@@ -135,7 +136,7 @@ final class SQLiteAppender: Sendable {
                 .text(event.category), .text(event.outcome.rawValue), .text(event.resourceName),
                 .integer(event.durationMs), .text(row.errorJSON),
             ])
-            try index.execute(db, [.integer(db.lastInsertedRowID), .text(SQLiteSearch.row(tenant: tenant, words: row.searchText))])
+            try index.execute(db, [.integer(db.lastInsertedRowID), .text(SQLiteSearch.row(tenantToken: tenantToken, words: row.searchText))])
         }
 
         let upsert = try RawStatement(db.cachedStatement(sql: SQLiteAppender.insertHead + """

@@ -19,9 +19,9 @@ enum SQLiteSearch {
         "_t" + tenant.utf8.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
-    /// What the index holds for an event.
-    static func row(tenant: String, words: String) -> String {
-        tenantToken(tenant) + " " + words
+    /// What the index holds for an event of the tenant whose ``tenantToken(_:)`` this is.
+    static func row(tenantToken: String, words: String) -> String {
+        tenantToken + " " + words
     }
 
     /// The FTS5 query of a search in a tenant. Terms are letters, digits and marks only, so quoting them is safe.
@@ -37,7 +37,7 @@ enum SQLiteSearch {
         while let row = try rows.next() {
             let rowid: Int64 = row[0]
             let event = try SQLiteRows.event(row, first: 1)
-            try insert.execute(arguments: [rowid, self.row(tenant: event.tenant, words: SearchText.document(for: event))])
+            try insert.execute(arguments: [rowid, self.row(tenantToken: tenantToken(event.tenant), words: SearchText.document(for: event))])
         }
     }
 }
