@@ -13,6 +13,7 @@ CONNECTIONS=${2:-32}
 WORKERS=${3:-2}
 PORT=${TRAIL_BENCH_PORT:-9099}
 . scripts/bench/setup.sh
+bench_key "$DATABASE"
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -25,8 +26,8 @@ start() { # workers
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 open_messages() { # pending + processing, through the API (at most 1,000 per page is enough to tell zero)
   local pending processing
-  pending=$(curl -fs "http://127.0.0.1:$PORT/api/v1/messages?status=pending&limit=1" | grep -c message_id || true)
-  processing=$(curl -fs "http://127.0.0.1:$PORT/api/v1/messages?status=processing&limit=1" | grep -c message_id || true)
+  pending=$(curl -fs -H "Authorization: $TRAIL_BENCH_AUTH" "http://127.0.0.1:$PORT/api/v1/messages?status=pending&limit=1" | grep -c message_id || true)
+  processing=$(curl -fs -H "Authorization: $TRAIL_BENCH_AUTH" "http://127.0.0.1:$PORT/api/v1/messages?status=processing&limit=1" | grep -c message_id || true)
   echo $((pending + processing))
 }
 

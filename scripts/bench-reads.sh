@@ -15,6 +15,7 @@ CONNECTIONS=${3:-8}
 EXPORT_QUERY=${4:+&days=$4}
 PORT=${TRAIL_BENCH_PORT:-9098}
 . scripts/bench/setup.sh
+bench_key "$POPULATED"
 SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -53,7 +54,7 @@ start
 # Peak resident memory counts from here (writing 5 to clear_refs resets the high-water mark).
 echo 5 > "/proc/$SERVER/clear_refs" 2>/dev/null || true
 START=$(date +%s.%N)
-EVENTS=$(curl -fsS "http://127.0.0.1:$PORT/api/v1/audit/logs/export?format=ndjson$EXPORT_QUERY" | wc -l)
+EVENTS=$(curl -fsS -H "Authorization: $TRAIL_BENCH_AUTH" "http://127.0.0.1:$PORT/api/v1/audit/logs/export?format=ndjson$EXPORT_QUERY" | wc -l)
 END=$(date +%s.%N)
 PEAK=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
 awk -v n="$EVENTS" -v s="$START" -v e="$END" -v kb="$PEAK" \

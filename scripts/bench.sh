@@ -17,6 +17,7 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 "$BIN" migrate --database "$DATABASE" >/dev/null
+bench_key "$DATABASE"
 for p in $(seq 0 $((PROCESSES - 1))); do
   "$BIN" serve --host 127.0.0.1 --port $((PORT + p)) --database "$DATABASE" --log-level warning &
   PIDS+=($!)

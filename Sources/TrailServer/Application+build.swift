@@ -32,17 +32,26 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     let router = Router(context: TrailRequestContext.self)
     // Outermost, so that every response carries the request id, errors included.
     router.add(middleware: RequestIDMiddleware())
+    // Outside the error mapping, so that error responses carry them too.
+    router.add(middleware: SecurityHeadersMiddleware())
+    if !configuration.allowedOrigins.isEmpty {
+        router.add(middleware: AllowedOriginsMiddleware(allowedOrigins: Set(configuration.allowedOrigins)))
+    }
     router.add(middleware: ProblemMiddleware())
     HealthController().addRoutes(to: router)
+    // Everything else needs a caller (SPEC §7); each route checks what the caller may do.
+    let api = router.group().add(middleware: AuthenticationMiddleware(mode: configuration.authentication, keys: store))
+    let body = JSONBodyReader(maximumBytes: configuration.maximumBodyBytes)
     IngestController(
-        ingest: ActivityIngest(store: store),
-        body: JSONBodyReader(maximumBytes: configuration.maximumBodyBytes),
+        store: store,
+        body: body,
         gate: QueueGate(maximumOpen: configuration.maximumQueuedMessages),
         origin: RequestOrigin(trustedProxies: configuration.trustedProxies)
-    ).addRoutes(to: router)
-    MessagesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
-    ResourcesController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
-    AuditLogsController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
-    CompatibilityController(store: store, tenant: ServerConfiguration.defaultTenant).addRoutes(to: router)
+    ).addRoutes(to: api)
+    MessagesController(store: store).addRoutes(to: api)
+    ResourcesController(store: store).addRoutes(to: api)
+    AuditLogsController(store: store).addRoutes(to: api)
+    CompatibilityController(store: store).addRoutes(to: api)
+    KeysController(keys: store, body: body).addRoutes(to: api)
     return router
 }

@@ -6,18 +6,19 @@ import TrailStore
 
 /// `GET /api/v1/audit/logs` and `GET /api/v1/actors/{id}/activity` (SPEC §5): filtered event lists, newest
 /// first, with keyset pagination.
-struct AuditLogsController<Context: RequestContext>: Sendable {
+struct AuditLogsController: Sendable {
+    typealias Context = TrailRequestContext
     let store: any TrailStorage
-    let tenant: String
 
     static var defaultLimit: Int { 50 }
     static var maximumLimit: Int { 1000 }
 
-    func addRoutes(to router: Router<Context>) {
-        router.get("/api/v1/audit/logs") { request, _ in
-            try await list(try Self.query(request.uri.queryParameters))
+    func addRoutes(to router: some RouterMethods<Context>) {
+        router.get("/api/v1/audit/logs") { request, context in
+            try await list(try Self.query(request.uri.queryParameters), tenant: try context.tenant(for: .read))
         }
-        router.get("/api/v1/audit/logs/summary") { request, _ in
+        router.get("/api/v1/audit/logs/summary") { request, context in
+            let tenant = try context.tenant(for: .read)
             // The list's filters; `days` defaults to 30.
             let parameters = request.uri.queryParameters
             let query = try Self.query(parameters, defaultDays: 30)
@@ -26,17 +27,18 @@ struct AuditLogsController<Context: RequestContext>: Sendable {
             return Response.json(AuditSummaryJSON.encode(summary, days: days))
         }
         router.get("/api/v1/audit/logs/export") { request, context in
-            try await export(request, logger: context.logger)
+            try await export(request, tenant: try context.tenant(for: .read), logger: context.logger)
         }
         router.get("/api/v1/actors/:id/activity") { request, context in
+            let tenant = try context.tenant(for: .read)
             var query = try Self.query(request.uri.queryParameters)
             query.actorId = try context.parameters.require("id")
-            return try await list(query)
+            return try await list(query, tenant: tenant)
         }
     }
 
     /// The list's filters, every matching event oldest first, streamed (see ``EventExport``).
-    private func export(_ request: Request, logger: Logger) async throws -> Response {
+    private func export(_ request: Request, tenant: String, logger: Logger) async throws -> Response {
         let parameters = request.uri.queryParameters
         let formatText = parameters["format"].map(String.init) ?? "json"
         guard let format = EventExport.Format(rawValue: formatText.lowercased()) else {
@@ -56,7 +58,7 @@ struct AuditLogsController<Context: RequestContext>: Sendable {
         ], body: body)
     }
 
-    private func list(_ query: EventQuery) async throws -> Response {
+    private func list(_ query: EventQuery, tenant: String) async throws -> Response {
         let events = try await store.events(tenant: tenant, matching: query)
         var writer = JSONWriter(capacity: 256 + 1024 * events.count)
         writer.raw("{"); writer.key("data"); StoredEventJSON.writeArray(events, into: &writer)

@@ -6,22 +6,25 @@ import TrailStore
 /// (`days`, `action`, `model` = resource type, `limit`), `/api/audit/logs/summary/` and
 /// `/api/audit/logs/my_activity/` (the actor named by `?actor=` until authentication exists). Lists are JSON
 /// arrays of the Django trail's log objects, newest first, at most `limit` (default 100, at most 1000).
-struct CompatibilityController<Context: RequestContext>: Sendable {
+struct CompatibilityController: Sendable {
+    typealias Context = TrailRequestContext
     let store: any TrailStorage
-    let tenant: String
 
-    func addRoutes(to router: Router<Context>) {
-        router.get("/api/audit/logs") { request, _ in
-            try await list(request.uri.queryParameters, actor: nil)
+    func addRoutes(to router: some RouterMethods<Context>) {
+        router.get("/api/audit/logs") { request, context in
+            try await list(request.uri.queryParameters, actor: nil, tenant: try context.tenant(for: .read))
         }
-        router.get("/api/audit/logs/my_activity") { request, _ in
+        router.get("/api/audit/logs/my_activity") { request, context in
+            let tenant = try context.tenant(for: .read)
+            // An API key belongs to an application acting for many people, not to one actor: the actor is named.
             guard let actor = request.uri.queryParameters["actor"].map(String.init), !actor.isEmpty else {
-                throw Problem.badRequest("Name the actor with ?actor= (until authentication exists, Trail cannot tell who is asking).",
+                throw Problem.badRequest("Name the actor with ?actor= (an API key stands for an application, not for one actor).",
                                          path: "actor")
             }
-            return try await list(request.uri.queryParameters, actor: actor)
+            return try await list(request.uri.queryParameters, actor: actor, tenant: tenant)
         }
-        router.get("/api/audit/logs/summary") { request, _ in
+        router.get("/api/audit/logs/summary") { request, context in
+            let tenant = try context.tenant(for: .read)
             let parameters = request.uri.queryParameters
             let query = try Self.query(parameters)
             let days = parameters["days"].flatMap { Int64(String($0)) } ?? 30
@@ -31,13 +34,13 @@ struct CompatibilityController<Context: RequestContext>: Sendable {
 
     /// The Django trail's filters on top of the list's: `model` is the resource type; `days` defaults to 30.
     static func query(_ parameters: Parameters) throws -> EventQuery {
-        var query = try AuditLogsController<Context>.query(parameters, defaultDays: 30)
+        var query = try AuditLogsController.query(parameters, defaultDays: 30)
         if let model = parameters["model"].map(String.init), !model.isEmpty { query.resourceType = model }
         if parameters["limit"] == nil { query.limit = 100 }
         return query
     }
 
-    private func list(_ parameters: Parameters, actor: String?) async throws -> Response {
+    private func list(_ parameters: Parameters, actor: String?, tenant: String) async throws -> Response {
         var query = try Self.query(parameters)
         if let actor { query.actorId = actor }
         let events = try await store.events(tenant: tenant, matching: query)

@@ -9,12 +9,12 @@ import TrailStore
 /// Each answers synchronously, or with `202` and a queued message under `Prefer: respond-async`.
 struct IngestController: Sendable {
     typealias Context = TrailRequestContext
-    let ingest: ActivityIngest
+    let store: any TrailStorage
     let body: JSONBodyReader
     let gate: QueueGate
     let origin: RequestOrigin
 
-    func addRoutes(to router: Router<Context>) {
+    func addRoutes(to router: some RouterMethods<Context>) {
         router.post("/audit/activity-stream") { request, context in
             try await self.handle(request, context: context, format: .activityStream) { result, writer in
                 ActivityRecord.writeArray(result.events, into: &writer)
@@ -48,10 +48,11 @@ struct IngestController: Sendable {
         _ request: Request, context: Context, format: ActivityIngest.Format,
         respond: (AppendResult, inout JSONWriter) -> Void
     ) async throws -> Response {
+        let ingest = ActivityIngest(store: store, tenant: try context.tenant(for: .ingest))
         let bytes = try await body.read(request)
         let requestContext = origin.context(of: request, in: context)
         if Self.wantsAsync(request) {
-            return try await handleAsync(bytes, request: request, format: format, requestContext: requestContext)
+            return try await handleAsync(bytes, request: request, format: format, requestContext: requestContext, ingest: ingest)
         }
         let result = try await ingest.ingest(body: bytes.readableBytesView, format: format,
                                              idempotencyKey: request.headers[.idempotencyKey],
@@ -71,7 +72,8 @@ struct IngestController: Sendable {
 
     /// Validates now, queues for a worker, answers 202 with the message to poll.
     func handleAsync(
-        _ bytes: ByteBuffer, request: Request, format: ActivityIngest.Format, requestContext: JSONObject
+        _ bytes: ByteBuffer, request: Request, format: ActivityIngest.Format, requestContext: JSONObject,
+        ingest: ActivityIngest
     ) async throws -> Response {
         let prepared = try ingest.prepare(body: bytes.readableBytesView, format: format,
                                           idempotencyKey: request.headers[.idempotencyKey],

@@ -5,14 +5,15 @@ import TrailCore
 import TrailStore
 
 /// `GET /api/v1/messages/{id}` and `GET /api/v1/messages?status=…` (SPEC §9): what became of async submissions.
-struct MessagesController<Context: RequestContext>: Sendable {
+struct MessagesController: Sendable {
+    typealias Context = TrailRequestContext
     let store: any TrailStorage
-    let tenant: String
 
     static var maximumLimit: Int { 1000 }
 
-    func addRoutes(to router: Router<Context>) {
+    func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/v1/messages/:id") { request, context in
+            let tenant = try context.tenant(for: .messages)
             let id = try context.parameters.require("id")
             guard let message = try await store.message(tenant: tenant, id: id) else {
                 throw Problem(.notFound, "message-not-found", title: "No such message",
@@ -24,6 +25,7 @@ struct MessagesController<Context: RequestContext>: Sendable {
             return Response.json(writer.bytes)
         }
         router.get("/api/v1/messages") { request, context in
+            let tenant = try context.tenant(for: .messages)
             let query = request.uri.queryParameters
             var status: QueuedMessage.Status?
             if let text = query["status"].map(String.init) {

@@ -7,7 +7,7 @@ import Foundation
 public import Hummingbird
 import HTTPTypes
 public import NIOCore
-import TrailCore
+public import TrailCore
 
 /// The request context of Trail's router: Hummingbird's, plus where the request came from and its id.
 public struct TrailRequestContext: RequestContext, RemoteAddressRequestContext {
@@ -16,6 +16,8 @@ public struct TrailRequestContext: RequestContext, RemoteAddressRequestContext {
     public let remoteAddress: SocketAddress?
     /// The `X-Request-ID` the client sent, or one Trail made up; set by ``RequestIDMiddleware``.
     public var requestId: String?
+    /// Who is calling; set by the authentication middleware for every route but `/health`.
+    public var principal: Principal?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

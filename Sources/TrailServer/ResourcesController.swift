@@ -4,12 +4,13 @@ import TrailStore
 
 /// The read side so far (SPEC §5): one event by id, a resource's history, a resource's state now, at a version,
 /// or at a time.
-struct ResourcesController<Context: RequestContext>: Sendable {
+struct ResourcesController: Sendable {
+    typealias Context = TrailRequestContext
     let store: any TrailStorage
-    let tenant: String
 
-    func addRoutes(to router: Router<Context>) {
+    func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/v1/audit/logs/:id") { _, context in
+            let tenant = try context.tenant(for: .read)
             let id = try context.parameters.require("id")
             guard let event = try await store.event(tenant: tenant, id: id) else {
                 throw Problem(.notFound, "event-not-found", title: "No such event", detail: "There is no event \(id).")
@@ -19,6 +20,7 @@ struct ResourcesController<Context: RequestContext>: Sendable {
             return Response.json(writer.bytes)
         }
         router.get("/api/v1/resources/:type/:id/history") { _, context in
+            let tenant = try context.tenant(for: .read)
             let (type, id) = (try context.parameters.require("type"), try context.parameters.require("id"))
             // As stored, JSON columns unparsed: a history is written out, never looked into.
             let events = try await store.eventColumns(tenant: tenant, matching: .history(resourceType: type, resourceId: id))
@@ -27,6 +29,7 @@ struct ResourcesController<Context: RequestContext>: Sendable {
             return Response.json(writer.bytes)
         }
         router.get("/api/v1/resources/:type/:id") { request, context in
+            let tenant = try context.tenant(for: .read)
             let (type, id) = (try context.parameters.require("type"), try context.parameters.require("id"))
             let point = try Self.point(request.uri.queryParameters)
             guard let snapshot = try await store.snapshot(tenant: tenant, resourceType: type, resourceId: id, at: point) else {

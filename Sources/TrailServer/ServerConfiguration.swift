@@ -12,16 +12,23 @@ public struct ServerConfiguration: Sendable {
     /// Peers whose `X-Forwarded-For` is believed (SPEC §7): the client address of a request from one of them is
     /// taken from that header. Default none: the socket peer is the client.
     public var trustedProxies: [IPNetwork]
+    /// Whether callers must present credentials. Default `.required`; `.disabled` only for local experiments.
+    public var authentication: AuthenticationMode
+    /// Origins (`https://console.example.com`) whose pages may call Trail from a browser (CORS). Default none.
+    public var allowedOrigins: [String]
 
     public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
-                maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = []) {
+                maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = [],
+                authentication: AuthenticationMode = .required, allowedOrigins: [String] = []) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumQueuedMessages = maximumQueuedMessages
         self.trustedProxies = trustedProxies
+        self.authentication = authentication
+        self.allowedOrigins = allowedOrigins
     }
 
-    /// Until authentication exists every event belongs to this tenant (SPEC §1).
+    /// The tenant of the first admin key, and of every request while authentication is switched off (SPEC §1).
     public static let defaultTenant = "default"
 }

@@ -40,7 +40,7 @@ public protocol MessageQueue: Sendable {
 }
 
 /// A store with its queue: what the service runs on.
-public typealias TrailStorage = EventStore & MessageQueue
+public typealias TrailStorage = EventStore & MessageQueue & KeyStore
 
 /// A submission accepted for later processing.
 public struct NewMessage: Sendable {

@@ -9,6 +9,16 @@ enum Env {
     static func string(_ name: String) -> String? {
         ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
+
+    /// A comma-separated list; empty when unset.
+    static func list(_ name: String) -> [String] {
+        string(name).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+    }
+
+    /// `1`, `true` or `yes` (any case).
+    static func flag(_ name: String) -> Bool {
+        string(name).map { ["1", "true", "yes"].contains($0.lowercased()) } ?? false
+    }
 }
 
 /// The store options every command that touches the database shares.

@@ -25,9 +25,15 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("trusted-proxy"), parsing: .singleValue,
             help: "A proxy (address or CIDR network) whose X-Forwarded-For is believed; repeatable (env TRAIL_TRUSTED_PROXIES, comma-separated).")
-    var trustedProxies: [String] = Env.string("TRAIL_TRUSTED_PROXIES").map {
-        $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    } ?? []
+    var trustedProxies: [String] = Env.list("TRAIL_TRUSTED_PROXIES")
+
+    @Flag(name: .customLong("insecure-no-auth"),
+          help: "Ask no credentials: every caller is an admin of tenant default. Local experiments only (env TRAIL_INSECURE_NO_AUTH=1).")
+    var insecureNoAuth: Bool = Env.flag("TRAIL_INSECURE_NO_AUTH")
+
+    @Option(name: .customLong("cors-origin"), parsing: .singleValue,
+            help: "An origin (https://console.example.com) whose pages may call Trail from a browser; repeatable (env TRAIL_CORS_ORIGINS, comma-separated). Default none.")
+    var corsOrigins: [String] = Env.list("TRAIL_CORS_ORIGINS")
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var worker: WorkerOptions
@@ -40,6 +46,9 @@ struct Serve: AsyncParsableCommand {
         for proxy in trustedProxies where IPNetwork(proxy) == nil {
             throw ValidationError("--trusted-proxy \(proxy) is not an IP address or a CIDR network such as 10.0.0.0/8")
         }
+        for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
+            throw ValidationError("--cors-origin \(origin) is not an origin such as https://console.example.com")
+        }
     }
 
     func run() async throws {
@@ -48,17 +57,34 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "trail")
         let configuration = ServerConfiguration(host: host, port: port, maximumBodyBytes: maxBodyBytes,
                                                 maximumQueuedMessages: maxQueued,
-                                                trustedProxies: trustedProxies.compactMap(IPNetwork.init))
+                                                trustedProxies: trustedProxies.compactMap(IPNetwork.init),
+                                                authentication: insecureNoAuth ? .disabled : .required,
+                                                allowedOrigins: corsOrigins)
         let workers = worker.configuration
         let location = try store.location()
         var metadata: Logger.Metadata = ["database": "\(location)", "workers": "\(workers.count)"]
         if case .sqlite = location { metadata["durability"] = "\(store.durability)" }
         try await store.withStore(logger: logger) { eventStore in
+            if insecureNoAuth {
+                logger.warning("Authentication is OFF (--insecure-no-auth): anyone who can reach this port reads and writes tenant default as an admin. Use it only for local experiments.")
+            } else {
+                try await Self.createFirstKey(in: eventStore, logger: logger)
+            }
             let app = buildApplication(configuration: configuration, store: eventStore, workers: workers,
                                        logger: logger) { [metadata] address in
                 logger.info("Trail listening on http://\(address)", metadata: metadata)
             }
             try await app.runService()
         }
+    }
+
+    /// First start (SPEC §7): a store without any key gets an admin key for tenant `default`, printed once, alone
+    /// on a line of standard output (logs go to standard error). A store whose keys were all revoked gets none:
+    /// `trail keys create` makes one.
+    static func createFirstKey(in store: any KeyStore, logger: Logger) async throws {
+        guard try await store.keyCount() == 0 else { return }
+        let (key, text) = try await store.createKey(tenant: ServerConfiguration.defaultTenant, role: .admin, name: "first admin key")
+        logger.notice("No API key existed: created admin key \(key.id) for tenant \(key.tenant). It is printed once, on standard output; keep it now (trail keys create makes others).")
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))  // unbuffered: seen at once by whoever reads it
     }
 }

@@ -19,7 +19,7 @@ import TrailTestSupport
     @Test(arguments: StoreKind.available)
     func acceptedAtOnceQueuedDurablyRefusedWhenInvalidOrFull(kind: StoreKind) async throws {
         // No workers: messages stay pending.
-        try await withRouter(kind, configuration: ServerConfiguration(maximumQueuedMessages: 3),
+        try await withRouter(kind, configuration: ServerConfiguration(maximumQueuedMessages: 3, authentication: .disabled),
                              workers: WorkerConfiguration(count: 0)) { client in
             let accepted = try await client.execute(uri: "/api/v1/audit/activity-stream/", method: .post,
                                                     headers: Self.asyncHeaders, body: Self.update("a", 1))
@@ -71,7 +71,7 @@ import TrailTestSupport
     func workersCompleteMessagesAndFailThemForGood(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, _ in
             try await location.withStore { store in
-                let app = buildApplication(configuration: ServerConfiguration(port: 0), store: store)
+                let app = buildApplication(configuration: ServerConfiguration(port: 0, authentication: .disabled), store: store)
                 try await app.test(.live) { client in
                     var ids: [String] = []
                     for n in 1...5 {

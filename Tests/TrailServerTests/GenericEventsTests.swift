@@ -187,7 +187,7 @@ import TrailTestSupport
             let result = Locked<JSONValue?>(nil)
             try await withFreshLocation(.sqlite) { location, _ in
                 try await location.withStore { store in
-                    let configuration = ServerConfiguration(port: 0, trustedProxies: proxies.compactMap(IPNetwork.init))
+                    let configuration = ServerConfiguration(port: 0, trustedProxies: proxies.compactMap(IPNetwork.init), authentication: .disabled)
                     try await buildApplication(configuration: configuration, store: store).test(.live) { client in
                         var headers = jsonHeaders
                         if let forwardedFor { headers[HTTPField.Name("X-Forwarded-For")!] = forwardedFor }

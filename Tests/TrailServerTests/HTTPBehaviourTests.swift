@@ -15,7 +15,7 @@ import TrailTestSupport
         _ kind: StoreKind, maximumBodyBytes: Int = 10 * 1024 * 1024,
         _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        try await withRouter(kind, configuration: ServerConfiguration(maximumBodyBytes: maximumBodyBytes), body)
+        try await withRouter(kind, configuration: ServerConfiguration(maximumBodyBytes: maximumBodyBytes, authentication: .disabled), body)
     }
 
     static let payload = #"{"actor":{"id":"1"},"verb":"create","object":{"id":"x","type":"t","n":1}}"#
@@ -132,7 +132,7 @@ import TrailTestSupport
     @Test func lockedStorageIs503WithRetryAfterAndStoresNothing() async throws {
         try await withFreshLocation(.sqlite) { _, fresh in
             let store = try SQLiteEventStore(path: fresh.text, busyTimeoutSeconds: 0.2)
-            let app = buildApplication(configuration: ServerConfiguration(), store: store)
+            let app = buildApplication(configuration: ServerConfiguration(authentication: .disabled), store: store)
             // Another process holds SQLite's write lock for longer than the store's busy timeout.
             var unsafe = Configuration()
             unsafe.allowsUnsafeTransactions = true  // to hold the lock across two accesses

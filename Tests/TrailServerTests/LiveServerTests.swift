@@ -23,7 +23,7 @@ import Glibc
     @Test(arguments: StoreKind.available)
     func concurrentClientsOnOneResourceGetEveryVersionOnce(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, _ in try await location.withStore { store in
-        let app = buildApplication(configuration: ServerConfiguration(port: 0), store: store)
+        let app = buildApplication(configuration: ServerConfiguration(port: 0, authentication: .disabled), store: store)
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let versions = try await withThrowingTaskGroup(of: [Int64].self) { group in
@@ -191,25 +191,38 @@ import Glibc
 final class TrailProcess: Sendable {
     let process: Process
     private let output = Locked<String>("")
+    private let printed = Locked<String>("")
+    private let standardOutput = Pipe()
 
-    /// `trail serve` on port 0 with `arguments`; or, with `command`, another long-running command (`worker`).
-    init(database: String, arguments: [String] = [], command: String = "serve") throws {
+    /// `trail serve` on port 0 with `arguments` (and authentication off unless `authenticated`); or, with
+    /// `command`, another long-running command (`worker`).
+    init(database: String, arguments: [String] = [], command: String = "serve", authenticated: Bool = false) throws {
         let process = Process()
         process.executableURL = try TrailProcess.binary()
-        process.arguments = (command == "serve" ? ["serve", "--host", "127.0.0.1", "--port", "0"] : [command])
-            + ["--database", database] + arguments
+        let serve = ["serve", "--host", "127.0.0.1", "--port", "0"] + (authenticated ? [] : ["--insecure-no-auth"])
+        process.arguments = (command == "serve" ? serve : [command]) + ["--database", database] + arguments
         let pipe = Pipe()
         process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = standardOutput
         self.process = process
         pipe.fileHandleForReading.readabilityHandler = { [output] handle in
             let data = handle.availableData
             if !data.isEmpty { output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
         }
+        standardOutput.fileHandleForReading.readabilityHandler = { [printed] handle in
+            let data = handle.availableData
+            if !data.isEmpty { printed.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        }
         try process.run()
     }
 
     deinit { if process.isRunning { process.terminate() } }
+
+    /// What the process printed on standard output so far.
+    var standardOutputText: String { printed.withLock { $0 } }
+
+    /// What the process logged on standard error so far.
+    var log: String { output.withLock { $0 } }
 
     /// The port the server logged once it listens.
     func port() async throws -> Int {

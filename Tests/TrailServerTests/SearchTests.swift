@@ -72,7 +72,7 @@ import TrailTestSupport
                     try await append("default", n)
                     try await append("other", n)
                 }
-                try await buildApplication(configuration: ServerConfiguration(), store: store).test(.router) { client in
+                try await buildApplication(configuration: ServerConfiguration(authentication: .disabled), store: store).test(.router) { client in
                     var seen: [String] = []
                     var cursor: String?
                     repeat {

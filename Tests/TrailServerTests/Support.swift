@@ -9,7 +9,7 @@ import TrailTestSupport
 
 /// Trail's router on a fresh store of `kind`, for in-process requests.
 func withRouter(
-    _ kind: StoreKind, configuration: ServerConfiguration = ServerConfiguration(),
+    _ kind: StoreKind, configuration: ServerConfiguration = ServerConfiguration(authentication: .disabled),
     workers: WorkerConfiguration = WorkerConfiguration(),
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {

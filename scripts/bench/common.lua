@@ -11,6 +11,7 @@ function init(args)
 end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = os.getenv("TRAIL_BENCH_AUTH")
 
 -- requests/s, p50, p99 (ms) and errors, parsed by scripts/bench.sh.
 function done(summary, latency, requests)

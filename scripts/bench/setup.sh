@@ -5,3 +5,9 @@ swift build -c release --product trail >/dev/null
 BIN=$(swift build -c release --show-bin-path)/trail
 WORK=$(mktemp -d)
 DATABASE=${TRAIL_BENCH_DATABASE:-$WORK/bench.sqlite}
+# An admin key in the benchmarked store (authentication stays on, as in production): every wrk script sends it
+# (common.lua), and so does every curl of the scripts.
+bench_key() { # database
+  TRAIL_BENCH_AUTH="ApiKey $("$BIN" keys create --database "$1" --tenant default --role admin --name benchmark | tail -n 1)"
+  export TRAIL_BENCH_AUTH
+}

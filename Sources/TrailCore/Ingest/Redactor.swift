@@ -72,10 +72,7 @@ public struct Redactor: Sendable {
         var bytes: [UInt8] = []
         Redactor.canonical(value, into: &bytes)
         let mac = HMAC<SHA256>.authenticationCode(for: bytes, using: key)
-        return mac.map { byte in
-            let hex = Array("0123456789abcdef".utf8)
-            return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
-        }.joined()
+        return Hex.encode(Array(mac))
     }
 
     private static func canonical(_ value: JSONValue, into bytes: inout [UInt8]) {

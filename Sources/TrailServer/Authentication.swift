@@ -1,0 +1,77 @@
+import Hummingbird
+import HTTPTypes
+public import TrailCore
+public import TrailStore
+
+/// How callers prove who they are (SPEC §7).
+public enum AuthenticationMode: Sendable, Equatable {
+    /// Every endpoint but `/health` needs an API key (`Authorization: ApiKey <key>` or `Bearer <key>`).
+    case required
+    /// No credentials are asked for or looked at: every caller is an admin of tenant `default`. For local
+    /// experiments only (`trail serve --insecure-no-auth`).
+    case disabled
+}
+
+/// Finds the caller of each request and puts it in the request context; refuses unknown callers with 401.
+/// What the caller may do is checked by each route (``TrailRequestContext/tenant(for:)``), which also gives the
+/// tenant every store call of the request is confined to.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = TrailRequestContext
+    let mode: AuthenticationMode
+    let keys: any KeyStore
+
+    static let anonymous = Principal(tenant: ServerConfiguration.defaultTenant, roles: [.admin], subject: "anonymous",
+                                     credential: .none)
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.principal = try await principal(of: request)
+        return try await next(request, context)
+    }
+
+    func principal(of request: Request) async throws -> Principal {
+        guard mode == .required else { return Self.anonymous }
+        guard let header = request.headers[.authorization] else {
+            throw Problem.unauthenticated("Send an API key: Authorization: ApiKey <key> (or Bearer <key>).")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, ["apikey", "bearer"].contains(parts[0].lowercased()) else {
+            throw Problem.unauthenticated("Trail takes Authorization: ApiKey <key> or Authorization: Bearer <key>.")
+        }
+        let credential = parts[1].trimmingCharacters(in: .whitespaces)
+        guard let presented = APIKeyText(parsing: credential) else {
+            throw Problem.unauthenticated("That is not a Trail API key (they look like trail_<16 hex digits>_<43 characters>).")
+        }
+        guard let key = try await keys.authenticate(presented) else {
+            throw Problem.unauthenticated("The API key is unknown, revoked, or mistyped.")
+        }
+        return Principal(tenant: key.tenant, roles: [key.role], subject: key.id, credential: .apiKey)
+    }
+}
+
+extension TrailRequestContext {
+    /// The tenant this request works in, once its caller is known to be allowed `permission`: 403 otherwise.
+    func tenant(for permission: Permission) throws -> String {
+        try principal(for: permission).tenant
+    }
+
+    /// The caller, once known to be allowed `permission`: 403 otherwise.
+    func principal(for permission: Permission) throws -> Principal {
+        // Every route but /health sits behind the middleware: no principal here is a wiring mistake, refused.
+        guard let principal else { throw Problem.unauthenticated("Send an API key: Authorization: ApiKey <key>.") }
+        guard principal.allows(permission) else {
+            let held = principal.roles.sorted().map(\.rawValue).joined(separator: ", ")
+            let needed = permission.roles.map(\.rawValue).joined(separator: " or ")
+            throw Problem(.forbidden, "forbidden", title: "Forbidden",
+                          detail: "This credential has the role \(held); to \(permission.rawValue) it needs \(needed).")
+        }
+        return principal
+    }
+}
+
+extension Problem {
+    static func unauthenticated(_ detail: String) -> Problem {
+        Problem(.unauthorized, "unauthenticated", title: "Authentication required", detail: detail,
+                headers: [.wwwAuthenticate: #"ApiKey realm="trail", Bearer realm="trail""#])
+    }
+}

@@ -1,0 +1,84 @@
+import Hummingbird
+import TrailCore
+import TrailStore
+
+/// `/api/v1/admin/keys` (SPEC §7), for admins, in their own tenant: list (`GET`), create (`POST {"role", "name"}`,
+/// → 201 with the key's text, shown this once) and revoke (`DELETE /api/v1/admin/keys/{id}`).
+struct KeysController: Sendable {
+    typealias Context = TrailRequestContext
+    let keys: any KeyStore
+    let body: JSONBodyReader
+
+    static let maximumNameLength = 200
+
+    func addRoutes(to router: some RouterMethods<Context>) {
+        router.get("/api/v1/admin/keys") { _, context in
+            let tenant = try context.tenant(for: .manageKeys)
+            let keys = try await keys.keys(tenant: tenant)
+            var writer = JSONWriter(capacity: 256 * (keys.count + 1))
+            writer.raw("{"); writer.key("data"); writer.raw("[")
+            for (i, key) in keys.enumerated() {
+                if i > 0 { writer.raw(",") }
+                Self.write(key, text: nil, into: &writer)
+            }
+            writer.raw("]}")
+            return Response.json(writer.bytes)
+        }
+        router.post("/api/v1/admin/keys") { request, context in
+            let tenant = try context.tenant(for: .manageKeys)
+            let (role, name) = try Self.parse(try await body.read(request))
+            let (key, text) = try await keys.createKey(tenant: tenant, role: role, name: name)
+            var writer = JSONWriter(capacity: 512)
+            Self.write(key, text: text, into: &writer)
+            return Response.json(writer.bytes, status: .created)
+        }
+        router.delete("/api/v1/admin/keys/:id") { _, context in
+            let tenant = try context.tenant(for: .manageKeys)
+            let id = try context.parameters.require("id")
+            guard let key = try await keys.revokeKey(tenant: tenant, id: id) else {
+                throw Problem(.notFound, "key-not-found", title: "No such key", detail: "Tenant \(tenant) has no API key \(id).")
+            }
+            var writer = JSONWriter(capacity: 256)
+            Self.write(key, text: nil, into: &writer)
+            return Response.json(writer.bytes)
+        }
+    }
+
+    /// `{"role": "writer|reader|auditor|admin", "name": "…"}`; the name is optional, nothing else is allowed.
+    static func parse(_ bytes: ByteBuffer) throws -> (Role, String) {
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes.readableBytesView) } catch { throw Problem.badJSON(error) }
+        guard let object = value.objectValue else {
+            throw Problem.invalid(InvalidSubmission(errors: [FieldError(index: nil, path: "", message: "expected an object with role and name")]))
+        }
+        var errors: [FieldError] = []
+        for key in object.keys where key != "role" && key != "name" {
+            errors.append(FieldError(index: nil, path: key, message: "unknown field; a key has a role and a name"))
+        }
+        let roles = Role.allCases.map(\.rawValue).joined(separator: ", ")
+        let role = object["role"]?.stringValue.flatMap(Role.init(rawValue:))
+        if role == nil { errors.append(FieldError(index: nil, path: "role", message: "required, one of \(roles)")) }
+        var name = ""
+        switch object["name"] {
+        case nil, .null?: break
+        case .string(let given)? where given.count <= maximumNameLength: name = given
+        default: errors.append(FieldError(index: nil, path: "name", message: "a string of at most \(maximumNameLength) characters"))
+        }
+        guard errors.isEmpty, let role else { throw Problem.invalid(InvalidSubmission(errors: errors)) }
+        return (role, name)
+    }
+
+    /// A key as the API shows it; `key` (the text) only in the answer that created it.
+    static func write(_ key: APIKey, text: String?, into writer: inout JSONWriter) {
+        writer.raw("{")
+        writer.key("id"); writer.write(string: key.id)
+        writer.raw(","); writer.key("tenant"); writer.write(string: key.tenant)
+        writer.raw(","); writer.key("name"); writer.write(string: key.name)
+        writer.raw(","); writer.key("role"); writer.write(string: key.role.rawValue)
+        writer.raw(","); writer.key("created_at"); writer.write(string: key.createdAt.formatted())
+        writer.raw(","); writer.key("revoked_at")
+        if let revoked = key.revokedAt { writer.write(string: revoked.formatted()) } else { writer.raw("null") }
+        if let text { writer.raw(","); writer.key("key"); writer.write(string: text) }
+        writer.raw("}")
+    }
+}

@@ -1,0 +1,59 @@
+public import TrailCore
+
+/// An API key as the store keeps it: everything but the secret, of which only a digest is kept.
+public struct APIKey: Sendable, Equatable {
+    public var id: String
+    public var tenant: String
+    public var name: String
+    public var role: Role
+    public var createdAt: Timestamp
+    public var revokedAt: Timestamp?
+
+    public init(id: String, tenant: String, name: String, role: Role, createdAt: Timestamp, revokedAt: Timestamp? = nil) {
+        self.id = id
+        self.tenant = tenant
+        self.name = name
+        self.role = role
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// Where API keys live (SPEC §7). Keys are looked up by id across tenants (a key names its tenant); listing
+/// and revoking take the tenant of the caller, or nil for the operator's command line.
+public protocol KeyStore: Sendable {
+    /// Stores a new key with the digest of its secret.
+    func insertKey(_ key: APIKey, secretDigest: String) async throws(StoreError)
+    /// The key with this id and its secret's digest, revoked or not; nil when there is none.
+    func key(id: String) async throws(StoreError) -> (key: APIKey, secretDigest: String)?
+    /// Keys, oldest first: one tenant's, or every tenant's when `tenant` is nil.
+    func keys(tenant: String?) async throws(StoreError) -> [APIKey]
+    /// Revokes a key (from now on it is refused); returns it, or nil when the tenant has no such key. Revoking
+    /// a revoked key changes nothing.
+    func revokeKey(tenant: String?, id: String) async throws(StoreError) -> APIKey?
+    /// How many keys exist, revoked ones included (first start creates a key only into an empty store).
+    func keyCount() async throws(StoreError) -> Int
+}
+
+extension KeyStore {
+    /// Creates a key with a fresh random secret; returns it with its text, which exists only in this answer.
+    public func createKey(tenant: String, role: Role, name: String, now: Timestamp = SystemClock.now()) async throws(StoreError) -> (key: APIKey, text: String) {
+        guard TenantName.isValid(tenant) else {
+            throw StoreError(.rejected, "tenant must be \(TenantName.rule)")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let text = APIKeyText(idBytes: (0..<8).map { _ in generator.next() },
+                              secretBytes: (0..<32).map { _ in generator.next() })
+        let key = APIKey(id: text.id, tenant: tenant, name: name, role: role, createdAt: now)
+        try await insertKey(key, secretDigest: text.secretDigest)
+        return (key, text.text)
+    }
+
+    /// The key a caller presented, when it exists, is not revoked, and its secret is right.
+    public func authenticate(_ presented: APIKeyText) async throws(StoreError) -> APIKey? {
+        guard let stored = try await key(id: presented.id) else { return nil }
+        // Compared even for a revoked key, so that revoked and wrong keys take the same time.
+        let matches = presented.matches(digest: stored.secretDigest)
+        return matches && stored.key.revokedAt == nil ? stored.key : nil
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import TrailCore
+import TrailServer
+import TrailStore
+
+/// `trail keys create|list|revoke`: API keys, straight in the store (the operator's way in; admins can also use
+/// `/api/v1/admin/keys`).
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and revoke API keys.",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an API key; its text is printed once, alone on the last line of standard output.")
+
+        @Option(name: .long, help: "The tenant the key works in (\(TenantName.rule)).")
+        var tenant: String
+
+        @Option(name: .long, help: "writer (ingest), reader (read, export), auditor (read, verify) or admin (everything in its tenant).")
+        var role: String
+
+        @Option(name: .long, help: "A name to recognise the key by, e.g. the application using it.")
+        var name: String = ""
+
+        @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            guard TenantName.isValid(tenant) else { throw ValidationError("--tenant must be \(TenantName.rule)") }
+            guard Role(rawValue: role) != nil else {
+                throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard name.count <= 200 else { throw ValidationError("--name must be at most 200 characters") }
+        }
+
+        func run() async throws {
+            let (tenant, role, name) = (self.tenant, Role(rawValue: self.role)!, self.name)
+            let (key, text) = try await store.withStore { store in
+                try await store.createKey(tenant: tenant, role: role, name: name)
+            }
+            print("Created \(key.role.rawValue) key \(key.id) for tenant \(key.tenant)\(key.name.isEmpty ? "" : " (\(key.name))"). It is shown this once:")
+            print(text)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List API keys (never their secrets).")
+
+        @Option(name: .long, help: "Only this tenant's keys (default: every tenant's).")
+        var tenant: String?
+
+        @Flag(name: .long, help: "Print a JSON array instead of a table.")
+        var json = false
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let tenant = self.tenant
+            let keys = try await store.withStore { store in try await store.keys(tenant: tenant) }
+            if json {
+                let array = keys.map { key -> JSONValue in
+                    var object = JSONObject()
+                    object.append("id", .string(key.id))
+                    object.append("tenant", .string(key.tenant))
+                    object.append("name", .string(key.name))
+                    object.append("role", .string(key.role.rawValue))
+                    object.append("created_at", .string(key.createdAt.formatted()))
+                    object.append("revoked_at", key.revokedAt.map { .string($0.formatted()) } ?? .null)
+                    return .object(object)
+                }
+                var writer = JSONWriter(capacity: 256 * (keys.count + 1))
+                writer.write(.array(array))
+                print(String(decoding: writer.bytes, as: UTF8.self))
+                return
+            }
+            guard !keys.isEmpty else {
+                print("No API keys\(tenant.map { " for tenant \($0)" } ?? "").")
+                return
+            }
+            for key in keys {
+                let state = key.revokedAt.map { "revoked \($0.formatted())" } ?? "active"
+                print([key.id, key.tenant, key.role.rawValue, key.createdAt.formatted(), state, key.name].joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an API key: it is refused from then on.")
+
+        @Argument(help: "The key's id (16 hex digits, as `trail keys list` shows).")
+        var id: String
+
+        @Option(name: .long, help: "Only if the key belongs to this tenant.")
+        var tenant: String?
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let (id, tenant) = (self.id, self.tenant)
+            guard let key = try await store.withStore({ store in try await store.revokeKey(tenant: tenant, id: id) }) else {
+                FileHandle.standardError.write(Data("No API key \(id)\(tenant.map { " in tenant \($0)" } ?? "").\n".utf8))
+                throw ExitCode(1)
+            }
+            print("Revoked key \(key.id) (\(key.role.rawValue), tenant \(key.tenant)) at \(key.revokedAt!.formatted()).")
+        }
+    }
+}
