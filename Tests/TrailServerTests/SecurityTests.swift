@@ -1,0 +1,332 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TrailCore
+import TrailServer
+import TrailStore
+import TrailTestSupport
+
+/// Authentication, roles and tenant isolation (SPEC §7) through the real router, on every available store.
+@Suite struct SecurityTests {
+    /// Keys of two tenants, and what tenant acme stored before the matrix runs.
+    struct World: Sendable {
+        var keys: [String: String] = [:]       // name → key text
+        var acmeEventIds: [String] = []
+        var acmeKeyIds: [String] = []
+        var acmeMessageId = ""
+        var revokedKeyId = ""
+        static let marker = "acmeconfidential"
+    }
+
+    static func header(_ key: String) -> HTTPFields {
+        [.contentType: "application/json", .authorization: "ApiKey \(key)"]
+    }
+
+    /// A router with authentication on (the default configuration) over a fresh store with keys for tenants
+    /// acme and globex, and a few acme events.
+    static func withWorld(_ kind: StoreKind, _ body: @escaping @Sendable (any TestClientProtocol, World, any TrailStorage) async throws -> Void) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { store in
+                var world = World()
+                for (tenant, role) in [("acme", Role.writer), ("acme", .reader), ("acme", .auditor), ("acme", .admin),
+                                       ("globex", .writer), ("globex", .reader), ("globex", .admin)] {
+                    let (key, text) = try await store.createKey(tenant: tenant, role: role, name: "\(tenant) \(role)")
+                    world.keys["\(tenant)-\(role.rawValue)"] = text
+                    if tenant == "acme" { world.acmeKeyIds.append(key.id) }
+                }
+                let (revoked, revokedText) = try await store.createKey(tenant: "acme", role: .reader, name: "gone")
+                _ = try await store.revokeKey(tenant: nil, id: revoked.id)
+                world.keys["acme-revoked"] = revokedText
+                world.revokedKeyId = revoked.id
+                world.acmeKeyIds.append(revoked.id)
+
+                try await buildApplication(configuration: ServerConfiguration(), store: store).test(.router) { [world] client in
+                    var world = world
+                    let acme = Self.header(world.keys["acme-writer"]!)
+                    for body in [
+                        #"{"actor":{"id":"1","name":"Ann"},"verb":"create","object":{"id":"i-1","type":"invoice","note":"\#(World.marker)"}}"#,
+                        #"{"actor":{"id":"1"},"verb":"update","object":{"id":"i-1","type":"invoice","note":"\#(World.marker) 2"}}"#,
+                    ] {
+                        let response = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: acme,
+                                                                body: ByteBuffer(string: body))
+                        #expect(response.status == .created)
+                        world.acmeEventIds.append(try #require(try parseJSON(response.body)[0]?["id"]?.stringValue))
+                    }
+                    var async = acme
+                    async[HTTPField.Name("Prefer")!] = "respond-async"
+                    let queued = try await client.execute(uri: "/api/v1/audit/logs", method: .post, headers: async,
+                                                          body: ByteBuffer(string: #"{"action":"login","user_id":"1","metadata":{"m":"\#(World.marker)"}}"#))
+                    #expect(queued.status == .accepted)
+                    world.acmeMessageId = try #require(try parseJSON(queued.body)["message_id"]?.stringValue)
+                    let globex = try await client.execute(
+                        uri: "/audit/activity-stream/", method: .post, headers: Self.header(world.keys["globex-writer"]!),
+                        body: ByteBuffer(string: #"{"actor":{"id":"9"},"verb":"create","object":{"id":"c-1","type":"contract","title":"globex only"}}"#))
+                    #expect(globex.status == .created)
+                    try await body(client, world, store)
+                }
+            }
+        }
+    }
+
+    struct Endpoint: Sendable, CustomStringConvertible {
+        var method: HTTPRequest.Method
+        var uri: String
+        var body: String?
+        var permission: Permission
+        var description: String { "\(method) \(uri)" }
+    }
+
+    static func endpoints(_ world: World) -> [Endpoint] {
+        let event = #"{"actor":{"id":"1"},"verb":"create","object":{"id":"n-\#(UUID().uuidString)","type":"note"}}"#
+        return [
+            Endpoint(method: .post, uri: "/audit/activity-stream/", body: event, permission: .ingest),
+            Endpoint(method: .post, uri: "/api/v1/audit/activity-stream/", body: event, permission: .ingest),
+            Endpoint(method: .post, uri: "/api/v1/audit/logs", body: #"{"action":"login","user_id":"1"}"#, permission: .ingest),
+            Endpoint(method: .post, uri: "/api/v1/audit/logs/batch", body: #"{"logs":[{"action":"login","user_id":"1"}]}"#, permission: .ingest),
+            Endpoint(method: .get, uri: "/api/v1/audit/logs", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/audit/logs?q=\(World.marker)", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/audit/logs/\(world.acmeEventIds[0])", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/audit/logs/summary", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/audit/logs/export?format=csv", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/audit/logs/export?format=ndjson", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/resources/invoice/i-1/history", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/resources/invoice/i-1", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/resources/invoice/i-1?version=1", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/actors/1/activity", permission: .read),
+            Endpoint(method: .get, uri: "/api/audit/logs/", permission: .read),
+            Endpoint(method: .get, uri: "/api/audit/logs/summary/", permission: .read),
+            Endpoint(method: .get, uri: "/api/audit/logs/my_activity/?actor=1", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/messages", permission: .messages),
+            Endpoint(method: .get, uri: "/api/v1/messages/\(world.acmeMessageId)", permission: .messages),
+            Endpoint(method: .get, uri: "/api/v1/admin/keys", permission: .manageKeys),
+            Endpoint(method: .post, uri: "/api/v1/admin/keys", body: #"{"role":"reader","name":"matrix"}"#, permission: .manageKeys),
+            Endpoint(method: .delete, uri: "/api/v1/admin/keys/\(world.revokedKeyId)", permission: .manageKeys),
+        ]
+    }
+
+    /// Every endpoint × {no credentials, malformed, unknown key, wrong secret, revoked key, wrong role, another
+    /// tenant's key, the right key}.
+    @Test(arguments: StoreKind.available)
+    func everyEndpointRefusesWhomItShould(kind: StoreKind) async throws {
+        try await Self.withWorld(kind) { client, world, _ in
+            let valid = world.keys["acme-writer"]!
+            let parsed = try #require(APIKeyText(parsing: valid))
+            let wrongSecret = APIKeyText(id: parsed.id, secret: String(repeating: "A", count: 43)).text
+            let unknown = APIKeyText(id: "0123456789abcdef", secret: parsed.secret).text
+            let unauthenticated: [(String, HTTPFields)] = [
+                ("none", [.contentType: "application/json"]),
+                ("malformed", [.contentType: "application/json", .authorization: "Bearer not-a-key"]),
+                ("other scheme", [.contentType: "application/json", .authorization: "Basic \(valid)"]),
+                ("unknown", Self.header(unknown)),
+                ("wrong secret", Self.header(wrongSecret)),
+                ("revoked", Self.header(world.keys["acme-revoked"]!)),
+            ]
+            for endpoint in Self.endpoints(world) {
+                func call(_ headers: HTTPFields) async throws -> TestResponse {
+                    try await client.execute(uri: endpoint.uri, method: endpoint.method, headers: headers,
+                                             body: endpoint.body.map { ByteBuffer(string: $0) })
+                }
+                for (name, headers) in unauthenticated {
+                    let response = try await call(headers)
+                    #expect(response.status == .unauthorized, "\(endpoint) with \(name) credentials")
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    #expect(response.headers[.wwwAuthenticate]?.contains("ApiKey") == true)
+                    #expect(!String(buffer: response.body).contains(World.marker))
+                }
+                // The right role, and each role the permission does not grant.
+                for role in Role.allCases {
+                    let headers = Self.header(world.keys["acme-\(role.rawValue)"]!)
+                    let response = try await call(headers)
+                    if role.allows(endpoint.permission) {
+                        #expect((200..<300).contains(response.status.code), "\(endpoint) as acme \(role): \(response.status) \(String(buffer: response.body))")
+                    } else {
+                        #expect(response.status == .forbidden, "\(endpoint) as acme \(role)")
+                        #expect(response.headers[.contentType] == "application/problem+json")
+                        #expect(String(buffer: response.body).contains(endpoint.permission.roles.map(\.rawValue).joined(separator: " or ")))
+                    }
+                }
+                // Another tenant's admin may call everything, and sees none of acme's data.
+                let response = try await call(Self.header(world.keys["globex-admin"]!))
+                let text = String(buffer: response.body)
+                #expect(response.status.code < 500, "\(endpoint) as globex")
+                #expect(!text.contains(World.marker), "\(endpoint) as globex leaked acme's data: \(text)")
+                for id in world.acmeEventIds + world.acmeKeyIds + [world.acmeMessageId] where !endpoint.uri.contains(id) {
+                    #expect(!text.contains(id), "\(endpoint) as globex leaked acme's id \(id)")
+                }
+                if endpoint.uri.contains(world.acmeEventIds[0]) || endpoint.uri.contains("/resources/invoice/i-1?")
+                    || endpoint.uri.hasSuffix("/resources/invoice/i-1") || endpoint.uri.contains(world.acmeMessageId)
+                    || endpoint.uri.contains(world.revokedKeyId) {
+                    #expect(response.status == .notFound, "\(endpoint) as globex")
+                }
+            }
+        }
+    }
+
+    /// Counts and lists of one tenant hold that tenant's events only; writes land in the writer's tenant.
+    @Test(arguments: StoreKind.available)
+    func tenantsSeeOnlyTheirOwnEvents(kind: StoreKind) async throws {
+        try await Self.withWorld(kind) { client, world, store in
+            let globex = Self.header(world.keys["globex-reader"]!)
+            let list = try parseJSON(try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: globex).body)
+            let events = try #require(list["data"]?.arrayValue)
+            #expect(events.count == 1 && events[0]["tenant"] == "globex" && events[0]["resource"]?["id"] == "c-1")
+            let summary = String(buffer: try await client.execute(uri: "/api/v1/audit/logs/summary", method: .get, headers: globex).body)
+            #expect(summary.contains("\"contract\"") && !summary.contains("\"invoice\""))
+            let export = String(buffer: try await client.execute(uri: "/api/v1/audit/logs/export?format=ndjson", method: .get, headers: globex).body)
+            #expect(export.split(separator: "\n").count == 1)
+            let history = try parseJSON(try await client.execute(uri: "/api/v1/resources/invoice/i-1/history", method: .get, headers: globex).body)
+            #expect(history["data"]?.arrayValue?.isEmpty == true)
+            // The store itself keeps them apart.
+            #expect(try await store.events(tenant: "acme", matching: EventQuery()).count == 3)
+            #expect(try await store.events(tenant: "globex", matching: EventQuery()).map(\.tenant) == ["globex"])
+            let acmeKeys = try parseJSON(try await client.execute(uri: "/api/v1/admin/keys", method: .get,
+                                                                  headers: Self.header(world.keys["acme-admin"]!)).body)
+            #expect(acmeKeys["data"]?.arrayValue?.allSatisfy { $0["tenant"] == "acme" && $0["key"] == nil } == true)
+            #expect(acmeKeys["data"]?.arrayValue?.count == world.acmeKeyIds.count)
+        }
+    }
+
+    /// Keys made over the API work at once, show their text once, and stop working when revoked; a bad request
+    /// to make one is a 422 that names the field.
+    @Test(arguments: StoreKind.available)
+    func adminsManageTheirTenantsKeys(kind: StoreKind) async throws {
+        try await Self.withWorld(kind) { client, world, _ in
+            let admin = Self.header(world.keys["acme-admin"]!)
+            let created = try await client.execute(uri: "/api/v1/admin/keys", method: .post, headers: admin,
+                                                   body: ByteBuffer(string: #"{"role":"auditor","name":"the auditors"}"#))
+            #expect(created.status == .created)
+            let key = try parseJSON(created.body)
+            #expect(key["tenant"] == "acme" && key["role"] == "auditor" && key["name"] == "the auditors" && key["revoked_at"] == .null)
+            let text = try #require(key["key"]?.stringValue)
+            let id = try #require(key["id"]?.stringValue)
+            let auditor = Self.header(text)
+            #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: auditor).status == .ok)
+            let revoked = try await client.execute(uri: "/api/v1/admin/keys/\(id)", method: .delete, headers: admin)
+            #expect(revoked.status == .ok)
+            #expect(try parseJSON(revoked.body)["revoked_at"]?.stringValue != nil)
+            #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: auditor).status == .unauthorized)
+            // globex's admin cannot revoke acme's keys.
+            let foreign = try await client.execute(uri: "/api/v1/admin/keys/\(world.acmeKeyIds[0])", method: .delete,
+                                                   headers: Self.header(world.keys["globex-admin"]!))
+            #expect(foreign.status == .notFound)
+            #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get,
+                                             headers: Self.header(world.keys["acme-reader"]!)).status == .ok)
+            for (body, path) in [(#"{"role":"root"}"#, "role"), (#"{"name":"x"}"#, "role"), (#"{"role":"reader","tenant":"globex"}"#, "tenant"),
+                                 (#"{"role":"reader","name":7}"#, "name")] {
+                let response = try await client.execute(uri: "/api/v1/admin/keys", method: .post, headers: admin, body: ByteBuffer(string: body))
+                #expect(response.status == .unprocessableContent, "\(body)")
+                #expect(try parseJSON(response.body)["errors"]?[0]?["path"]?.stringValue == path)
+            }
+            let malformed = try await client.execute(uri: "/api/v1/admin/keys", method: .post, headers: admin, body: ByteBuffer(string: "{"))
+            #expect(malformed.status == .badRequest)
+        }
+    }
+
+    /// Headers that keep browsers from doing anything with Trail's answers, on successes and errors alike; CORS
+    /// headers only for a configured origin.
+    @Test func securityHeadersOnEveryResponseAndCORSOnlyWhenConfigured() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                let configuration = ServerConfiguration(allowedOrigins: ["https://console.example.com"])
+                try await buildApplication(configuration: configuration, store: store).test(.router) { client in
+                    for (uri, status) in [("/health", HTTPResponse.Status.ok), ("/api/v1/audit/logs", .unauthorized), ("/nowhere", .notFound)] {
+                        let response = try await client.execute(uri: uri, method: .get)
+                        #expect(response.status == status)
+                        #expect(response.headers[.xContentTypeOptionsTest] == "nosniff", "\(uri)")
+                        #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+                        #expect(response.headers[.cacheControl] == "no-store")
+                        #expect(response.headers[.accessControlAllowOrigin] == nil)
+                    }
+                    let allowed = try await client.execute(uri: "/api/v1/audit/logs", method: .get,
+                                                           headers: [.origin: "https://console.example.com"])
+                    #expect(allowed.headers[.accessControlAllowOrigin] == "https://console.example.com")
+                    let preflight = try await client.execute(uri: "/api/v1/audit/logs", method: .options, headers: [
+                        .origin: "https://console.example.com", .accessControlRequestMethod: "GET",
+                        .accessControlRequestHeaders: "authorization"])
+                    #expect(preflight.status == .noContent)
+                    #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
+                    let other = try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: [.origin: "https://evil.example"])
+                    #expect(other.headers[.accessControlAllowOrigin] == nil)
+                }
+            }
+        }
+    }
+
+    /// `trail keys create|list|revoke` as an operator uses them; the store holds the secret's digest, never the
+    /// key (the SQLite file and its WAL are read byte by byte; PostgreSQL's table row by row).
+    @Test(arguments: StoreKind.available)
+    func keysFromTheCommandLineAreStoredAsDigests(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, fresh in
+            let cli = CommandLineTests()
+            let created = try cli.trail(["keys", "create", "--database", fresh.text, "--tenant", "acme", "--role", "writer", "--name", "ci"])
+            #expect(created.status == 0, "\(created.errors)")
+            let text = String(try #require(created.output.split(separator: "\n").last))
+            let key = try #require(APIKeyText(parsing: text))
+            #expect(created.output.contains("writer key \(key.id) for tenant acme"))
+            for bad in [["--tenant", "a b", "--role", "writer"], ["--tenant", "acme", "--role", "root"]] {
+                let refused = try cli.trail(["keys", "create", "--database", fresh.text] + bad)
+                #expect(refused.status != 0 && !refused.errors.isEmpty)
+            }
+
+            let listed = try cli.trail(["keys", "list", "--database", fresh.text, "--json"])
+            let keys = try JSONParser.parse(listed.output)
+            #expect(keys[0]?["id"]?.stringValue == key.id && keys[0]?["role"] == "writer" && keys[0]?["revoked_at"] == .null)
+            #expect(!listed.output.contains(key.secret))
+
+            switch location {
+            case .sqlite(let path, _):
+                var bytes = Data()
+                for file in [path, path + "-wal"] { bytes += (try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data() }
+                #expect(bytes.range(of: Data(key.secret.utf8)) == nil)
+                #expect(bytes.range(of: Data(key.secretDigest.utf8)) != nil)
+            case .postgres(let url, _):
+                let rows = try await PostgresAdmin.rows("SELECT id, tenant, name, role, secret_digest FROM api_keys", on: url)
+                #expect(rows == [[key.id, "acme", "ci", "writer", key.secretDigest]])
+            }
+
+            let revoked = try cli.trail(["keys", "revoke", key.id, "--database", fresh.text])
+            #expect(revoked.status == 0 && revoked.output.contains("Revoked key \(key.id)"))
+            #expect(try cli.trail(["keys", "revoke", "ffffffffffffffff", "--database", fresh.text]).status == 1)
+            let (authenticated, stored) = try await location.withStore { store in
+                (try await store.authenticate(key), try await store.keys(tenant: "acme"))
+            }
+            #expect(authenticated == nil && stored.first?.revokedAt != nil)
+        }
+    }
+
+    /// First start creates one admin key, printed alone on standard output; later starts create none.
+    @Test(.timeLimit(.minutes(2)), arguments: StoreKind.available)
+    func firstStartPrintsAnAdminKeyOnce(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { _, fresh in
+            let first = try TrailProcess(database: fresh.text, authenticated: true)
+            let port = try await first.port()
+            let printed = first.standardOutputText.split(separator: "\n")
+            #expect(printed.count == 1)
+            let key = String(try #require(printed.last))
+            #expect(APIKeyText(parsing: key) != nil)
+            #expect(first.log.contains("created admin key"))
+            try await TestClient.withClient(host: "127.0.0.1", port: port) { connection in
+                let keys = try await connection.get("/api/v1/admin/keys", headers: [.authorization: "Bearer \(key)"])
+                #expect(keys.status == .ok)
+                let list = try parseJSON(keys.body ?? ByteBuffer())
+                #expect(list["data"]?[0]?["role"] == "admin" && list["data"]?[0]?["tenant"] == "default")
+                #expect(try await connection.get("/api/v1/audit/logs").status == .unauthorized)
+            }
+            first.terminate()
+            let second = try TrailProcess(database: fresh.text, authenticated: true)
+            _ = try await second.port()
+            #expect(second.standardOutputText.isEmpty)
+            second.terminate()
+            let open = try TrailProcess(database: fresh.text)
+            _ = try await open.port()
+            #expect(open.log.contains("Authentication is OFF"))
+            open.terminate()
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptionsTest = HTTPField.Name("X-Content-Type-Options")!
+}
