@@ -18,7 +18,7 @@ PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 start() { # workers
-  "$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$DATABASE" --workers "$1" --log-level warning &
+  "$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$DATABASE" --workers "$1" --log-level warning --rate-limit 0 &
   PID=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && return; sleep 0.1; done
   echo "trail serve did not start" >&2; exit 1

@@ -19,7 +19,7 @@ trap cleanup EXIT
 "$BIN" migrate --database "$DATABASE" >/dev/null
 bench_key "$DATABASE"
 for p in $(seq 0 $((PROCESSES - 1))); do
-  "$BIN" serve --host 127.0.0.1 --port $((PORT + p)) --database "$DATABASE" --log-level warning &
+  "$BIN" serve --host 127.0.0.1 --port $((PORT + p)) --database "$DATABASE" --log-level warning --rate-limit 0 &
   PIDS+=($!)
 done
 for p in $(seq 0 $((PROCESSES - 1))); do

@@ -40,7 +40,8 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     router.add(middleware: ProblemMiddleware())
     HealthController().addRoutes(to: router)
     // Everything else needs a caller (SPEC §7); each route checks what the caller may do.
-    let api = router.group().add(middleware: AuthenticationMiddleware(mode: configuration.authentication, keys: store))
+    let api = router.group().add(middleware: AuthenticationMiddleware(
+        mode: configuration.authentication, keys: store, limiter: configuration.rateLimit.map(RateLimiter.init(limit:))))
     let body = JSONBodyReader(maximumBytes: configuration.maximumBodyBytes)
     IngestController(
         store: store,

@@ -19,13 +19,21 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = TrailRequestContext
     let mode: AuthenticationMode
     let keys: any KeyStore
+    /// Per-credential limits; nil for none.
+    let limiter: RateLimiter?
 
     static let anonymous = Principal(tenant: ServerConfiguration.defaultTenant, roles: [.admin], subject: "anonymous",
                                      credential: .none)
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.principal = try await principal(of: request)
+        let principal = try await principal(of: request)
+        if principal.credential != .none, let limiter, let wait = limiter.take(principal.subject) {
+            throw Problem(.tooManyRequests, "rate-limited", title: "Too many requests",
+                          detail: "This credential may make \(Int(limiter.limit.perSecond)) requests per second (bursts of \(Int(limiter.limit.burst))); nothing was done. Retry after \(wait) s.",
+                          headers: [.retryAfter: String(wait)])
+        }
+        context.principal = principal
         return try await next(request, context)
     }
 

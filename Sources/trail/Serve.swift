@@ -31,6 +31,12 @@ struct Serve: AsyncParsableCommand {
           help: "Ask no credentials: every caller is an admin of tenant default. Local experiments only (env TRAIL_INSECURE_NO_AUTH=1).")
     var insecureNoAuth: Bool = Env.flag("TRAIL_INSECURE_NO_AUTH")
 
+    @Option(name: .long, help: "Requests per second each API key may make, 0 for no limit (env TRAIL_RATE_LIMIT).")
+    var rateLimit: Double = Env.string("TRAIL_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond
+
+    @Option(name: .long, help: "Requests a key may make at once above its rate (env TRAIL_RATE_BURST; default twice the rate).")
+    var rateBurst: Double? = Env.string("TRAIL_RATE_BURST").flatMap(Double.init)
+
     @Option(name: .customLong("cors-origin"), parsing: .singleValue,
             help: "An origin (https://console.example.com) whose pages may call Trail from a browser; repeatable (env TRAIL_CORS_ORIGINS, comma-separated). Default none.")
     var corsOrigins: [String] = Env.list("TRAIL_CORS_ORIGINS")
@@ -46,6 +52,8 @@ struct Serve: AsyncParsableCommand {
         for proxy in trustedProxies where IPNetwork(proxy) == nil {
             throw ValidationError("--trusted-proxy \(proxy) is not an IP address or a CIDR network such as 10.0.0.0/8")
         }
+        guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
+        if let rateBurst { guard rateBurst >= 1, rateBurst.isFinite else { throw ValidationError("--rate-burst must be at least 1") } }
         for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ValidationError("--cors-origin \(origin) is not an origin such as https://console.example.com")
         }
@@ -59,6 +67,7 @@ struct Serve: AsyncParsableCommand {
                                                 maximumQueuedMessages: maxQueued,
                                                 trustedProxies: trustedProxies.compactMap(IPNetwork.init),
                                                 authentication: insecureNoAuth ? .disabled : .required,
+                                                rateLimit: rateLimit == 0 ? nil : RateLimit(perSecond: rateLimit, burst: rateBurst ?? max(1, 2 * rateLimit)),
                                                 allowedOrigins: corsOrigins)
         let workers = worker.configuration
         let location = try store.location()

@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import TrailCore
-import TrailServer
+@testable import TrailServer
 import TrailStore
 import TrailTestSupport
 
@@ -222,6 +222,41 @@ import TrailTestSupport
             let malformed = try await client.execute(uri: "/api/v1/admin/keys", method: .post, headers: admin, body: ByteBuffer(string: "{"))
             #expect(malformed.status == .badRequest)
         }
+    }
+
+    /// Each key has its own bucket: past its burst a key gets 429 with Retry-After, others go on.
+    @Test func rateLimitsPerKey() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                let first = try await store.createKey(tenant: "acme", role: .reader, name: "a").text
+                let second = try await store.createKey(tenant: "acme", role: .reader, name: "b").text
+                let configuration = ServerConfiguration(rateLimit: RateLimit(perSecond: 0.01, burst: 3))
+                try await buildApplication(configuration: configuration, store: store).test(.router) { client in
+                    for _ in 0..<3 {
+                        #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: Self.header(first)).status == .ok)
+                    }
+                    let limited = try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: Self.header(first))
+                    #expect(limited.status == .tooManyRequests)
+                    #expect(limited.headers[.contentType] == "application/problem+json")
+                    #expect(limited.headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 && $0 <= 100 } == true)
+                    #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: Self.header(second)).status == .ok)
+                    // /health is never limited.
+                    #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+                }
+            }
+        }
+    }
+
+    /// The bucket refills at its rate, up to its burst (pure: the clock is passed in).
+    @Test func tokenBucketRefills() {
+        let limiter = RateLimiter(limit: RateLimit(perSecond: 2, burst: 2))
+        let start = ContinuousClock.now
+        #expect(limiter.take("k", now: start) == nil && limiter.take("k", now: start) == nil)
+        #expect(limiter.take("k", now: start) == 1)
+        #expect(limiter.take("k", now: start + .milliseconds(500)) == nil)
+        #expect(limiter.take("k", now: start + .milliseconds(500)) == 1)
+        #expect(limiter.take("k", now: start + .seconds(60)) == nil && limiter.take("k", now: start + .seconds(60)) == nil)
+        #expect(limiter.take("k", now: start + .seconds(60)) == 1)
     }
 
     /// Headers that keep browsers from doing anything with Trail's answers, on successes and errors alike; CORS
