@@ -4,7 +4,7 @@ import TrailStore
 
 /// The read endpoints of the Django audit trail Trail replaces (SPEC §5, compatibility): `GET /api/audit/logs/`
 /// (`days`, `action`, `model` = resource type, `limit`), `/api/audit/logs/summary/` and
-/// `/api/audit/logs/my_activity/` (the actor named by `?actor=` until authentication exists). Lists are JSON
+/// `/api/audit/logs/my_activity/` (the actor named by `?actor=`: a key stands for an application). Lists are JSON
 /// arrays of the Django trail's log objects, newest first, at most `limit` (default 100, at most 1000).
 struct CompatibilityController: Sendable {
     typealias Context = TrailRequestContext
