@@ -41,7 +41,8 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     HealthController().addRoutes(to: router)
     // Everything else needs a caller (SPEC §7); each route checks what the caller may do.
     let api = router.group().add(middleware: AuthenticationMiddleware(
-        mode: configuration.authentication, keys: store, limiter: configuration.rateLimit.map(RateLimiter.init(limit:))))
+        mode: configuration.authentication, keys: store, limiter: configuration.rateLimit.map(RateLimiter.init(limit:)),
+        tokens: configuration.jwt.map(JWTVerifier.init)))
     let body = JSONBodyReader(maximumBytes: configuration.maximumBodyBytes)
     IngestController(
         store: store,

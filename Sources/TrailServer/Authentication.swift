@@ -5,7 +5,8 @@ public import TrailStore
 
 /// How callers prove who they are (SPEC §7).
 public enum AuthenticationMode: Sendable, Equatable {
-    /// Every endpoint but `/health` needs an API key (`Authorization: ApiKey <key>` or `Bearer <key>`).
+    /// Every endpoint but `/health` needs an API key (`Authorization: ApiKey <key>` or `Bearer <key>`), or a
+    /// JWT bearer token when JWT keys are configured.
     case required
     /// No credentials are asked for or looked at: every caller is an admin of tenant `default`. For local
     /// experiments only (`trail serve --insecure-no-auth`).
@@ -21,6 +22,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let keys: any KeyStore
     /// Per-credential limits; nil for none.
     let limiter: RateLimiter?
+    /// Checks JWT bearer tokens; nil when none are accepted.
+    let tokens: JWTVerifier?
 
     static let anonymous = Principal(tenant: ServerConfiguration.defaultTenant, roles: [.admin], subject: "anonymous",
                                      credential: .none)
@@ -28,7 +31,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let principal = try await principal(of: request)
-        if principal.credential != .none, let limiter, let wait = limiter.take(principal.subject) {
+        if principal.credential != .none, let limiter, let wait = limiter.take(principal.rateLimitKey) {
             throw Problem(.tooManyRequests, "rate-limited", title: "Too many requests",
                           detail: "This credential may make \(Int(limiter.limit.perSecond)) requests per second (bursts of \(Int(limiter.limit.burst))); nothing was done. Retry after \(wait) s.",
                           headers: [.retryAfter: String(wait)])
@@ -48,7 +51,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         let credential = parts[1].trimmingCharacters(in: .whitespaces)
         guard let presented = APIKeyText(parsing: credential) else {
-            throw Problem.unauthenticated("That is not a Trail API key (they look like trail_<16 hex digits>_<43 characters>).")
+            if let tokens, parts[0].lowercased() == "bearer", JWTVerifier.looksLikeToken(credential) {
+                return try await tokens.principal(token: credential)
+            }
+            throw Problem.unauthenticated("That is not a Trail API key (they look like trail_<16 hex digits>_<43 characters>)\(tokens == nil ? "" : " nor a JWT").")
         }
         guard let key = try await keys.authenticate(presented) else {
             throw Problem.unauthenticated("The API key is unknown, revoked, or mistyped.")

@@ -4,7 +4,7 @@ import TrailStore
 
 /// The read endpoints of the Django audit trail Trail replaces (SPEC §5, compatibility): `GET /api/audit/logs/`
 /// (`days`, `action`, `model` = resource type, `limit`), `/api/audit/logs/summary/` and
-/// `/api/audit/logs/my_activity/` (the actor named by `?actor=`: a key stands for an application). Lists are JSON
+/// `/api/audit/logs/my_activity/` (a JWT's subject, or the actor named by `?actor=`). Lists are JSON
 /// arrays of the Django trail's log objects, newest first, at most `limit` (default 100, at most 1000).
 struct CompatibilityController: Sendable {
     typealias Context = TrailRequestContext
@@ -15,13 +15,15 @@ struct CompatibilityController: Sendable {
             try await list(request.uri.queryParameters, actor: nil, tenant: try context.tenant(for: .read))
         }
         router.get("/api/audit/logs/my_activity") { request, context in
-            let tenant = try context.tenant(for: .read)
-            // An API key belongs to an application acting for many people, not to one actor: the actor is named.
-            guard let actor = request.uri.queryParameters["actor"].map(String.init), !actor.isEmpty else {
+            let caller = try context.principal(for: .read)
+            // A token's subject is a person: by default, theirs. An API key stands for an application acting for
+            // many people: the actor is named.
+            let named = request.uri.queryParameters["actor"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            guard let actor = named ?? (caller.credential == .jwt ? caller.subject : nil) else {
                 throw Problem.badRequest("Name the actor with ?actor= (an API key stands for an application, not for one actor).",
                                          path: "actor")
             }
-            return try await list(request.uri.queryParameters, actor: actor, tenant: tenant)
+            return try await list(request.uri.queryParameters, actor: actor, tenant: caller.tenant)
         }
         router.get("/api/audit/logs/summary") { request, context in
             let tenant = try context.tenant(for: .read)

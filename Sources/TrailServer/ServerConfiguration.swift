@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: [IPNetwork]
     /// Whether callers must present credentials. Default `.required`; `.disabled` only for local experiments.
     public var authentication: AuthenticationMode
+    /// JWT bearer tokens accepted besides API keys; nil (the default) for none.
+    public var jwt: JWTConfiguration?
     /// Requests per second each API key may make; nil for no limit. Default ``RateLimit/default``.
     public var rateLimit: RateLimit?
     /// Origins (`https://console.example.com`) whose pages may call Trail from a browser (CORS). Default none.
@@ -21,7 +23,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
                 maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = [],
-                authentication: AuthenticationMode = .required, rateLimit: RateLimit? = .default,
+                authentication: AuthenticationMode = .required, jwt: JWTConfiguration? = nil, rateLimit: RateLimit? = .default,
                 allowedOrigins: [String] = []) {
         self.host = host
         self.port = port
@@ -31,6 +33,7 @@ public struct ServerConfiguration: Sendable {
         self.authentication = authentication
         self.allowedOrigins = allowedOrigins
         self.rateLimit = rateLimit
+        self.jwt = jwt
     }
 
     /// The tenant of the first admin key, and of every request while authentication is switched off (SPEC §1).

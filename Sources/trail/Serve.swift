@@ -31,6 +31,20 @@ struct Serve: AsyncParsableCommand {
           help: "Ask no credentials: every caller is an admin of tenant default. Local experiments only (env TRAIL_INSECURE_NO_AUTH=1).")
     var insecureNoAuth: Bool = Env.flag("TRAIL_INSECURE_NO_AUTH")
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A file holding the HS256 secret (32 bytes or more) of accepted JWT bearer tokens (env TRAIL_JWT_HS256_SECRET: the secret itself).",
+        valueName: "file"))
+    var jwtHs256SecretFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("A PEM file with the P-256 public key of accepted ES256 tokens (env TRAIL_JWT_ES256_PUBLIC_KEY).", valueName: "file"))
+    var jwtEs256PublicKey: String? = Env.string("TRAIL_JWT_ES256_PUBLIC_KEY")
+
+    @Option(name: .long, help: ArgumentHelp("A PEM file with the Ed25519 public key of accepted EdDSA tokens (env TRAIL_JWT_EDDSA_PUBLIC_KEY).", valueName: "file"))
+    var jwtEddsaPublicKey: String? = Env.string("TRAIL_JWT_EDDSA_PUBLIC_KEY")
+
+    @Option(name: .long, help: "Accept only tokens whose aud includes this (env TRAIL_JWT_AUDIENCE).")
+    var jwtAudience: String? = Env.string("TRAIL_JWT_AUDIENCE")
+
     @Option(name: .long, help: "Requests per second each API key may make, 0 for no limit (env TRAIL_RATE_LIMIT).")
     var rateLimit: Double = Env.string("TRAIL_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond
 
@@ -54,6 +68,7 @@ struct Serve: AsyncParsableCommand {
         }
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
         if let rateBurst { guard rateBurst >= 1, rateBurst.isFinite else { throw ValidationError("--rate-burst must be at least 1") } }
+        _ = try jwtConfiguration()
         for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ValidationError("--cors-origin \(origin) is not an origin such as https://console.example.com")
         }
@@ -63,10 +78,11 @@ struct Serve: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { label in TrailLogHandler(label: label, level: level) }
         let logger = Logger(label: "trail")
+        let jwt = try jwtConfiguration()
         let configuration = ServerConfiguration(host: host, port: port, maximumBodyBytes: maxBodyBytes,
                                                 maximumQueuedMessages: maxQueued,
                                                 trustedProxies: trustedProxies.compactMap(IPNetwork.init),
-                                                authentication: insecureNoAuth ? .disabled : .required,
+                                                authentication: insecureNoAuth ? .disabled : .required, jwt: jwt,
                                                 rateLimit: rateLimit == 0 ? nil : RateLimit(perSecond: rateLimit, burst: rateBurst ?? max(1, 2 * rateLimit)),
                                                 allowedOrigins: corsOrigins)
         let workers = worker.configuration
@@ -84,6 +100,34 @@ struct Serve: AsyncParsableCommand {
                 logger.info("Trail listening on http://\(address)", metadata: metadata)
             }
             try await app.runService()
+        }
+    }
+
+    /// The JWT keys given, read from their files; nil when none are.
+    func jwtConfiguration() throws -> JWTConfiguration? {
+        func read(_ path: String, _ option: String) throws -> String {
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ValidationError("\(option) \(path) cannot be read: \(error.localizedDescription)")
+            }
+        }
+        var keys: [JWTConfiguration.Key] = []
+        if let path = jwtHs256SecretFile {
+            var secret = try read(path, "--jwt-hs256-secret-file")
+            while secret.last?.isNewline == true { secret.removeLast() }
+            keys.append(.hs256(secret: Array(secret.utf8)))
+        } else if let secret = Env.string("TRAIL_JWT_HS256_SECRET") {
+            keys.append(.hs256(secret: Array(secret.utf8)))
+        }
+        if let path = jwtEs256PublicKey { keys.append(.es256(publicKeyPEM: try read(path, "--jwt-es256-public-key"))) }
+        if let path = jwtEddsaPublicKey { keys.append(.eddsa(publicKeyPEM: try read(path, "--jwt-eddsa-public-key"))) }
+        guard !keys.isEmpty else {
+            if jwtAudience != nil { throw ValidationError("--jwt-audience needs a JWT key (--jwt-hs256-secret-file, --jwt-es256-public-key or --jwt-eddsa-public-key)") }
+            return nil
+        }
+        do {
+            return try JWTConfiguration(keys: keys, audience: jwtAudience)
+        } catch {
+            throw ValidationError("JWT configuration: \(error.description)")
         }
     }
 

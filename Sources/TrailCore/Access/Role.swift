@@ -68,6 +68,11 @@ public struct Principal: Sendable, Equatable {
     public func allows(_ permission: Permission) -> Bool {
         roles.contains { $0.allows(permission) }
     }
+
+    /// What rate limits count requests by: the key, or the token's tenant and subject.
+    public var rateLimitKey: String {
+        credential == .apiKey ? subject : "\(credential.rawValue):\(tenant):\(subject)"
+    }
 }
 
 /// Tenant names: 1 to 100 characters of ASCII letters, digits, `.`, `_` and `-` (they appear in URLs, logs and
