@@ -40,20 +40,24 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     router.add(middleware: ProblemMiddleware())
     HealthController().addRoutes(to: router)
     // Everything else needs a caller (SPEC §7); each route checks what the caller may do.
+    let origin = RequestOrigin(trustedProxies: configuration.trustedProxies)
+    let access = AccessLog(store: store, origin: origin)
     let api = router.group().add(middleware: AuthenticationMiddleware(
         mode: configuration.authentication, keys: store, limiter: configuration.rateLimit.map(RateLimiter.init(limit:)),
-        tokens: configuration.jwt.map(JWTVerifier.init)))
+        tokens: configuration.jwt.map(JWTVerifier.init), access: access))
+    // Reads of the log are recorded (meta-audit), once the caller is known.
+    api.add(middleware: AccessAuditMiddleware(log: access))
     let body = JSONBodyReader(maximumBytes: configuration.maximumBodyBytes)
     IngestController(
         store: store,
         body: body,
         gate: QueueGate(maximumOpen: configuration.maximumQueuedMessages),
-        origin: RequestOrigin(trustedProxies: configuration.trustedProxies)
+        origin: origin
     ).addRoutes(to: api)
     MessagesController(store: store).addRoutes(to: api)
     ResourcesController(store: store).addRoutes(to: api)
     AuditLogsController(store: store).addRoutes(to: api)
     CompatibilityController(store: store).addRoutes(to: api)
-    KeysController(keys: store, body: body).addRoutes(to: api)
+    KeysController(keys: store, body: body, access: access).addRoutes(to: api)
     return router
 }

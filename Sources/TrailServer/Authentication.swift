@@ -1,7 +1,7 @@
 import Hummingbird
 import HTTPTypes
-public import TrailCore
-public import TrailStore
+import TrailCore
+import TrailStore
 
 /// How callers prove who they are (SPEC §7).
 public enum AuthenticationMode: Sendable, Equatable {
@@ -24,13 +24,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let limiter: RateLimiter?
     /// Checks JWT bearer tokens; nil when none are accepted.
     let tokens: JWTVerifier?
+    /// Where refused keys are recorded.
+    let access: AccessLog
 
     static let anonymous = Principal(tenant: ServerConfiguration.defaultTenant, roles: [.admin], subject: "anonymous",
                                      credential: .none)
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let principal = try await principal(of: request)
+        let principal = try await principal(of: request, context: context)
         if principal.credential != .none, let limiter, let wait = limiter.take(principal.rateLimitKey) {
             throw Problem(.tooManyRequests, "rate-limited", title: "Too many requests",
                           detail: "This credential may make \(Int(limiter.limit.perSecond)) requests per second (bursts of \(Int(limiter.limit.burst))); nothing was done. Retry after \(wait) s.",
@@ -40,7 +42,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    func principal(of request: Request) async throws -> Principal {
+    func principal(of request: Request, context: Context) async throws -> Principal {
         guard mode == .required else { return Self.anonymous }
         guard let header = request.headers[.authorization] else {
             throw Problem.unauthenticated("Send an API key: Authorization: ApiKey <key> (or Bearer <key>).")
@@ -56,10 +58,28 @@ struct AuthenticationMiddleware: RouterMiddleware {
             }
             throw Problem.unauthenticated("That is not a Trail API key (they look like trail_<16 hex digits>_<43 characters>)\(tokens == nil ? "" : " nor a JWT").")
         }
-        guard let key = try await keys.authenticate(presented) else {
-            throw Problem.unauthenticated("The API key is unknown, revoked, or mistyped.")
+        let refused = Problem.unauthenticated("The API key is unknown, revoked, or mistyped.")
+        // A known key names its tenant: a refusal goes into that tenant's log (a few a minute at most).
+        func record(_ key: APIKey, reason: String) async throws {
+            guard access.failures.take(key.id) == nil else { return }
+            var details = JSONObject()
+            details.append("reason", .string(reason))
+            try await access.record(.authenticationFailed,
+                                    by: Principal(tenant: key.tenant, roles: [], subject: key.id, credential: .apiKey),
+                                    request: request, context: context, status: 401, details: details)
         }
-        return Principal(tenant: key.tenant, roles: [key.role], subject: key.id, credential: .apiKey)
+        switch try await keys.check(presented) {
+        case .valid(let key):
+            return Principal(tenant: key.tenant, roles: [key.role], subject: key.id, credential: .apiKey)
+        case .unknown:
+            throw refused
+        case .wrongSecret(let key):
+            try await record(key, reason: "wrong secret")
+            throw refused
+        case .revoked(let key):
+            try await record(key, reason: "revoked")
+            throw refused
+        }
     }
 }
 

@@ -8,6 +8,7 @@ struct KeysController: Sendable {
     typealias Context = TrailRequestContext
     let keys: any KeyStore
     let body: JSONBodyReader
+    let access: AccessLog
 
     static let maximumNameLength = 200
 
@@ -25,19 +26,23 @@ struct KeysController: Sendable {
             return Response.json(writer.bytes)
         }
         router.post("/api/v1/admin/keys") { request, context in
-            let tenant = try context.tenant(for: .manageKeys)
+            let caller = try context.principal(for: .manageKeys)
             let (role, name) = try Self.parse(try await body.read(request))
-            let (key, text) = try await keys.createKey(tenant: tenant, role: role, name: name)
+            let (key, text) = try await keys.createKey(tenant: caller.tenant, role: role, name: name)
+            try await access.record(.apiKeyCreated, by: caller, request: request, context: context, status: 201,
+                                    details: Self.details(key))
             var writer = JSONWriter(capacity: 512)
             Self.write(key, text: text, into: &writer)
             return Response.json(writer.bytes, status: .created)
         }
-        router.delete("/api/v1/admin/keys/:id") { _, context in
-            let tenant = try context.tenant(for: .manageKeys)
+        router.delete("/api/v1/admin/keys/:id") { request, context in
+            let caller = try context.principal(for: .manageKeys)
             let id = try context.parameters.require("id")
-            guard let key = try await keys.revokeKey(tenant: tenant, id: id) else {
-                throw Problem(.notFound, "key-not-found", title: "No such key", detail: "Tenant \(tenant) has no API key \(id).")
+            guard let key = try await keys.revokeKey(tenant: caller.tenant, id: id) else {
+                throw Problem(.notFound, "key-not-found", title: "No such key", detail: "Tenant \(caller.tenant) has no API key \(id).")
             }
+            try await access.record(.apiKeyRevoked, by: caller, request: request, context: context, status: 200,
+                                    details: Self.details(key))
             var writer = JSONWriter(capacity: 256)
             Self.write(key, text: nil, into: &writer)
             return Response.json(writer.bytes)
@@ -66,6 +71,15 @@ struct KeysController: Sendable {
         }
         guard errors.isEmpty, let role else { throw Problem.invalid(InvalidSubmission(errors: errors)) }
         return (role, name)
+    }
+
+    /// What the meta-audit event says of a key: never its text.
+    static func details(_ key: APIKey) -> JSONObject {
+        var details = JSONObject()
+        details.append("key_id", .string(key.id))
+        details.append("key_role", .string(key.role.rawValue))
+        details.append("key_name", .string(key.name))
+        return details
     }
 
     /// A key as the API shows it; `key` (the text) only in the answer that created it.

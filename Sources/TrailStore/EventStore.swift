@@ -38,8 +38,13 @@ public protocol EventStore: Sendable {
     func snapshot(tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint) async throws(StoreError) -> ResourceSnapshot?
 }
 
-/// Filters of an event list (SPEC §5); nil matches anything. Results are newest first (by sequence).
+/// Filters of an event list (SPEC §5); nil matches anything, except that events of the category
+/// ``accessCategory`` (Trail's record of who read the log) match only a query that names that category (SPEC §7).
+/// Results are newest first (by sequence).
 public struct EventQuery: Sendable, Equatable {
+    /// The category of the events Trail records about access to the log itself (meta-audit).
+    public static let accessCategory = "AUDIT_ACCESS"
+
     public var actorId: String?
     public var action: String?
     public var resourceType: String?

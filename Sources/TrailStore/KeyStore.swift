@@ -19,6 +19,15 @@ public struct APIKey: Sendable, Equatable {
     }
 }
 
+/// The result of checking a presented key against the store.
+public enum KeyCheck: Sendable, Equatable {
+    case valid(APIKey)
+    /// A key with this id exists, but the secret is not its secret.
+    case wrongSecret(APIKey)
+    case revoked(APIKey)
+    case unknown
+}
+
 /// Where API keys live (SPEC §7). Keys are looked up by id across tenants (a key names its tenant); listing
 /// and revoking take the tenant of the caller, or nil for the operator's command line.
 public protocol KeyStore: Sendable {
@@ -51,9 +60,16 @@ extension KeyStore {
 
     /// The key a caller presented, when it exists, is not revoked, and its secret is right.
     public func authenticate(_ presented: APIKeyText) async throws(StoreError) -> APIKey? {
-        guard let stored = try await key(id: presented.id) else { return nil }
+        if case .valid(let key) = try await check(presented) { return key }
+        return nil
+    }
+
+    /// What became of a presented key: valid, or why not.
+    public func check(_ presented: APIKeyText) async throws(StoreError) -> KeyCheck {
+        guard let stored = try await key(id: presented.id) else { return .unknown }
         // Compared even for a revoked key, so that revoked and wrong keys take the same time.
         let matches = presented.matches(digest: stored.secretDigest)
-        return matches && stored.key.revokedAt == nil ? stored.key : nil
+        if !matches { return .wrongSecret(stored.key) }
+        return stored.key.revokedAt == nil ? .valid(stored.key) : .revoked(stored.key)
     }
 }

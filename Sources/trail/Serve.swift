@@ -37,19 +37,19 @@ struct Serve: AsyncParsableCommand {
     var jwtHs256SecretFile: String?
 
     @Option(name: .long, help: ArgumentHelp("A PEM file with the P-256 public key of accepted ES256 tokens (env TRAIL_JWT_ES256_PUBLIC_KEY).", valueName: "file"))
-    var jwtEs256PublicKey: String? = Env.string("TRAIL_JWT_ES256_PUBLIC_KEY")
+    var jwtEs256PublicKey: String?
 
     @Option(name: .long, help: ArgumentHelp("A PEM file with the Ed25519 public key of accepted EdDSA tokens (env TRAIL_JWT_EDDSA_PUBLIC_KEY).", valueName: "file"))
-    var jwtEddsaPublicKey: String? = Env.string("TRAIL_JWT_EDDSA_PUBLIC_KEY")
+    var jwtEddsaPublicKey: String?
 
     @Option(name: .long, help: "Accept only tokens whose aud includes this (env TRAIL_JWT_AUDIENCE).")
-    var jwtAudience: String? = Env.string("TRAIL_JWT_AUDIENCE")
+    var jwtAudience: String?
 
     @Option(name: .long, help: "Requests per second each API key may make, 0 for no limit (env TRAIL_RATE_LIMIT).")
     var rateLimit: Double = Env.string("TRAIL_RATE_LIMIT").flatMap(Double.init) ?? RateLimit.default.perSecond
 
     @Option(name: .long, help: "Requests a key may make at once above its rate (env TRAIL_RATE_BURST; default twice the rate).")
-    var rateBurst: Double? = Env.string("TRAIL_RATE_BURST").flatMap(Double.init)
+    var rateBurst: Double?
 
     @Option(name: .customLong("cors-origin"), parsing: .singleValue,
             help: "An origin (https://console.example.com) whose pages may call Trail from a browser; repeatable (env TRAIL_CORS_ORIGINS, comma-separated). Default none.")
@@ -67,7 +67,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--trusted-proxy \(proxy) is not an IP address or a CIDR network such as 10.0.0.0/8")
         }
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
-        if let rateBurst { guard rateBurst >= 1, rateBurst.isFinite else { throw ValidationError("--rate-burst must be at least 1") } }
+        if let rateBurst = burst { guard rateBurst >= 1, rateBurst.isFinite else { throw ValidationError("--rate-burst must be at least 1") } }
         _ = try jwtConfiguration()
         for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ValidationError("--cors-origin \(origin) is not an origin such as https://console.example.com")
@@ -83,7 +83,7 @@ struct Serve: AsyncParsableCommand {
                                                 maximumQueuedMessages: maxQueued,
                                                 trustedProxies: trustedProxies.compactMap(IPNetwork.init),
                                                 authentication: insecureNoAuth ? .disabled : .required, jwt: jwt,
-                                                rateLimit: rateLimit == 0 ? nil : RateLimit(perSecond: rateLimit, burst: rateBurst ?? max(1, 2 * rateLimit)),
+                                                rateLimit: rateLimit == 0 ? nil : RateLimit(perSecond: rateLimit, burst: burst ?? max(1, 2 * rateLimit)),
                                                 allowedOrigins: corsOrigins)
         let workers = worker.configuration
         let location = try store.location()
@@ -103,6 +103,9 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
+    /// `--rate-burst`, else `TRAIL_RATE_BURST`.
+    var burst: Double? { rateBurst ?? Env.string("TRAIL_RATE_BURST").flatMap(Double.init) }
+
     /// The JWT keys given, read from their files; nil when none are.
     func jwtConfiguration() throws -> JWTConfiguration? {
         func read(_ path: String, _ option: String) throws -> String {
@@ -118,14 +121,15 @@ struct Serve: AsyncParsableCommand {
         } else if let secret = Env.string("TRAIL_JWT_HS256_SECRET") {
             keys.append(.hs256(secret: Array(secret.utf8)))
         }
-        if let path = jwtEs256PublicKey { keys.append(.es256(publicKeyPEM: try read(path, "--jwt-es256-public-key"))) }
-        if let path = jwtEddsaPublicKey { keys.append(.eddsa(publicKeyPEM: try read(path, "--jwt-eddsa-public-key"))) }
+        if let path = jwtEs256PublicKey ?? Env.string("TRAIL_JWT_ES256_PUBLIC_KEY") { keys.append(.es256(publicKeyPEM: try read(path, "--jwt-es256-public-key"))) }
+        if let path = jwtEddsaPublicKey ?? Env.string("TRAIL_JWT_EDDSA_PUBLIC_KEY") { keys.append(.eddsa(publicKeyPEM: try read(path, "--jwt-eddsa-public-key"))) }
+        let audience = jwtAudience ?? Env.string("TRAIL_JWT_AUDIENCE")
         guard !keys.isEmpty else {
-            if jwtAudience != nil { throw ValidationError("--jwt-audience needs a JWT key (--jwt-hs256-secret-file, --jwt-es256-public-key or --jwt-eddsa-public-key)") }
+            if audience != nil { throw ValidationError("--jwt-audience needs a JWT key (--jwt-hs256-secret-file, --jwt-es256-public-key or --jwt-eddsa-public-key)") }
             return nil
         }
         do {
-            return try JWTConfiguration(keys: keys, audience: jwtAudience)
+            return try JWTConfiguration(keys: keys, audience: audience)
         } catch {
             throw ValidationError("JWT configuration: \(error.description)")
         }

@@ -188,6 +188,66 @@ import TrailTestSupport
         }
     }
 
+    /// Reads, exports, refused reads, key creation and revocation and refused keys are recorded as AUDIT_ACCESS
+    /// events in the caller's tenant, and appear only when that category is asked for.
+    @Test(arguments: StoreKind.available)
+    func accessToTheLogIsRecorded(kind: StoreKind) async throws {
+        try await Self.withWorld(kind) { client, world, store in
+            let reader = Self.header(world.keys["acme-reader"]!)
+            let readerId = try #require(APIKeyText(parsing: world.keys["acme-reader"]!)).id
+            let before = try await store.events(tenant: "acme", matching: EventQuery(category: EventQuery.accessCategory)).count
+            #expect(try await client.execute(uri: "/api/v1/audit/logs?actor=1", method: .get, headers: reader).status == .ok)
+            #expect(try await client.execute(uri: "/api/v1/audit/logs/export?format=csv", method: .get, headers: reader).status == .ok)
+            #expect(try await client.execute(uri: "/api/v1/resources/invoice/nope", method: .get, headers: reader).status == .notFound)
+            #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get,
+                                             headers: Self.header(world.keys["acme-writer"]!)).status == .forbidden)
+            let admin = Self.header(world.keys["acme-admin"]!)
+            let created = try parseJSON(try await client.execute(uri: "/api/v1/admin/keys", method: .post, headers: admin,
+                                                                 body: ByteBuffer(string: #"{"role":"reader"}"#)).body)
+            let createdId = try #require(created["id"]?.stringValue)
+            #expect(try await client.execute(uri: "/api/v1/admin/keys/\(createdId)", method: .delete, headers: admin).status == .ok)
+            // A revoked key tried 15 times: recorded 10 times (10 a minute per key).
+            for _ in 0..<15 {
+                #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get,
+                                                 headers: Self.header(world.keys["acme-revoked"]!)).status == .unauthorized)
+            }
+
+            // Lists, summaries and exports leave them out unless asked for.
+            let plain = try parseJSON(try await client.execute(uri: "/api/v1/audit/logs?limit=1000", method: .get, headers: reader).body)
+            #expect(plain["data"]?.arrayValue?.allSatisfy { $0["category"] != .string(EventQuery.accessCategory) } == true)
+            #expect(plain["data"]?.arrayValue?.count == 3)
+            let export = String(buffer: try await client.execute(uri: "/api/v1/audit/logs/export?format=ndjson", method: .get, headers: reader).body)
+            #expect(!export.contains(EventQuery.accessCategory))
+            let summary = String(buffer: try await client.execute(uri: "/api/v1/audit/logs/summary", method: .get, headers: reader).body)
+            #expect(!summary.contains("exported") && !summary.contains("api_key_created"))
+
+            let access = try parseJSON(try await client.execute(uri: "/api/v1/audit/logs?category=AUDIT_ACCESS&limit=1000", method: .get, headers: reader).body)
+            let events = try #require(access["data"]?.arrayValue).reversed().map { $0 }
+            #expect(events.allSatisfy { $0["tenant"] == "acme" && $0["category"] == "AUDIT_ACCESS" })
+            let mine = events.dropFirst(before)
+            let actions = mine.map { $0["action"]?.stringValue ?? "" }
+            #expect(actions.prefix(6) == ["read", "exported", "read", "read", "api_key_created", "api_key_revoked"], "\(actions)")
+            #expect(actions.filter { $0 == "authentication_failed" }.count == 10)
+            let list = try #require(mine.first)
+            #expect(list["actor"]?["id"]?.stringValue == readerId && list["actor"]?["type"] == "api_key")
+            #expect(list["metadata"]?["path"] == "/api/v1/audit/logs" && list["metadata"]?["query"] == "actor=1")
+            #expect(list["metadata"]?["status"]?.intValue == 200 && list["outcome"] == "success")
+            #expect(list["context"]?["request_id"]?.stringValue != nil)
+            let refused = mine.dropFirst(2).prefix(2)
+            #expect(refused.map { $0["metadata"]?["status"]?.intValue } == [404, 403] && refused.allSatisfy { $0["outcome"] == "failure" })
+            #expect(mine.dropFirst(4).first?["metadata"]?["key_id"]?.stringValue == createdId)
+            #expect(!String(describing: mine).contains(created["key"]?.stringValue ?? "-"))
+            // (The reads just above are recorded after the failures.)
+            #expect(actions.suffix(3) == ["read", "exported", "read"])
+            let failed = try #require(mine.last { $0["action"] == "authentication_failed" })
+            #expect(failed["actor"]?["id"]?.stringValue == world.revokedKeyId && failed["metadata"]?["reason"] == "revoked")
+            // globex sees none of it.
+            let globex = try parseJSON(try await client.execute(uri: "/api/v1/audit/logs?category=AUDIT_ACCESS&limit=1000", method: .get,
+                                                                headers: Self.header(world.keys["globex-reader"]!)).body)
+            #expect(globex["data"]?.arrayValue?.allSatisfy { $0["tenant"] == "globex" } == true)
+        }
+    }
+
     /// Keys made over the API work at once, show their text once, and stop working when revoked; a bad request
     /// to make one is a 422 that names the field.
     @Test(arguments: StoreKind.available)

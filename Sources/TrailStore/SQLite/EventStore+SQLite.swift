@@ -131,6 +131,7 @@ public final class SQLiteEventStore: EventStore {
         add("resource_type = ?", query.resourceType)
         add("resource_id = ?", query.resourceId)
         add("category = ?", query.category)
+        if query.category == nil { conditions.append("category IS NOT '\(EventQuery.accessCategory)'") }
         add("outcome = ?", query.outcome)
         add("recorded_at >= ?", query.since?.microseconds)
         add("recorded_at <= ?", query.until?.microseconds)
