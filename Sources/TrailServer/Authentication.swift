@@ -32,7 +32,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let principal = try await principal(of: request, context: context)
+        let principal: Principal
+        do {
+            principal = try await self.principal(of: request, context: context)
+        } catch let problem as Problem where problem.status == .unauthorized {
+            context.logger.info("authentication refused", metadata: [
+                "path": "\(request.uri.path)", "peer": "\(context.remoteAddress?.ipAddress ?? "-")", "reason": "\(problem.detail)"])
+            throw problem
+        }
         if principal.credential != .none, let limiter, let wait = limiter.take(principal.rateLimitKey) {
             throw Problem(.tooManyRequests, "rate-limited", title: "Too many requests",
                           detail: "This credential may make \(Int(limiter.limit.perSecond)) requests per second (bursts of \(Int(limiter.limit.burst))); nothing was done. Retry after \(wait) s.",
