@@ -2,6 +2,7 @@
 # Trail's ingest benchmark: release build, wrk on loopback, default durability.
 # Usage: scripts/bench.sh [seconds-per-scenario] [connections] [processes]
 #   TRAIL_BENCH_DATABASE=postgres://…   benchmark on PostgreSQL (use a fresh database) instead of a fresh SQLite file
+#   TRAIL_BENCH_SERVE_ARGS="--insecure-no-auth"   more arguments for trail serve (to compare without authentication)
 #   processes > 1                       that many `trail serve` processes on the one database, each loaded by its
 #                                       own wrk with an equal share of the connections; rates are summed, the
 #                                       latency columns are the worst of the processes
@@ -19,7 +20,7 @@ trap cleanup EXIT
 "$BIN" migrate --database "$DATABASE" >/dev/null
 bench_key "$DATABASE"
 for p in $(seq 0 $((PROCESSES - 1))); do
-  "$BIN" serve --host 127.0.0.1 --port $((PORT + p)) --database "$DATABASE" --log-level warning --rate-limit 0 &
+  "$BIN" serve --host 127.0.0.1 --port $((PORT + p)) --database "$DATABASE" --log-level warning --rate-limit 0 ${TRAIL_BENCH_SERVE_ARGS:-} &
   PIDS+=($!)
 done
 for p in $(seq 0 $((PROCESSES - 1))); do

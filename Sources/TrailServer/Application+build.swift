@@ -42,8 +42,9 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     // Everything else needs a caller (SPEC §7); each route checks what the caller may do.
     let origin = RequestOrigin(trustedProxies: configuration.trustedProxies)
     let access = AccessLog(store: store, origin: origin)
+    let keys = KeyCache(keys: store)
     let api = router.group().add(middleware: AuthenticationMiddleware(
-        mode: configuration.authentication, keys: store, limiter: configuration.rateLimit.map(RateLimiter.init(limit:)),
+        mode: configuration.authentication, keys: keys, limiter: configuration.rateLimit.map(RateLimiter.init(limit:)),
         tokens: configuration.jwt.map(JWTVerifier.init), access: access))
     // Reads of the log are recorded (meta-audit), once the caller is known.
     api.add(middleware: AccessAuditMiddleware(log: access))
@@ -58,6 +59,6 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     ResourcesController(store: store).addRoutes(to: api)
     AuditLogsController(store: store).addRoutes(to: api)
     CompatibilityController(store: store).addRoutes(to: api)
-    KeysController(keys: store, body: body, access: access).addRoutes(to: api)
+    KeysController(keys: store, cache: keys, body: body, access: access).addRoutes(to: api)
     return router
 }

@@ -19,7 +19,7 @@ public enum AuthenticationMode: Sendable, Equatable {
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = TrailRequestContext
     let mode: AuthenticationMode
-    let keys: any KeyStore
+    let keys: KeyCache
     /// Per-credential limits; nil for none.
     let limiter: RateLimiter?
     /// Checks JWT bearer tokens; nil when none are accepted.

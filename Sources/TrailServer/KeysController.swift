@@ -7,6 +7,8 @@ import TrailStore
 struct KeysController: Sendable {
     typealias Context = TrailRequestContext
     let keys: any KeyStore
+    /// Forgets revoked keys at once.
+    let cache: KeyCache
     let body: JSONBodyReader
     let access: AccessLog
 
@@ -41,6 +43,7 @@ struct KeysController: Sendable {
             guard let key = try await keys.revokeKey(tenant: caller.tenant, id: id) else {
                 throw Problem(.notFound, "key-not-found", title: "No such key", detail: "Tenant \(caller.tenant) has no API key \(id).")
             }
+            cache.forget(key.id)
             try await access.record(.apiKeyRevoked, by: caller, request: request, context: context, status: 200,
                                     details: Self.details(key))
             var writer = JSONWriter(capacity: 256)

@@ -26,6 +26,17 @@ public enum KeyCheck: Sendable, Equatable {
     case wrongSecret(APIKey)
     case revoked(APIKey)
     case unknown
+
+    /// Checks `presented` against the stored key with its id (nil: none).
+    public init(_ presented: APIKeyText, stored: (key: APIKey, secretDigest: String)?) {
+        guard let stored else { self = .unknown; return }
+        // Compared even for a revoked key, so that revoked and wrong keys take the same time.
+        if !presented.matches(digest: stored.secretDigest) {
+            self = .wrongSecret(stored.key)
+        } else {
+            self = stored.key.revokedAt == nil ? .valid(stored.key) : .revoked(stored.key)
+        }
+    }
 }
 
 /// Where API keys live (SPEC §7). Keys are looked up by id across tenants (a key names its tenant); listing
@@ -66,10 +77,6 @@ extension KeyStore {
 
     /// What became of a presented key: valid, or why not.
     public func check(_ presented: APIKeyText) async throws(StoreError) -> KeyCheck {
-        guard let stored = try await key(id: presented.id) else { return .unknown }
-        // Compared even for a revoked key, so that revoked and wrong keys take the same time.
-        let matches = presented.matches(digest: stored.secretDigest)
-        if !matches { return .wrongSecret(stored.key) }
-        return stored.key.revokedAt == nil ? .valid(stored.key) : .revoked(stored.key)
+        KeyCheck(presented, stored: try await key(id: presented.id))
     }
 }

@@ -284,6 +284,26 @@ import TrailTestSupport
         }
     }
 
+    /// A key revoked behind the server's back (`trail keys revoke`, another process) is refused once the
+    /// server's one-second memory of it lapses; revoked through the server, at once.
+    @Test func keysRevokedElsewhereAreRefusedSoon() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                let (key, text) = try await store.createKey(tenant: "acme", role: .reader, name: "a")
+                try await buildApplication(configuration: ServerConfiguration(), store: store).test(.router) { client in
+                    #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: Self.header(text)).status == .ok)
+                    _ = try await store.revokeKey(tenant: nil, id: key.id)
+                    var status = HTTPResponse.Status.ok
+                    for _ in 0..<50 where status == .ok {  // bounded: 5 s
+                        try await Task.sleep(for: .milliseconds(100))
+                        status = try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: Self.header(text)).status
+                    }
+                    #expect(status == .unauthorized)
+                }
+            }
+        }
+    }
+
     /// Each key has its own bucket: past its burst a key gets 429 with Retry-After, others go on.
     @Test func rateLimitsPerKey() async throws {
         try await withFreshLocation(.sqlite) { location, _ in
