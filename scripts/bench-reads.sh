@@ -6,9 +6,10 @@
 # Scenarios: resource history (random resource), first pages of filtered lists (one actor; a resource type and
 # an action; a resource type in the last 7 days), q search (random words), then one NDJSON export of every event (or of the last
 # export-days days), timed, with the server's peak resident memory during it. Each wrk run is bounded by its duration; the server is stopped at the end.
+# TRAIL_BENCH_SERVE_ARGS="--insecure-no-auth": more arguments for trail serve (without authentication, reads are not recorded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { sed -n '2,8p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
 POPULATED=$1
 DURATION=${2:-10}
 CONNECTIONS=${3:-8}
@@ -22,7 +23,7 @@ trap cleanup EXIT
 # A fresh server per scenario, so requests still running when a wrk run ends do not slow the next one.
 start() {
   [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
-  "$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$POPULATED" --workers 0 --log-level warning --rate-limit 0 &
+  "$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$POPULATED" --workers 0 --log-level warning --rate-limit 0 ${TRAIL_BENCH_SERVE_ARGS:-} &
   SERVER=$!
   for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
   curl -fs "http://127.0.0.1:$PORT/health" >/dev/null || { echo "trail serve did not start" >&2; exit 1; }
