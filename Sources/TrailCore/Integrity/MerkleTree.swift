@@ -1,0 +1,136 @@
+import Crypto
+
+/// Merkle tree hashing, inclusion and consistency proofs of RFC 9162 §2.1 (Certificate Transparency v2, the same
+/// tree as RFC 6962), with SHA-256: `leaf = SHA-256(0x00 ‖ data)`, `node = SHA-256(0x01 ‖ left ‖ right)`, and
+/// a tree of n leaves split at the largest power of two below n. Pure: leaves in, hashes out.
+public enum MerkleTree {
+    public typealias Hash = [UInt8]
+
+    public static func leafHash(_ data: some Sequence<UInt8>) -> Hash {
+        var hasher = SHA256()
+        hasher.update(data: [0x00])
+        hasher.update(data: Array(data))
+        return Array(hasher.finalize())
+    }
+
+    public static func nodeHash(_ left: Hash, _ right: Hash) -> Hash {
+        var hasher = SHA256()
+        hasher.update(data: [0x01])
+        hasher.update(data: left)
+        hasher.update(data: right)
+        return Array(hasher.finalize())
+    }
+
+    /// The hash of an empty tree: SHA-256 of nothing.
+    public static var emptyRoot: Hash { Array(SHA256.hash(data: [UInt8]())) }
+
+    /// MTH(D[n]) of leaf hashes (already `leafHash`ed), in O(n) time and O(log n) memory.
+    public static func root(ofLeafHashes leaves: some Collection<Hash>) -> Hash {
+        guard !leaves.isEmpty else { return emptyRoot }
+        // Complete subtrees pending on the right edge, largest first; a new leaf merges with equal-sized ones.
+        var stack: [(size: Int, hash: Hash)] = []
+        for leaf in leaves {
+            var node = (size: 1, hash: leaf)
+            while let last = stack.last, last.size == node.size {
+                stack.removeLast()
+                node = (last.size * 2, nodeHash(last.hash, node.hash))
+            }
+            stack.append(node)
+        }
+        // The right edge, folded from the smallest subtree leftwards: exactly the RFC's split at powers of two.
+        var hash = stack.removeLast().hash
+        while let left = stack.popLast() { hash = nodeHash(left.hash, hash) }
+        return hash
+    }
+
+    /// The largest power of two smaller than `n` (n ≥ 2).
+    static func split(_ n: Int) -> Int {
+        var k = 1
+        while k << 1 < n { k <<= 1 }
+        return k
+    }
+
+    /// PATH(m, D[n]): the audit path of leaf `index` in the tree of `leaves` (RFC 9162 §2.1.3.1).
+    public static func inclusionProof(index: Int, leafHashes leaves: [Hash]) -> [Hash] {
+        precondition(index >= 0 && index < leaves.count)
+        return path(index, leaves[...])
+    }
+
+    private static func path(_ m: Int, _ leaves: ArraySlice<Hash>) -> [Hash] {
+        let n = leaves.count
+        guard n > 1 else { return [] }
+        let k = split(n)
+        let start = leaves.startIndex
+        if m < k {
+            return path(m, leaves[start..<start + k]) + [root(ofLeafHashes: leaves[(start + k)...])]
+        }
+        return path(m - k, leaves[(start + k)...]) + [root(ofLeafHashes: leaves[start..<start + k])]
+    }
+
+    /// PROOF(m, D[n]): that the tree of the first `size` leaves is a prefix of the tree of `leaves`
+    /// (RFC 9162 §2.1.4.1); 1 ≤ size ≤ leaves.count.
+    public static func consistencyProof(from size: Int, leafHashes leaves: [Hash]) -> [Hash] {
+        precondition(size >= 1 && size <= leaves.count)
+        return subproof(size, leaves[...], complete: true)
+    }
+
+    private static func subproof(_ m: Int, _ leaves: ArraySlice<Hash>, complete: Bool) -> [Hash] {
+        let n = leaves.count
+        if m == n { return complete ? [] : [root(ofLeafHashes: leaves)] }
+        let k = split(n)
+        let start = leaves.startIndex
+        if m <= k {
+            return subproof(m, leaves[start..<start + k], complete: complete) + [root(ofLeafHashes: leaves[(start + k)...])]
+        }
+        return subproof(m - k, leaves[(start + k)...], complete: false) + [root(ofLeafHashes: leaves[start..<start + k])]
+    }
+
+    /// Verifies an inclusion proof (RFC 9162 §2.1.3.2).
+    public static func verifyInclusion(leafHash: Hash, index: Int, size: Int, proof: [Hash], root: Hash) -> Bool {
+        guard index >= 0, index < size else { return false }
+        var fn = index, sn = size - 1
+        var r = leafHash
+        for p in proof {
+            if sn == 0 { return false }
+            if fn & 1 == 1 || fn == sn {
+                r = nodeHash(p, r)
+                if fn & 1 == 0 {
+                    while fn & 1 == 0 && fn != 0 { fn >>= 1; sn >>= 1 }
+                }
+            } else {
+                r = nodeHash(r, p)
+            }
+            fn >>= 1
+            sn >>= 1
+        }
+        return sn == 0 && r == root
+    }
+
+    /// Verifies a consistency proof between the tree of `first` leaves with root `firstRoot` and the tree of
+    /// `second` leaves with root `secondRoot` (RFC 9162 §2.1.4.2).
+    public static func verifyConsistency(first: Int, second: Int, firstRoot: Hash, secondRoot: Hash, proof: [Hash]) -> Bool {
+        guard first >= 1, first <= second else { return false }
+        if first == second { return proof.isEmpty && firstRoot == secondRoot }
+        var path = proof
+        if first & (first - 1) == 0 { path.insert(firstRoot, at: 0) }
+        guard let head = path.first else { return false }
+        var fn = first - 1, sn = second - 1
+        while fn & 1 == 1 { fn >>= 1; sn >>= 1 }
+        var fr = head, sr = head
+        for c in path.dropFirst() {
+            if sn == 0 { return false }
+            if fn & 1 == 1 || fn == sn {
+                fr = nodeHash(c, fr)
+                sr = nodeHash(c, sr)
+                if fn & 1 == 0 {
+                    while fn & 1 == 0 && fn != 0 { fn >>= 1; sn >>= 1 }
+                }
+            } else {
+                sr = nodeHash(sr, c)
+            }
+            fn >>= 1
+            sn >>= 1
+        }
+        return fr == firstRoot && sr == secondRoot && sn == 0
+    }
+}

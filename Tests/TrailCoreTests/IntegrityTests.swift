@@ -1,0 +1,138 @@
+import Crypto
+import Foundation
+import Testing
+@testable import TrailCore
+
+/// RFC 8785 canonical JSON and RFC 9162 Merkle trees, against the RFCs' own examples and vectors derived by hand.
+@Suite struct CanonicalJSONTests {
+    /// RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical text.
+    @Test func numbersOfAppendixB() throws {
+        let cases: [(UInt64, String)] = [
+            (0x0000000000000000, "0"), (0x8000000000000000, "0"), (0x0000000000000001, "5e-324"),
+            (0x8000000000000001, "-5e-324"), (0x7fefffffffffffff, "1.7976931348623157e+308"),
+            (0xffefffffffffffff, "-1.7976931348623157e+308"), (0x4340000000000000, "9007199254740992"),
+            (0xc340000000000000, "-9007199254740992"), (0x4430000000000000, "295147905179352830000"),
+            (0x44b52d02c7e14af5, "9.999999999999997e+22"), (0x44b52d02c7e14af6, "1e+23"),
+            (0x44b52d02c7e14af7, "1.0000000000000001e+23"), (0x444b1ae4d6e2ef4e, "999999999999999700000"),
+            (0x444b1ae4d6e2ef4f, "999999999999999900000"), (0x444b1ae4d6e2ef50, "1e+21"),
+            (0x3eb0c6f7a0b5ed8c, "9.999999999999997e-7"), (0x3eb0c6f7a0b5ed8d, "0.000001"),
+            (0x41b3de4355555553, "333333333.3333332"), (0x41b3de4355555554, "333333333.33333325"),
+            (0x41b3de4355555555, "333333333.3333333"), (0x41b3de4355555556, "333333333.3333334"),
+            (0x41b3de4355555557, "333333333.33333343"), (0xbecbf647612f3696, "-0.0000033333333333333333"),
+            (0x43143ff3c1cb0959, "1424953923781206.2"),
+        ]
+        for (bits, text) in cases {
+            #expect(CanonicalJSON.format(Double(bitPattern: bits)) == text, "\(String(bits, radix: 16))")
+        }
+        #expect(throws: CanonicalJSON.Unrepresentable.self) { try CanonicalJSON.number("1e400") }
+        #expect(try CanonicalJSON.number("-0.0") == "0")
+        #expect(try CanonicalJSON.number("100") == "100" && (try CanonicalJSON.number("1E2")) == "100")
+        #expect(try CanonicalJSON.number("123456789012345678901234") == "1.2345678901234569e+23")
+    }
+
+    /// RFC 8785 §3.2.2: the example of the whole scheme.
+    @Test func exampleOfSection3() throws {
+        let input = #"""
+            {
+              "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+              "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+              "literals": [null, true, false]
+            }
+            """#
+        let expected = #"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
+        #expect(String(decoding: try CanonicalJSON.encode(try JSONParser.parse(input)), as: UTF8.self) == expected)
+    }
+
+    /// RFC 8785 §3.2.3: member names sorted by UTF-16 code units (so U+FB33 after the emoji's surrogates).
+    @Test func sortingOfSection3() throws {
+        let input = #"""
+            {"\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh", "1": "One",
+             "\ud83d\ude00": "Emoji: Grinning Face", "\u0080": "Control", "\u00f6": "Latin Small Letter O With Diaeresis"}
+            """#
+        guard case .object(let object) = try JSONParser.parse(String(decoding: try CanonicalJSON.encode(try JSONParser.parse(input)), as: UTF8.self)) else {
+            Issue.record("not an object"); return
+        }
+        #expect(object.map { $0.value.stringValue ?? "" } == [
+            "Carriage Return", "One", "Control", "Latin Small Letter O With Diaeresis", "Euro Sign",
+            "Emoji: Grinning Face", "Hebrew Letter Dalet With Dagesh",
+        ])
+    }
+}
+
+@Suite struct MerkleTreeTests {
+    static func sha(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    /// The leaves of Certificate Transparency's reference tests (RFC 6962 implementations): 0, 1, 2, 2, 2, 4, 4
+    /// and 2 bytes.
+    static let leaves: [[UInt8]] = [[], [0x00], [0x10], [0x20, 0x21], [0x30, 0x31], [0x40, 0x41, 0x42, 0x43],
+                                    [0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57], [0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f]]
+
+    @Test func rootsDerivedByHand() {
+        let l = Self.leaves.map { Self.sha([0x00] + $0) }
+        func node(_ a: [UInt8], _ b: [UInt8]) -> [UInt8] { Self.sha([0x01] + a + b) }
+        let hashes = Self.leaves.map { MerkleTree.leafHash($0) }
+        #expect(hashes == l)
+        #expect(MerkleTree.root(ofLeafHashes: [[UInt8]]()) == Self.sha([]))
+        #expect(MerkleTree.root(ofLeafHashes: hashes.prefix(1)) == l[0])
+        #expect(MerkleTree.root(ofLeafHashes: hashes.prefix(2)) == node(l[0], l[1]))
+        #expect(MerkleTree.root(ofLeafHashes: hashes.prefix(3)) == node(node(l[0], l[1]), l[2]))
+        #expect(MerkleTree.root(ofLeafHashes: hashes.prefix(5)) == node(node(node(l[0], l[1]), node(l[2], l[3])), l[4]))
+        #expect(MerkleTree.root(ofLeafHashes: hashes.prefix(7))
+                == node(node(node(l[0], l[1]), node(l[2], l[3])), node(node(l[4], l[5]), l[6])))
+        // Inclusion of leaf 2 in a tree of 5, and consistency of 3 within 5, written out.
+        #expect(MerkleTree.inclusionProof(index: 2, leafHashes: Array(hashes.prefix(5))) == [l[3], node(l[0], l[1]), l[4]])
+        #expect(MerkleTree.consistencyProof(from: 3, leafHashes: Array(hashes.prefix(5))) == [l[2], l[3], node(l[0], l[1]), l[4]])
+        #expect(MerkleTree.consistencyProof(from: 4, leafHashes: Array(hashes.prefix(5))) == [l[4]])
+    }
+
+    /// The roots published with Certificate Transparency's reference implementation for these leaves.
+    @Test func rootsOfTheReferenceTests() {
+        let roots = [
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+            "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+            "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+            "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+            "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+        ]
+        let hashes = Self.leaves.map { MerkleTree.leafHash($0) }
+        for (i, root) in roots.enumerated() {
+            #expect(Self.hex(MerkleTree.root(ofLeafHashes: hashes.prefix(i + 1))) == root, "size \(i + 1)")
+        }
+    }
+
+    /// Every inclusion and consistency proof of trees up to 40 leaves verifies; altered ones do not.
+    @Test func proofsRoundTripAndForgeriesFail() {
+        let hashes = (0..<40).map { MerkleTree.leafHash([UInt8(truncatingIfNeeded: $0), 7]) }
+        let roots = (0...hashes.count).map { MerkleTree.root(ofLeafHashes: hashes.prefix($0)) }
+        for size in 1...hashes.count {
+            let tree = Array(hashes.prefix(size))
+            for index in 0..<size {
+                let proof = MerkleTree.inclusionProof(index: index, leafHashes: tree)
+                #expect(MerkleTree.verifyInclusion(leafHash: tree[index], index: index, size: size, proof: proof, root: roots[size]))
+                #expect(!MerkleTree.verifyInclusion(leafHash: tree[(index + 1) % size], index: index, size: size, proof: proof, root: roots[size]) || size == 1)
+                if let first = proof.first {
+                    var forged = proof
+                    forged[0] = MerkleTree.nodeHash(first, first)
+                    #expect(!MerkleTree.verifyInclusion(leafHash: tree[index], index: index, size: size, proof: forged, root: roots[size]))
+                    #expect(!MerkleTree.verifyInclusion(leafHash: tree[index], index: index, size: size, proof: proof.dropLast() + [], root: roots[size]))
+                }
+            }
+            for first in 1...size {
+                let proof = MerkleTree.consistencyProof(from: first, leafHashes: tree)
+                #expect(MerkleTree.verifyConsistency(first: first, second: size, firstRoot: roots[first], secondRoot: roots[size], proof: proof),
+                        "\(first) → \(size)")
+                if first < size {
+                    #expect(!MerkleTree.verifyConsistency(first: first, second: size, firstRoot: roots[first == 1 ? 2 : first - 1],
+                                                          secondRoot: roots[size], proof: proof))
+                    var forged = proof
+                    forged[forged.count - 1] = MerkleTree.nodeHash(forged[forged.count - 1], forged[0])
+                    #expect(!MerkleTree.verifyConsistency(first: first, second: size, firstRoot: roots[first], secondRoot: roots[size], proof: forged))
+                }
+            }
+        }
+    }
+}
