@@ -39,6 +39,7 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     }
     router.add(middleware: ProblemMiddleware())
     HealthController().addRoutes(to: router)
+    IntegrityController(keys: store).addRoutes(to: router)
     // Everything else needs a caller (SPEC §7); each route checks what the caller may do.
     let origin = RequestOrigin(trustedProxies: configuration.trustedProxies)
     let access = AccessLog(store: store, origin: origin)

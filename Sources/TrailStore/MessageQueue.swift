@@ -39,8 +39,8 @@ public protocol MessageQueue: Sendable {
     func waitForMessages(timeout: Duration) async
 }
 
-/// A store with its queue: what the service runs on.
-public typealias TrailStorage = EventStore & MessageQueue & KeyStore
+/// A store with its queue and its keys: what the service runs on.
+public typealias TrailStorage = EventStore & MessageQueue & KeyStore & IntegrityKeyStore
 
 /// A submission accepted for later processing.
 public struct NewMessage: Sendable {

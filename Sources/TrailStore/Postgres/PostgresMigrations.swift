@@ -220,7 +220,29 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX api_keys_tenant ON api_keys (tenant, created_at)",
         ]),
+        Migration(id: "0006_immutable_events_signing_key", sql: [
+            // Stored events are never changed or removed (SPEC §8): the database itself refuses it. Statement
+            // triggers, which partitioned tables take; `search` (derived words) stays updatable.
+            """
+            CREATE FUNCTION trail_refuse_event_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'stored events are immutable: Trail never % an event', lower(TG_OP)
+                    USING ERRCODE = 'insufficient_privilege';
+            END $$
+            """,
+            """
+            CREATE TRIGGER events_no_update BEFORE UPDATE OF \(eventContentColumns) ON events
+            FOR EACH STATEMENT EXECUTE FUNCTION trail_refuse_event_change()
+            """,
+            """
+            CREATE TRIGGER events_no_delete BEFORE DELETE OR TRUNCATE ON events
+            FOR EACH STATEMENT EXECUTE FUNCTION trail_refuse_event_change()
+            """,
+        ]),
     ]
+
+    /// What an event is: every column but derived ones (`search`).
+    static let eventContentColumns = "tenant, sequence, id, occurred_at, recorded_at, action, category, outcome, actor_id, actor, resource_type, resource_id, resource_name, version, new_version, changes, summary, state_after, secret_digests, context, metadata, duration_ms, error"
 
     /// The advisory lock key that serialises queue claims ("claim" in ASCII).
     static let claimLockKey: Int64 = 0x63_6C_61_69_6D
@@ -250,6 +272,12 @@ enum PostgresMigrations {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await connection.query("INSERT INTO trail_migrations (id) VALUES (\(migration.id))", logger: logger)
+                if migration.id == "0006_immutable_events_signing_key" {
+                    // The installation's Ed25519 key that signs checkpoints (SPEC §8), outside the events table.
+                    try await connection.query("""
+                        INSERT INTO trail_settings (name, value) VALUES ('checkpoint_signing_key', \(ByteBuffer(bytes: SigningKeySeed.make())))
+                        """, logger: logger)
+                }
                 if migration.id == "0001_events_heads_idempotency" {
                     // The installation's secret for keyed digests of redacted values (SPEC §2.5).
                     var generator = SystemRandomNumberGenerator()

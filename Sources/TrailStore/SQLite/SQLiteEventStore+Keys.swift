@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 public import TrailCore
 
@@ -50,5 +51,15 @@ extension SQLiteEventStore: KeyStore {
         }
         return APIKey(id: row[0], tenant: row[1], name: row[2], role: role, createdAt: Timestamp(microseconds: row[4]),
                       revokedAt: (row[5] as Int64?).map(Timestamp.init(microseconds:)))
+    }
+}
+
+extension SQLiteEventStore: IntegrityKeyStore {
+    public func checkpointSigningKey() async throws(StoreError) -> [UInt8] {
+        let seed = try await read { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'checkpoint_signing_key'")
+        }
+        guard let seed, seed.count == 32 else { throw StoreError(.corrupt, "the store has no checkpoint signing key") }
+        return Array(seed)
     }
 }

@@ -4,6 +4,9 @@ import GRDB
 /// The SQLite schema, as numbered forward-only migrations. A landed migration is never edited: changes come as
 /// new migrations.
 enum SQLiteMigrations {
+    /// What an event is: every column but derived ones (the search index lives in its own table).
+    static let eventContentColumns = "tenant, sequence, id, occurred_at, recorded_at, action, category, outcome, actor_id, actor, resource_type, resource_id, resource_name, version, new_version, changes, summary, state_after, secret_digests, context, metadata, duration_ms, error"
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("0001_events_heads_idempotency") { db in
@@ -150,6 +153,19 @@ enum SQLiteMigrations {
                 ) WITHOUT ROWID;
                 CREATE INDEX api_keys_tenant ON api_keys (tenant, created_at);
                 """)
+        }
+        migrator.registerMigration("0006_immutable_events_signing_key") { db in
+            try db.execute(sql: """
+                -- Stored events are never changed or removed (SPEC §8): the database itself refuses it. (Triggers
+                -- on UPDATE and DELETE cost inserts nothing; only INSERT triggers would.)
+                CREATE TRIGGER events_no_update BEFORE UPDATE OF \(SQLiteMigrations.eventContentColumns) ON events
+                BEGIN SELECT RAISE(ABORT, 'stored events are immutable: Trail never updates an event'); END;
+                CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+                BEGIN SELECT RAISE(ABORT, 'stored events are immutable: Trail never deletes an event'); END;
+                """)
+            // The installation's Ed25519 key that signs checkpoints (SPEC §8), outside the events table.
+            try db.execute(sql: "INSERT INTO settings (name, value) VALUES ('checkpoint_signing_key', ?)",
+                           arguments: [Data(SigningKeySeed.make())])
         }
         return migrator
     }
