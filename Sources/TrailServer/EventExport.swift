@@ -45,6 +45,11 @@ public struct EventExport: Sendable {
         self.format = format
     }
 
+    private func fetch(_ page: EventQuery) -> Task<[StoredEventColumns], any Error> {
+        let (store, tenant) = (store, tenant)
+        return Task { try await store.eventColumns(tenant: tenant, matching: page) }
+    }
+
     /// Writes the whole export through `write`, a page at a time. A store failure after the first bytes ends the
     /// export early (it is logged; an HTTP status was sent already) — the output is then visibly incomplete: no
     /// closing `]` for JSON.
@@ -55,16 +60,23 @@ public struct EventExport: Sendable {
         case .json: out.raw("[")
         case .ndjson: break
         }
-        var page = first
         var count = 0
-        while last > 0 {
+        // The next page is read while this one is written: the store's reader thread and the formatting overlap.
+        var next: Task<[StoredEventColumns], any Error>? = last > 0 ? fetch(first) : nil
+        while let pending = next {
             let events: [StoredEventColumns]
             do {
-                events = try await store.eventColumns(tenant: tenant, matching: page)
+                events = try await pending.value
             } catch {
                 logger.error("export ended early", metadata: ["error": "\(error)", "events": "\(count)"])
                 try await write(out.bytes)
                 return
+            }
+            next = nil
+            if events.count == first.limit, let sequence = events.last?.sequence {
+                var page = first
+                page.afterSequence = sequence
+                next = fetch(page)
             }
             for event in events {
                 switch format {
@@ -79,10 +91,13 @@ public struct EventExport: Sendable {
                 }
                 count += 1
             }
-            try await write(out.bytes)
+            do {
+                try await write(out.bytes)
+            } catch {
+                next?.cancel()
+                throw error
+            }
             out = JSONWriter(capacity: 64 * 1024)
-            guard events.count == page.limit, let next = events.last?.sequence else { break }
-            page.afterSequence = next
         }
         if format == .json { out.raw("]") }
         try await write(out.bytes)

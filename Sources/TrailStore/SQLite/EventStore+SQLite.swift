@@ -208,7 +208,7 @@ public final class SQLiteEventStore: EventStore {
     public func eventColumns(tenant: String, matching query: EventQuery) async throws(StoreError) -> [StoredEventColumns] {
         try await read { db in
             let (sql, arguments) = SQLiteEventStore.list(tenant: tenant, query)
-            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { SQLiteRows.columns($0) }
+            return try RawStatement(db.cachedStatement(sql: sql)).all(db, arguments) { SQLiteRows.columns($0) }
         }
     }
 

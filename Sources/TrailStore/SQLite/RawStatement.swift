@@ -62,12 +62,32 @@ struct RawStatement {
         }
     }
 
+    /// Runs a query with GRDB's `arguments` and reads every row with `read`.
+    func all<T>(_ db: Database, _ arguments: StatementArguments, _ read: (RawStatement) throws -> T) throws -> [T] {
+        try statement.setArguments(arguments)
+        defer { sqlite3_reset(handle) }
+        var rows: [T] = []
+        while true {
+            let code = sqlite3_step(handle)
+            switch code {
+            case SQLITE_ROW: rows.append(try read(self))
+            case SQLITE_DONE: return rows
+            default: throw error(code, db)
+            }
+        }
+    }
+
     func text(_ column: Int32) -> String? {
         guard let pointer = sqlite3_column_text(handle, column) else { return nil }
-        return String(cString: pointer)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    func optionalInt64(_ column: Int32) -> Int64? {
+        sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)
+    }
 
     private func error(_ code: Int32, _ db: Database) -> DatabaseError {
         DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)

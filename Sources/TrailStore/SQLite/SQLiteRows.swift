@@ -31,6 +31,18 @@ enum SQLiteRows {
             durationMs: row[o + 17], error: row[o + 18])
     }
 
+    /// The columns of ``eventColumns`` of the current row of a raw statement (exports and histories read many
+    /// rows: the C API spares a boxed value per column).
+    static func columns(_ row: RawStatement) -> StoredEventColumns {
+        StoredEventColumns(
+            id: row.text(0) ?? "", sequence: row.int64(1), tenant: row.text(2) ?? "",
+            occurredAt: Timestamp(microseconds: row.int64(3)), recordedAt: Timestamp(microseconds: row.int64(4)),
+            action: row.text(5) ?? "", category: row.text(14), outcome: row.text(15) ?? "", actor: row.text(6),
+            resourceType: row.text(7), resourceId: row.text(8), resourceName: row.text(16), version: row.optionalInt64(9),
+            changes: row.text(10) ?? "{}", summary: row.text(11) ?? "", context: row.text(12), metadata: row.text(13),
+            durationMs: row.optionalInt64(17), error: row.text(18))
+    }
+
     /// One resource's head (read on the writer's hot path, hence through the C API).
     static func head(_ db: Database, tenant: String, type: String, id: String) throws -> ResourceHead? {
         let select = try RawStatement(db.cachedStatement(sql: """
