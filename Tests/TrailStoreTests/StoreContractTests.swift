@@ -184,6 +184,35 @@ import TrailTestSupport
         }
     }
 
+    /// Oldest first from a time (an export's pages) gives exactly the events recorded since then, whatever the
+    /// order of recorded times (a clock that went back included), and leaves out the meta-audit's events unless
+    /// asked for.
+    @Test(arguments: StoreKind.available)
+    func oldestFirstSinceATimeStartsAtTheRightEvent(kind: StoreKind) async throws {
+        let now = Mutex<Int64>(1_000_000)
+        try await withStore(kind, StoreConfiguration(clock: { Timestamp(microseconds: now.withLock { $0 }) })) { store in
+            // Recorded at 1, 2, 3, 5, 4 (the clock went back), 6, 7 … 10 seconds.
+            for (i, second) in [1, 2, 3, 5, 4, 6, 7, 8, 9, 10].enumerated() {
+                now.withLock { $0 = Int64(second) * 1_000_000 }
+                var activity = Self.activity("create", "r\(i)")
+                if i == 7 { activity.category = EventQuery.accessCategory }
+                _ = try await store.append(AppendRequest(tenant: "default", activities: [activity]))
+            }
+            let since = Timestamp(microseconds: 4_000_000)
+            var page = EventQuery(since: since, oldestFirst: true, limit: 3)
+            var seen: [String] = []
+            while true {
+                let events = try await store.eventColumns(tenant: "default", matching: page)
+                seen += events.compactMap(\.resourceId)
+                guard events.count == page.limit, let last = events.last else { break }
+                page.afterSequence = last.sequence
+            }
+            #expect(seen == ["r3", "r4", "r5", "r6", "r8", "r9"])
+            let access = try await store.events(tenant: "default", matching: EventQuery(category: EventQuery.accessCategory, since: since, oldestFirst: true))
+            #expect(access.map(\.resourceId) == ["r7"])
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func idempotencyKeysExpire(kind: StoreKind) async throws {
         let now = Mutex<Int64>(1_000_000)
@@ -267,7 +296,7 @@ import TrailTestSupport
         try await withFreshLocation(kind) { location, _ in
             let first = try await location.migrate()
             let second = try await location.migrate()
-            #expect(first == ["0001_events_heads_idempotency", "0002_messages", "0003_message_context", "0004_search", "0005_api_keys", "0006_immutable_events_signing_key"])
+            #expect(first == ["0001_events_heads_idempotency", "0002_messages", "0003_message_context", "0004_search", "0005_api_keys", "0006_immutable_events_signing_key", "0007_data_events_index"])
             #expect(second.isEmpty)
         }
     }

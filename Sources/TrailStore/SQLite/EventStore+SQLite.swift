@@ -146,15 +146,28 @@ public final class SQLiteEventStore: EventStore {
     /// - one resource: its history (small), sorted;
     /// - one actor: the actor index, whose entries are in rowid order, which within a tenant is sequence order
     ///   (one writer appends a tenant's events in sequence order);
-    /// - anything else: the tenant's events in sequence order, filtered as they come, which finds the newest
-    ///   matches first (and `days`/`since` filters match the newest events).
+    /// - anything else: the tenant's events in sequence order (without the meta-audit's, unless asked for), filtered as they come, which finds the newest
+    ///   matches first (and `days`/`since` filters match the newest events); oldest first with `since`, from
+    ///   the first event recorded since then.
     /// Cursors, which carry sequences, become rowid bounds where the order is by rowid.
     static func list(tenant: String, _ query: EventQuery) -> (sql: String, arguments: StatementArguments) {
         let direction = query.oldestFirst ? "ASC" : "DESC"
         if query.search == nil && !(query.resourceType != nil && query.resourceId != nil) && query.actorId == nil {
-            let filter = SQLiteEventStore.filter(tenant: tenant, query)
+            var filter = SQLiteEventStore.filter(tenant: tenant, query)
+            if query.oldestFirst, query.afterSequence == nil, let since = query.since {
+                // Oldest first from a time (an export's first page): start at the first event recorded since
+                // then instead of scanning the tenant's older events. Found through the time index by rowid, the
+                // order of a tenant's sequences; the bound is exact whatever the order of recorded times.
+                filter.sql += """
+                     AND sequence >= COALESCE((SELECT sequence FROM events WHERE rowid = (
+                        SELECT MIN(rowid) FROM events INDEXED BY events_recorded WHERE tenant = ? AND recorded_at >= ?)), 0)
+                    """
+                filter.arguments += [tenant, since.microseconds]
+            }
+            // Without a category, the filter leaves out the meta-audit's events: the partial index without them.
+            let index = query.category == nil ? "events_data_sequence" : "events_tenant_sequence"
             return ("""
-                SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY events_tenant_sequence WHERE \(filter.sql)
+                SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY \(index) WHERE \(filter.sql)
                 ORDER BY sequence \(direction) LIMIT ?
                 """, filter.arguments + [query.limit])
         }
