@@ -68,8 +68,11 @@ struct AppliedTransition: Sendable {
         changesJSON = JSONWriter.string(changes)
         stateJSON = StoredJSON.text(transition.head?.state)
         digestsJSON = StoredJSON.text(transition.head?.digests ?? [:])
-        searchText = SearchText.document(summary: transition.summary, resourceName: activity.resourceName,
-                                         actor: activity.actor, metadata: activity.metadata)
+        // The meta-audit's records of reads are not searchable: each would hold the words of the search it
+        // records, and every later search for them would step over all of them.
+        searchText = activity.category == EventQuery.accessCategory ? "" : SearchText.document(
+            summary: transition.summary, resourceName: activity.resourceName, actor: activity.actor,
+            metadata: activity.metadata)
     }
 }
 

@@ -241,6 +241,13 @@ import TrailTestSupport
             #expect(actions.suffix(3) == ["read", "exported", "read"])
             let failed = try #require(mine.last { $0["action"] == "authentication_failed" })
             #expect(failed["actor"]?["id"]?.stringValue == world.revokedKeyId && failed["metadata"]?["reason"] == "revoked")
+            // Records of reads are not searchable (each would hold the words of the search it records).
+            let searched = try parseJSON(try await client.execute(uri: "/api/v1/audit/logs?q=\(World.marker)", method: .get, headers: reader).body)
+            #expect(searched["data"]?.arrayValue?.allSatisfy { $0["category"] != .string(EventQuery.accessCategory) } == true)
+            #expect(searched["data"]?.arrayValue?.isEmpty == false)
+            let searchedAccess = try parseJSON(try await client.execute(uri: "/api/v1/audit/logs?q=\(World.marker)&category=AUDIT_ACCESS",
+                                                                        method: .get, headers: reader).body)
+            #expect(searchedAccess["data"]?.arrayValue?.isEmpty == true)
             // globex sees none of it.
             let globex = try parseJSON(try await client.execute(uri: "/api/v1/audit/logs?category=AUDIT_ACCESS&limit=1000", method: .get,
                                                                 headers: Self.header(world.keys["globex-reader"]!)).body)

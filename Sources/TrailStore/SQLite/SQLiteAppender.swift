@@ -136,7 +136,9 @@ final class SQLiteAppender: Sendable {
                 .text(event.category), .text(event.outcome.rawValue), .text(event.resourceName),
                 .integer(event.durationMs), .text(row.errorJSON),
             ])
-            try index.execute(db, [.integer(db.lastInsertedRowID), .text(SQLiteSearch.row(tenantToken: tenantToken, words: row.searchText))])
+            if !row.searchText.isEmpty {  // no words, nothing to find it by
+                try index.execute(db, [.integer(db.lastInsertedRowID), .text(SQLiteSearch.row(tenantToken: tenantToken, words: row.searchText))])
+            }
         }
 
         let upsert = try RawStatement(db.cachedStatement(sql: SQLiteAppender.insertHead + """
