@@ -69,14 +69,10 @@ extension KeyStore {
         return (key, text.text)
     }
 
-    /// The key a caller presented, when it exists, is not revoked, and its secret is right.
+    /// The key a caller presented, when it exists, is not revoked, and its secret is right. (The server checks
+    /// keys through its `KeyCache`, which keeps them for a second.)
     public func authenticate(_ presented: APIKeyText) async throws(StoreError) -> APIKey? {
-        if case .valid(let key) = try await check(presented) { return key }
+        if case .valid(let key) = KeyCheck(presented, stored: try await key(id: presented.id)) { return key }
         return nil
-    }
-
-    /// What became of a presented key: valid, or why not.
-    public func check(_ presented: APIKeyText) async throws(StoreError) -> KeyCheck {
-        KeyCheck(presented, stored: try await key(id: presented.id))
     }
 }

@@ -62,19 +62,25 @@ struct RawStatement {
         }
     }
 
-    /// Runs a query with GRDB's `arguments` and reads every row with `read`.
-    func all<T>(_ db: Database, _ arguments: StatementArguments, _ read: (RawStatement) throws -> T) throws -> [T] {
+    /// Runs a query with GRDB's `arguments` and hands each row, in turn, to `body`.
+    func each(_ db: Database, _ arguments: StatementArguments = [], _ body: (RawStatement) throws -> Void) throws {
         try statement.setArguments(arguments)
         defer { sqlite3_reset(handle) }
-        var rows: [T] = []
         while true {
             let code = sqlite3_step(handle)
             switch code {
-            case SQLITE_ROW: rows.append(try read(self))
-            case SQLITE_DONE: return rows
+            case SQLITE_ROW: try body(self)
+            case SQLITE_DONE: return
             default: throw error(code, db)
             }
         }
+    }
+
+    /// Runs a query with GRDB's `arguments` and reads every row with `read`.
+    func all<T>(_ db: Database, _ arguments: StatementArguments, _ read: (RawStatement) throws -> T) throws -> [T] {
+        var rows: [T] = []
+        try each(db, arguments) { rows.append(try read($0)) }
+        return rows
     }
 
     func text(_ column: Int32) -> String? {

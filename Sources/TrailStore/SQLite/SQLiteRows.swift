@@ -10,29 +10,11 @@ enum SQLiteRows {
         """
 
     static func events(_ db: Database, sql: String, arguments: StatementArguments) throws -> [RecordedEvent] {
-        let statement = try db.cachedStatement(sql: sql)
-        return try Row.fetchAll(statement, arguments: arguments).map { try event($0) }
+        try RawStatement(db.cachedStatement(sql: sql)).all(db, arguments) { try RecordedEvent(columns($0)) }
     }
 
-    /// The event in the columns of ``eventColumns``, starting at column `first`.
-    static func event(_ row: Row, first: Int = 0) throws -> RecordedEvent {
-        try RecordedEvent(columns(row, first: first))
-    }
-
-    /// The columns of ``eventColumns`` as they are stored, JSON as text.
-    static func columns(_ row: Row, first: Int = 0) -> StoredEventColumns {
-        let o = first
-        return StoredEventColumns(
-            id: row[o], sequence: row[o + 1], tenant: row[o + 2],
-            occurredAt: Timestamp(microseconds: row[o + 3]), recordedAt: Timestamp(microseconds: row[o + 4]),
-            action: row[o + 5], category: row[o + 14], outcome: row[o + 15], actor: row[o + 6],
-            resourceType: row[o + 7], resourceId: row[o + 8], resourceName: row[o + 16], version: row[o + 9],
-            changes: row[o + 10], summary: row[o + 11], context: row[o + 12], metadata: row[o + 13],
-            durationMs: row[o + 17], error: row[o + 18])
-    }
-
-    /// The columns of ``eventColumns`` of the current row of a raw statement (exports and histories read many
-    /// rows: the C API spares a boxed value per column).
+    /// The columns of ``eventColumns`` of the current row of a raw statement, JSON as stored text (rows are read
+    /// through the C API: GRDB's rows box every column).
     static func columns(_ row: RawStatement) -> StoredEventColumns {
         StoredEventColumns(
             id: row.text(0) ?? "", sequence: row.int64(1), tenant: row.text(2) ?? "",

@@ -32,11 +32,11 @@ enum SQLiteSearch {
 
     /// Indexes the events stored before the index existed.
     static func indexExistingEvents(_ db: Database) throws {
-        let rows = try Row.fetchCursor(db, sql: "SELECT rowid, \(SQLiteRows.eventColumns) FROM events")
+        let rows = try RawStatement(db.makeStatement(sql: "SELECT \(SQLiteRows.eventColumns), rowid FROM events"))
         let insert = try db.makeStatement(sql: "INSERT INTO events_fts (rowid, words) VALUES (?, ?)")
-        while let row = try rows.next() {
-            let rowid: Int64 = row[0]
-            let event = try SQLiteRows.event(row, first: 1)
+        try rows.each(db) { row in
+            let event = try RecordedEvent(SQLiteRows.columns(row))
+            let rowid = row.int64(19)  // after the 19 event columns
             try insert.execute(arguments: [rowid, self.row(tenantToken: tenantToken(event.tenant), words: SearchText.document(for: event))])
         }
     }
