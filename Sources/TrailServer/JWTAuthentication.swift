@@ -108,8 +108,9 @@ final class JWTVerifier: Sendable {
         guard let algorithm = Self.algorithm(of: token) else {
             throw Problem.unauthenticated("The bearer token is not a JWT: its header could not be read.")
         }
-        guard let collection = await collections.value[algorithm] else {
-            let accepted = (await collections.value).keys.sorted().joined(separator: ", ")
+        let collections = await self.collections.value
+        guard let collection = collections[algorithm] else {
+            let accepted = collections.keys.sorted().joined(separator: ", ")
             throw Problem.unauthenticated("Tokens signed with \(algorithm) are refused; Trail accepts \(accepted).")
         }
         let claims: TrailClaims
@@ -120,13 +121,9 @@ final class JWTVerifier: Sendable {
         } catch {
             throw Problem.unauthenticated("The token was refused: \(error).")
         }
-        if let audience {
-            do {
-                guard let aud = claims.aud else { throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "missing") }
-                try aud.verifyIntendedAudience(includes: audience)
-            } catch {
-                throw Problem.unauthenticated("The token is not meant for this service: its aud must include \(audience).")
-            }
+        // A token without `aud` is refused too when an audience is configured.
+        if let audience, (try? claims.aud?.verifyIntendedAudience(includes: audience)) == nil {
+            throw Problem.unauthenticated("The token is not meant for this service: its aud must include \(audience).")
         }
         guard TenantName.isValid(claims.tenant) else {
             throw Problem.unauthenticated("The token's tenant must be \(TenantName.rule).")

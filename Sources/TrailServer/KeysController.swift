@@ -1,6 +1,6 @@
 import Hummingbird
-import TrailCore
-import TrailStore
+public import TrailCore
+public import TrailStore
 
 /// `/api/v1/admin/keys` (SPEC §7), for admins, in their own tenant: list (`GET`), create (`POST {"role", "name"}`,
 /// → 201 with the key's text, shown this once) and revoke (`DELETE /api/v1/admin/keys/{id}`).
@@ -12,8 +12,6 @@ struct KeysController: Sendable {
     let body: JSONBodyReader
     let access: AccessLog
 
-    static let maximumNameLength = 200
-
     func addRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/v1/admin/keys") { _, context in
             let tenant = try context.tenant(for: .manageKeys)
@@ -22,7 +20,7 @@ struct KeysController: Sendable {
             writer.raw("{"); writer.key("data"); writer.raw("[")
             for (i, key) in keys.enumerated() {
                 if i > 0 { writer.raw(",") }
-                Self.write(key, text: nil, into: &writer)
+                APIKeyJSON.write(key, text: nil, into: &writer)
             }
             writer.raw("]}")
             return Response.json(writer.bytes)
@@ -34,7 +32,7 @@ struct KeysController: Sendable {
             try await access.record(.apiKeyCreated, by: caller, request: request, context: context, status: 201,
                                     details: Self.details(key))
             var writer = JSONWriter(capacity: 512)
-            Self.write(key, text: text, into: &writer)
+            APIKeyJSON.write(key, text: text, into: &writer)
             return Response.json(writer.bytes, status: .created)
         }
         router.delete("/api/v1/admin/keys/:id") { request, context in
@@ -47,7 +45,7 @@ struct KeysController: Sendable {
             try await access.record(.apiKeyRevoked, by: caller, request: request, context: context, status: 200,
                                     details: Self.details(key))
             var writer = JSONWriter(capacity: 256)
-            Self.write(key, text: nil, into: &writer)
+            APIKeyJSON.write(key, text: nil, into: &writer)
             return Response.json(writer.bytes)
         }
     }
@@ -69,8 +67,8 @@ struct KeysController: Sendable {
         var name = ""
         switch object["name"] {
         case nil, .null?: break
-        case .string(let given)? where given.count <= maximumNameLength: name = given
-        default: errors.append(FieldError(index: nil, path: "name", message: "a string of at most \(maximumNameLength) characters"))
+        case .string(let given)? where given.count <= APIKey.maximumNameLength: name = given
+        default: errors.append(FieldError(index: nil, path: "name", message: "a string of at most \(APIKey.maximumNameLength) characters"))
         }
         guard errors.isEmpty, let role else { throw Problem.invalid(InvalidSubmission(errors: errors)) }
         return (role, name)
@@ -84,9 +82,11 @@ struct KeysController: Sendable {
         details.append("key_name", .string(key.name))
         return details
     }
+}
 
-    /// A key as the API shows it; `key` (the text) only in the answer that created it.
-    static func write(_ key: APIKey, text: String?, into writer: inout JSONWriter) {
+/// An API key as the API and `trail keys list --json` show it; `key` (the text) only in the answer that created it.
+public enum APIKeyJSON {
+    public static func write(_ key: APIKey, text: String?, into writer: inout JSONWriter) {
         writer.raw("{")
         writer.key("id"); writer.write(string: key.id)
         writer.raw(","); writer.key("tenant"); writer.write(string: key.tenant)

@@ -2,6 +2,9 @@ public import TrailCore
 
 /// An API key as the store keeps it: everything but the secret, of which only a digest is kept.
 public struct APIKey: Sendable, Equatable {
+    /// The longest name a key may have.
+    public static let maximumNameLength = 200
+
     public var id: String
     public var tenant: String
     public var name: String

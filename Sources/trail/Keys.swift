@@ -31,7 +31,9 @@ struct Keys: AsyncParsableCommand {
             guard Role(rawValue: role) != nil else {
                 throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            guard name.count <= 200 else { throw ValidationError("--name must be at most 200 characters") }
+            guard name.count <= APIKey.maximumNameLength else {
+                throw ValidationError("--name must be at most \(APIKey.maximumNameLength) characters")
+            }
         }
 
         func run() async throws {
@@ -59,18 +61,13 @@ struct Keys: AsyncParsableCommand {
             let tenant = self.tenant
             let keys = try await store.withStore { store in try await store.keys(tenant: tenant) }
             if json {
-                let array = keys.map { key -> JSONValue in
-                    var object = JSONObject()
-                    object.append("id", .string(key.id))
-                    object.append("tenant", .string(key.tenant))
-                    object.append("name", .string(key.name))
-                    object.append("role", .string(key.role.rawValue))
-                    object.append("created_at", .string(key.createdAt.formatted()))
-                    object.append("revoked_at", key.revokedAt.map { .string($0.formatted()) } ?? .null)
-                    return .object(object)
-                }
                 var writer = JSONWriter(capacity: 256 * (keys.count + 1))
-                writer.write(.array(array))
+                writer.raw("[")
+                for (i, key) in keys.enumerated() {
+                    if i > 0 { writer.raw(",") }
+                    APIKeyJSON.write(key, text: nil, into: &writer)
+                }
+                writer.raw("]")
                 print(String(decoding: writer.bytes, as: UTF8.self))
                 return
             }
