@@ -22,13 +22,17 @@ public struct RecordedEvent: Sendable, Equatable {
     public var durationMs: Int64?
     /// `{"message", "detail"}`.
     public var error: JSONObject?
+    /// The `hash` of the tenant's event at `sequence − 1` (``EventHash/genesis`` for the first) (SPEC §8).
+    public var prevHash: EventHash.Digest
+    /// ``EventHash/of(_:)`` this event, computed when it was appended.
+    public var hash: EventHash.Digest
 
     public init(
         id: String, sequence: Int64, tenant: String, occurredAt: Timestamp, recordedAt: Timestamp,
         action: String, actor: JSONObject?, resourceType: String?, resourceId: String?, version: Int64?,
         changes: JSONObject, summary: String, context: JSONObject?, metadata: JSONObject?,
         category: String? = nil, outcome: Outcome = .success, resourceName: String? = nil,
-        durationMs: Int64? = nil, error: JSONObject? = nil
+        durationMs: Int64? = nil, error: JSONObject? = nil, prevHash: EventHash.Digest, hash: EventHash.Digest
     ) {
         self.id = id
         self.sequence = sequence
@@ -49,5 +53,7 @@ public struct RecordedEvent: Sendable, Equatable {
         self.metadata = metadata
         self.durationMs = durationMs
         self.error = error
+        self.prevHash = prevHash
+        self.hash = hash
     }
 }

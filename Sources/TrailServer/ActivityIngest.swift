@@ -40,6 +40,12 @@ public struct ActivityIngest: Sendable {
         } catch {
             throw Problem.badJSON(error)
         }
+        if let (path, literal) = CanonicalJSON.unrepresentableNumber(in: json) {
+            // Such a number has no canonical form, so the event could not be hashed (SPEC §8).
+            throw Problem.invalid(InvalidSubmission(errors: [FieldError(
+                index: nil, path: path,
+                message: "the number \(literal) is beyond the range of IEEE 754 doubles, which the hash chain requires (RFC 8785)")]))
+        }
         func accepted<T>(_ result: Result<T, InvalidSubmission>) throws(Problem) -> T {
             switch result {
             case .success(let value): return value

@@ -95,6 +95,12 @@ struct AuditLogsController: Sendable {
             actorId: text("actor"), action: text("action").map(Verb.normalize), resourceType: text("resource_type"),
             resourceId: text("resource_id"), category: text("category"), since: try time("since"), until: try time("until"),
             search: search)
+        if let include = text("include_access") {
+            guard let value = Bool(include) else {
+                throw Problem.badRequest("include_access must be true or false.", path: "include_access")
+            }
+            query.includesAccess = value
+        }
         if let outcome = text("outcome") {
             let value = outcome.lowercased()
             guard ["success", "failure", "partial"].contains(value) else {

@@ -19,7 +19,7 @@ struct WrittenHead: Sendable {
 /// What the current write transaction has written so far, seen by its later submissions.
 struct Written: Sendable {
     var heads: [HeadKey: WrittenHead] = [:]
-    var sequences: [String: Int64] = [:]
+    var chains: [String: ChainHead] = [:]
 }
 
 /// One event to insert, with its columns encoded.
@@ -39,15 +39,17 @@ struct EventRow: Sendable {
 }
 
 extension PreparedRequest {
-    /// The rows of this submission's events, numbered after `lastSequence`, in order; later items see the heads
-    /// earlier ones leave. Heads this transaction has not written yet come from `currentHead(key, item,
-    /// sequence)`. Records the new heads and the tenant's last sequence in `written`.
+    /// The rows of this submission's events, numbered and hash-chained after `chain`, in order; later items see
+    /// the heads earlier ones leave. Heads this transaction has not written yet come from `currentHead(key,
+    /// item, sequence)`. Records the new heads and the tenant's chain head in `written`.
     ///
     /// - Returns: the rows, and the resources whose heads changed, each once, in first-touched order.
     func plan(
-        after lastSequence: Int64, now: Timestamp, redactor: Redactor, written: inout Written,
+        after chain: ChainHead, now: Timestamp, redactor: Redactor, written: inout Written,
         currentHead: (HeadKey, PreparedActivity, Int64) throws -> ResourceHead?
-    ) rethrows -> (rows: [EventRow], touched: [HeadKey]) {
+    ) throws -> (rows: [EventRow], touched: [HeadKey]) {
+        let lastSequence = chain.sequence
+        var chain = chain
         var sequence = lastSequence
         var rows: [EventRow] = []
         rows.reserveCapacity(items.count)
@@ -64,14 +66,19 @@ extension PreparedRequest {
             speculationHeld.append(holds)
             let applied = item.applied(to: current, holds: holds, redactor: redactor)
             let transition = applied.transition
-            let event = RecordedEvent(
+            var event = RecordedEvent(
                 id: item.id, sequence: sequence, tenant: tenant,
                 occurredAt: activity.occurredAt ?? now, recordedAt: now, action: activity.action,
                 actor: activity.actor, resourceType: activity.resourceType, resourceId: activity.resourceId,
                 version: transition.head?.version, changes: applied.changes,
                 summary: transition.summary, context: activity.context, metadata: activity.metadata,
                 category: activity.category, outcome: activity.outcome, resourceName: activity.resourceName,
-                durationMs: activity.durationMs, error: activity.error)
+                durationMs: activity.durationMs, error: activity.error, prevHash: [], hash: [])
+            do {
+                try chain.link(&event)
+            } catch {
+                throw StoreError(.rejected, "Item \(rows.count) cannot be hashed: \(error).")
+            }
             rows.append(EventRow(
                 event: event, actorId: activity.actorId, actorJSON: item.actorJSON,
                 advancesVersion: transition.advancesVersion, changesJSON: applied.changesJSON,
@@ -84,12 +91,12 @@ extension PreparedRequest {
                 head: head, lastSequence: sequence,
                 stateJSON: applied.stateJSON, digestsJSON: applied.digestsJSON)
         }
-        written.sequences[tenant] = sequence
+        written.chains[tenant] = chain
         return (rows, touched)
     }
 }
 
-/// Recently committed resource heads and per-tenant sequences, so a writer need not read and parse them again,
+/// Recently committed resource heads and per-tenant chain heads, so a writer need not read and parse them again,
 /// and so transitions can be computed before the writer runs. Bounded; a store empties it when it cannot tell
 /// whether another writer changed what it holds.
 final class HeadCache: Sendable {
@@ -97,7 +104,7 @@ final class HeadCache: Sendable {
 
     private struct Entries {
         var heads: [HeadKey: ResourceHead] = [:]
-        var sequences: [String: Int64] = [:]
+        var chains: [String: ChainHead] = [:]
     }
 
     private let entries = Mutex(Entries())
@@ -106,8 +113,8 @@ final class HeadCache: Sendable {
         entries.withLock { $0.heads[key] }
     }
 
-    func lastSequence(_ tenant: String) -> Int64? {
-        entries.withLock { $0.sequences[tenant] }
+    func chain(_ tenant: String) -> ChainHead? {
+        entries.withLock { $0.chains[tenant] }
     }
 
     /// Remembers what a committed transaction wrote.
@@ -117,7 +124,7 @@ final class HeadCache: Sendable {
                 entries.heads.removeAll(keepingCapacity: true)
             }
             for (key, head) in written.heads { entries.heads[key] = head.head }
-            entries.sequences.merge(written.sequences) { _, new in new }
+            entries.chains.merge(written.chains) { _, new in new }
         }
     }
 

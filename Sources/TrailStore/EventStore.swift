@@ -39,7 +39,8 @@ public protocol EventStore: Sendable {
 }
 
 /// Filters of an event list (SPEC §5); nil matches anything, except that events of the category
-/// ``accessCategory`` (Trail's record of who read the log) match only a query that names that category (SPEC §7).
+/// ``accessCategory`` (Trail's record of who read the log) match only a query that names that category or
+/// ``includesAccess`` them (SPEC §7).
 /// Results are newest first (by sequence).
 public struct EventQuery: Sendable, Equatable {
     /// The category of the events Trail records about access to the log itself (meta-audit).
@@ -63,13 +64,16 @@ public struct EventQuery: Sendable, Equatable {
     public var search: SearchQuery?
     /// Oldest first (exports) instead of newest first (lists).
     public var oldestFirst: Bool
+    /// The records of who read the log (``accessCategory``) too, whatever `category` says: a tenant's whole
+    /// hash chain, for verification (SPEC §8).
+    public var includesAccess: Bool
     public var limit: Int
 
     public init(
         actorId: String? = nil, action: String? = nil, resourceType: String? = nil, resourceId: String? = nil,
         category: String? = nil, outcome: String? = nil, since: Timestamp? = nil, until: Timestamp? = nil,
         beforeSequence: Int64? = nil, afterSequence: Int64? = nil, search: SearchQuery? = nil,
-        oldestFirst: Bool = false, limit: Int = 50
+        oldestFirst: Bool = false, includesAccess: Bool = false, limit: Int = 50
     ) {
         self.actorId = actorId
         self.action = action
@@ -83,6 +87,7 @@ public struct EventQuery: Sendable, Equatable {
         self.afterSequence = afterSequence
         self.search = search
         self.oldestFirst = oldestFirst
+        self.includesAccess = includesAccess
         self.limit = limit
     }
 }

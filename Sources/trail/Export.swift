@@ -39,6 +39,9 @@ struct Export: AsyncParsableCommand {
     @Option(name: .long, help: "Recorded in the last N days.")
     var days: Int64?
 
+    @Flag(name: .long, help: "Include Trail's records of who read the log (category AUDIT_ACCESS): with no filter, the tenant's whole hash chain, as trail verify wants it.")
+    var includeAccess = false
+
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -54,7 +57,8 @@ struct Export: AsyncParsableCommand {
     func run() async throws {
         var query = EventQuery(
             actorId: actor, action: action.map(Verb.normalize), resourceType: resourceType, resourceId: resourceId,
-            since: since.flatMap { Timestamp(rfc3339: $0) }, until: until.flatMap { Timestamp(rfc3339: $0) })
+            since: since.flatMap { Timestamp(rfc3339: $0) }, until: until.flatMap { Timestamp(rfc3339: $0) },
+            includesAccess: includeAccess)
         if let days {
             let start = Timestamp(microseconds: SystemClock.now().microseconds - days * 86_400_000_000)
             query.since = max(query.since ?? start, start)

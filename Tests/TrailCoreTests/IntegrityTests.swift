@@ -136,3 +136,67 @@ import Testing
         }
     }
 }
+
+/// The hash chain's canonical form (SPEC §8): the event as reads return it, without `hash`, per RFC 8785.
+@Suite struct EventHashTests {
+    static func o(_ value: JSONValue) -> JSONObject { value.objectValue! }
+
+    static let events: [RecordedEvent] = [
+        RecordedEvent(
+            id: "0193c0de-0000-7000-8000-000000000001", sequence: 1, tenant: "acme",
+            occurredAt: Timestamp(microseconds: 1_771_241_499_123_456), recordedAt: Timestamp(microseconds: 1_771_241_500_000_000),
+            action: "updated", actor: o(["id": "12", "name": "Zoë \"Z\"", "b": [1.5, 2e3, nil]]),
+            resourceType: "user", resourceId: "user-1", version: 2,
+            changes: o(["email": ["a@example.com", "b@example.com"], "€": [1, 10]]),
+            summary: "Email changed.\nLine two\u{1}", context: o(["ip": "127.0.0.1"]), metadata: nil,
+            prevHash: EventHash.genesis, hash: []),
+        RecordedEvent(
+            id: "0193c0de-0000-7000-8000-000000000002", sequence: 9_007_199_254_740_993, tenant: "t",
+            occurredAt: Timestamp(microseconds: 0), recordedAt: Timestamp(microseconds: 1),
+            action: "login", actor: nil, resourceType: nil, resourceId: nil, version: nil, changes: JSONObject(),
+            summary: "", context: nil, metadata: o(["n": .number(JSONNumber(literal: "1.0E+2")!)]), category: "AUTH",
+            outcome: .failure, resourceName: "console", durationMs: 12, error: o(["message": "denied", "detail": nil]),
+            prevHash: Array(repeating: 0xab, count: 32), hash: []),
+    ]
+
+    /// The direct writer agrees with the general encoder over the event's JSON, whose member order it fixes.
+    @Test func theDirectFormIsTheCanonicalFormOfTheReturnedJSON() throws {
+        for event in Self.events {
+            var writer = JSONWriter()
+            StoredEventJSON.write(event, into: &writer)
+            let returned = try #require(try JSONParser.parse(writer.bytes).objectValue)
+            #expect(returned["prev_hash"]?.stringValue == EventHash.hex(event.prevHash))
+            let expected = try CanonicalJSON.encode(.object(returned.removing(["hash"])))
+            #expect(String(decoding: try EventHash.canonicalForm(of: event), as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+            #expect(try EventHash.of(event) == Array(SHA256.hash(data: expected)))
+            #expect(try EventHash.of(returned: returned) == EventHash.of(event), "hash is left out")
+        }
+        // Known answer, so that a change of the canonical form cannot pass unnoticed.
+        let text = String(decoding: try EventHash.canonicalForm(of: Self.events[1]), as: UTF8.self)
+        #expect(text == #"{"action":"login","actor":null,"category":"AUTH","changes":{},"context":null,"duration_ms":12,"error":{"detail":null,"message":"denied"},"id":"0193c0de-0000-7000-8000-000000000002","metadata":{"n":100},"occurred_at":"1970-01-01T00:00:00.000000+00:00","outcome":"failure","prev_hash":"abababababababababababababababababababababababababababababababab","recorded_at":"1970-01-01T00:00:00.000001+00:00","resource":{"id":null,"name":"console","type":null},"sequence":9007199254740992,"summary":"","tenant":"t","version":null}"#)
+    }
+
+    @Test func aChainLinksEachEventToThePrevious() throws {
+        var chain = ChainHead.empty
+        var first = Self.events[0]
+        try chain.link(&first)
+        #expect(first.prevHash == EventHash.genesis && chain == ChainHead(sequence: 1, hash: first.hash))
+        var second = Self.events[0]
+        second.sequence = 2
+        try chain.link(&second)
+        #expect(second.prevHash == first.hash && second.hash != first.hash)
+        var forged = second
+        forged.summary = "Email unchanged."
+        #expect(try EventHash.of(forged) != second.hash)
+    }
+
+    @Test func numbersWithoutCanonicalFormAreFoundWithTheirPath() throws {
+        #expect(CanonicalJSON.unrepresentableNumber(in: try JSONParser.parse(#"{"a": [1, {"b": 1e999}]}"#))! == ("a[1].b", "1e999"))
+        #expect(CanonicalJSON.unrepresentableNumber(in: try JSONParser.parse(#"[{"x": -2E+400}]"#))! == ("[0].x", "-2E+400"))
+        #expect(CanonicalJSON.unrepresentableNumber(in: try JSONParser.parse(#"{"a": 1e308, "b": 5e-400}"#)) == nil)
+        #expect(CanonicalJSON.format(integer: 9_007_199_254_740_993) == "9007199254740992")
+        #expect(CanonicalJSON.format(integer: -42) == "-42")
+        #expect(EventHash.digest(hex: String(repeating: "0f", count: 32)) == Array(repeating: 0x0f, count: 32))
+        #expect(EventHash.digest(hex: String(repeating: "0F", count: 32)) == nil && EventHash.digest(hex: "00") == nil)
+    }
+}

@@ -65,6 +65,24 @@ import TrailTestSupport
         }
     }
 
+    /// A number beyond the range of doubles has no RFC 8785 form, so its event could not be hashed (SPEC §8).
+    @Test(arguments: StoreKind.available)
+    func numbersWithoutCanonicalFormAre422WithTheirPath(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
+            let body = #"[{"actor":{"id":"1"},"verb":"create","object":{"id":"x","type":"t","n":1}},{"actor":{"id":"1"},"verb":"create","object":{"id":"y","type":"t","sizes":[1,1e400]}}]"#
+            let response = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: body))
+            try expectProblem(response, .unprocessableContent)
+            let error = try parseJSON(response.body)["errors"]?[0]
+            #expect(error?["path"]?.stringValue == "[1].object.sizes[1]")
+            #expect(error?["message"]?.stringValue?.contains("1e400") == true)
+            let logs = try await client.execute(uri: "/api/v1/audit/logs/batch", method: .post, headers: jsonHeaders,
+                                                body: ByteBuffer(string: #"{"logs":[{"action":"login","metadata":{"n":-1E+999}}]}"#))
+            try expectProblem(logs, .unprocessableContent)
+            let list = try await client.execute(uri: "/api/v1/audit/logs", method: .get)
+            #expect(try parseJSON(list.body)["data"]?.arrayValue?.isEmpty == true, "nothing stored")
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func mediaTypes(kind: StoreKind) async throws {
         try await withApp(kind) { client in

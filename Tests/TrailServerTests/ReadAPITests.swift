@@ -149,7 +149,7 @@ import TrailTestSupport
             let csv = try await client.execute(uri: "/api/v1/audit/logs/export?format=csv&resource_id=e-7", method: .get)
             #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
             let rows = String(buffer: csv.body).components(separatedBy: "\r\n")
-            #expect(rows.first == "id,sequence,tenant,occurred_at,recorded_at,action,category,outcome,actor,resource,version,changes,summary,context,metadata,duration_ms,error")
+            #expect(rows.first == "id,sequence,tenant,occurred_at,recorded_at,action,category,outcome,actor,resource,version,changes,summary,context,metadata,duration_ms,error,prev_hash,hash")
             #expect(rows.count == 3 && rows[2].isEmpty, "header, one row, and the final line break")
             #expect(rows[1].contains(#","Title set to t, ""7"".","#), "RFC 4180 quoting")
             #expect(rows[1].contains(#","{""type"":""doc"",""id"":""e-7"",""name"":null}","#))

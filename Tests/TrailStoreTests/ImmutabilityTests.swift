@@ -18,7 +18,7 @@ import TrailTestSupport
                 return try await store.checkpointSigningKey()
             }
             #expect(seed.count == 32)
-            let statements = ["UPDATE events SET summary = 'forged'", "UPDATE events SET sequence = sequence + 1",
+            let statements = ["UPDATE events SET summary = 'forged'", "UPDATE events SET sequence = sequence + 1", "UPDATE events SET hash = prev_hash",
                               "DELETE FROM events"]
             switch location {
             case .sqlite(let path, _):

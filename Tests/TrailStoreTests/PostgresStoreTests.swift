@@ -16,10 +16,15 @@ struct PostgresStoreTests {
                     StoreContractTests.activity("create", "a", StoreContractTests.data(("n", 1))),
                 ]))
             }
-            /// Inserts events on doc/a, moving its head to `head` in the same statement (nil: leaving it).
-            func insert(_ rows: [(sequence: Int, version: Int, newVersion: Bool)], head: Int?) async throws {
+            /// Inserts events on doc/a, moving its head to `head` in the same statement (nil: leaving it), with
+            /// `prev_hash` and `hash` given as SQL (by default: following the tenant's chain).
+            func insert(
+                _ rows: [(sequence: Int, version: Int, newVersion: Bool)], head: Int?,
+                prevHash: String = "(SELECT last_hash FROM tenant_heads WHERE tenant = 'default')",
+                hash: String = "sha256('next')"
+            ) async throws {
                 let values = rows.map { row in
-                    "('default', \(row.sequence), gen_random_uuid(), 0, (extract(epoch from now()) * 1e6)::bigint, 'updated', 'doc', 'a', \(row.version), \(row.newVersion), 's')"
+                    "('default', \(row.sequence), gen_random_uuid(), 0, (extract(epoch from now()) * 1e6)::bigint, 'updated', 'doc', 'a', \(row.version), \(row.newVersion), 's', \(prevHash), \(hash))"
                 }.joined(separator: ", ")
                 let moveHead = head.map { """
                     WITH h AS (UPDATE resource_heads SET previous_version = version, version = \($0)
@@ -28,7 +33,7 @@ struct PostgresStoreTests {
                 try await PostgresAdmin.execute("""
                     \(moveHead)
                     INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, resource_type,
-                        resource_id, version, new_version, summary) VALUES \(values)
+                        resource_id, version, new_version, summary, prev_hash, hash) VALUES \(values)
                     """, on: url)
             }
             await #expect(throws: (any Error).self) { try await insert([(3, 2, true)], head: 2) }  // skipped sequence
@@ -37,10 +42,12 @@ struct PostgresStoreTests {
             await #expect(throws: (any Error).self) { try await insert([(2, 3, true)], head: 3) }  // skipped version
             await #expect(throws: (any Error).self) { try await insert([(2, 1, true)], head: 1) }  // repeated version
             await #expect(throws: (any Error).self) { try await insert([(2, 2, true)], head: nil) }  // head not moved with it
+            await #expect(throws: (any Error).self) { try await insert([(2, 2, true)], head: 2, hash: "NULL") }  // no hash
+            await #expect(throws: (any Error).self) { try await insert([(2, 2, true)], head: 2, prevHash: "sha256('other')") }  // off the chain
             try await insert([(2, 2, true)], head: 2)  // the one valid next event
             let last = try await PostgresAdmin.rows(
-                "SELECT last_sequence::text FROM tenant_heads WHERE tenant = 'default'", on: url)
-            #expect(last == [["2"]])
+                "SELECT last_sequence::text, (last_hash = sha256('next'))::text FROM tenant_heads WHERE tenant = 'default'", on: url)
+            #expect(last == [["2", "true"]])
         }
     }
 
@@ -67,7 +74,7 @@ struct PostgresStoreTests {
                 for _ in 0..<4 { group.addTask { try await location.migrate() } }
                 return try await group.reduce(into: []) { $0 += $1 }
             }
-            #expect(applied == ["0001_events_heads_idempotency", "0002_messages", "0003_message_context", "0004_search", "0005_api_keys", "0006_immutable_events_signing_key", "0007_data_events_index"])
+            #expect(applied == ["0001_events_heads_idempotency", "0002_messages", "0003_message_context", "0004_search", "0005_api_keys", "0006_immutable_events_signing_key", "0007_data_events_index", "0008_hash_chain", "0009_hash_chain_checks"])
         }
     }
 

@@ -71,6 +71,14 @@ enum Hex {
         return String(decoding: text, as: UTF8.self)
     }
 
+    /// The bytes of exactly `count` bytes' worth of lower-case hex, or nil.
+    static func decode(_ text: String, count: Int) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == count * 2, utf8.allSatisfy(isLowerDigit) else { return nil }
+        func value(_ digit: UInt8) -> UInt8 { digit <= UInt8(ascii: "9") ? digit - UInt8(ascii: "0") : digit - UInt8(ascii: "a") + 10 }
+        return (0..<count).map { value(utf8[2 * $0]) << 4 | value(utf8[2 * $0 + 1]) }
+    }
+
     static func isLowerDigit(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
     }

@@ -46,10 +46,42 @@ public enum CanonicalJSON {
         }
     }
 
+    /// Where `value` holds a number with no canonical form (beyond the range of doubles), if anywhere: a path of
+    /// member names and `[index]`es from the top (`metadata.amount`, `[2].object.size`), and the literal.
+    public static func unrepresentableNumber(in value: JSONValue) -> (path: String, literal: String)? {
+        switch value {
+        case .number(let number):
+            guard let double = Double(number.literal), double.isFinite else { return ("", number.literal) }
+            return nil
+        case .array(let elements):
+            for (index, element) in elements.enumerated() {
+                if let found = unrepresentableNumber(in: element) {
+                    return ("[\(index)]" + (found.path.isEmpty || found.path.hasPrefix("[") ? "" : ".") + found.path, found.literal)
+                }
+            }
+            return nil
+        case .object(let object):
+            for member in object {
+                if let found = unrepresentableNumber(in: member.value) {
+                    return (member.key + (found.path.isEmpty || found.path.hasPrefix("[") ? "" : ".") + found.path, found.literal)
+                }
+            }
+            return nil
+        case .null, .bool, .string:
+            return nil
+        }
+    }
+
     /// A JSON number literal as RFC 8785 writes it.
     public static func number(_ literal: String) throws(Unrepresentable) -> String {
         guard let value = Double(literal), value.isFinite else { throw Unrepresentable(literal: literal) }
         return format(value)
+    }
+
+    /// An integer as RFC 8785 writes it: through the nearest double, like any other number (integers beyond
+    /// ±2^53 lose digits there, the same way for every implementation).
+    public static func format(integer value: Int64) -> String {
+        value.magnitude <= 1 << 53 ? String(value) : format(Double(value))
     }
 
     /// ECMAScript's `Number.prototype.toString` of a finite double (ECMA-262 §6.1.6.1.20).

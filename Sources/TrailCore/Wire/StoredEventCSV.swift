@@ -4,6 +4,7 @@ public enum StoredEventCSV {
     public static let header = [
         "id", "sequence", "tenant", "occurred_at", "recorded_at", "action", "category", "outcome", "actor",
         "resource", "version", "changes", "summary", "context", "metadata", "duration_ms", "error",
+        "prev_hash", "hash",
     ]
 
     public static func writeHeader(into writer: inout JSONWriter) {
@@ -16,6 +17,7 @@ public enum StoredEventCSV {
             event.action, event.category ?? "", event.outcome, event.actor ?? "", event.resource ?? "",
             event.version.map(String.init) ?? "", event.changes, event.summary, event.context ?? "",
             event.metadata ?? "", event.durationMs.map(String.init) ?? "", event.error ?? "",
+            EventHash.hex(event.prevHash), EventHash.hex(event.hash),
         ], into: &writer)
     }
 

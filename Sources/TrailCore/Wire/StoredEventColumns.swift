@@ -22,12 +22,14 @@ public struct StoredEventColumns: Sendable, Equatable {
     public var metadata: String?
     public var durationMs: Int64?
     public var error: String?
+    public var prevHash: EventHash.Digest
+    public var hash: EventHash.Digest
 
     public init(
         id: String, sequence: Int64, tenant: String, occurredAt: Timestamp, recordedAt: Timestamp, action: String,
         category: String?, outcome: String, actor: String?, resourceType: String?, resourceId: String?,
         resourceName: String?, version: Int64?, changes: String, summary: String, context: String?,
-        metadata: String?, durationMs: Int64?, error: String?
+        metadata: String?, durationMs: Int64?, error: String?, prevHash: EventHash.Digest, hash: EventHash.Digest
     ) {
         self.id = id
         self.sequence = sequence
@@ -48,6 +50,8 @@ public struct StoredEventColumns: Sendable, Equatable {
         self.metadata = metadata
         self.durationMs = durationMs
         self.error = error
+        self.prevHash = prevHash
+        self.hash = hash
     }
 
     /// The columns of an event held in memory (its objects encoded as Trail stores them).
@@ -59,7 +63,8 @@ public struct StoredEventColumns: Sendable, Equatable {
             outcome: event.outcome.rawValue, actor: text(event.actor), resourceType: event.resourceType,
             resourceId: event.resourceId, resourceName: event.resourceName, version: event.version,
             changes: JSONWriter.string(event.changes), summary: event.summary, context: text(event.context),
-            metadata: text(event.metadata), durationMs: event.durationMs, error: text(event.error))
+            metadata: text(event.metadata), durationMs: event.durationMs, error: text(event.error),
+            prevHash: event.prevHash, hash: event.hash)
     }
 
     /// Whether the event names a resource (by type, id or name).

@@ -1,6 +1,7 @@
 /// The stored event as every read returns it (SPEC §4): `{"id", "sequence", "tenant", "occurred_at",
 /// "recorded_at", "action", "category", "outcome", "actor", "resource": {"type", "id", "name"}, "version",
-/// "changes", "summary", "context", "metadata", "duration_ms", "error"}`; absent values are `null`.
+/// "changes", "summary", "context", "metadata", "duration_ms", "error", "prev_hash", "hash"}`; absent values are `null`; the hashes in lower-case hex
+/// (SPEC §8, ``EventHash``).
 ///
 /// Activity-stream events have no category, resource name, duration or error, and always succeed.
 public enum StoredEventJSON {
@@ -27,6 +28,8 @@ public enum StoredEventJSON {
         writer.raw(","); writer.key("metadata"); writer.writeStored(event.metadata)
         writer.raw(","); writer.key("duration_ms"); writer.raw(event.durationMs.map(String.init) ?? "null")
         writer.raw(","); writer.key("error"); writer.writeStored(event.error)
+        writer.raw(","); writer.key("prev_hash"); writer.write(string: EventHash.hex(event.prevHash))
+        writer.raw(","); writer.key("hash"); writer.write(string: EventHash.hex(event.hash))
         writer.raw("}")
     }
 

@@ -73,7 +73,7 @@ final class PostgresAppender: Sendable {
         _ requests: [PreparedRequest], now: Timestamp, on connection: PostgresConnection
     ) async throws -> ([Result<AppendResult, StoreError>], Written) {
         try await purgeExpiredKeys(now: now, on: connection)
-        let lastSequences = try await lockTenants(Set(requests.map(\.tenant)).sorted(), on: connection)
+        let chains = try await lockTenants(Set(requests.map(\.tenant)).sorted(), on: connection)
         let claims = try await storedClaims(requests, now: now, on: connection)
         let fetched = try await uncachedHeads(requests, on: connection)
         let held = try await heldMessageClaims(requests, on: connection)
@@ -117,8 +117,8 @@ final class PostgresAppender: Sendable {
                     continue
                 }
             }
-            let last = written.sequences[tenant] ?? lastSequences[tenant] ?? 0
-            let planned = request.plan(after: last, now: now, redactor: redactor, written: &written) { key, _, _ in
+            let chain = written.chains[tenant] ?? chains[tenant] ?? .empty
+            let planned = try request.plan(after: chain, now: now, redactor: redactor, written: &written) { key, _, _ in
                 fetched[key] ?? cache.head(key)
             }
             rows += planned.rows
@@ -134,20 +134,22 @@ final class PostgresAppender: Sendable {
         return (results, written)
     }
 
-    /// Locks the tenants' rows (creating them if new), in the given order, and returns their last sequences.
+    /// Locks the tenants' rows (creating them if new), in the given order, and returns their chain heads.
     /// Empties the head cache if another process wrote one of these tenants since this one last did.
     ///
     /// One statement: an upsert locks the row whether it inserts or updates it (the update changes nothing),
-    /// and returns the latest committed `last_sequence` even after waiting for another writer.
-    private func lockTenants(_ tenants: [String], on connection: PostgresConnection) async throws -> [String: Int64] {
-        var last: [String: Int64] = [:]
+    /// and returns the latest committed `last_sequence` and `last_hash` even after waiting for another writer.
+    private func lockTenants(_ tenants: [String], on connection: PostgresConnection) async throws -> [String: ChainHead] {
+        var last: [String: ChainHead] = [:]
         let rows = try await connection.query("""
             INSERT INTO tenant_heads (tenant, last_sequence) SELECT unnest(\(tenants)::text[]), 0
             ON CONFLICT (tenant) DO UPDATE SET last_sequence = tenant_heads.last_sequence
-            RETURNING tenant, last_sequence
+            RETURNING tenant, last_sequence, last_hash
             """, logger: logger)
-        for try await (tenant, sequence) in rows.decode((String, Int64).self) { last[tenant] = sequence }
-        if tenants.contains(where: { tenant in cache.lastSequence(tenant).map { $0 != last[tenant] } ?? false }) {
+        for try await (tenant, sequence, hash) in rows.decode((String, Int64, ByteBuffer).self) {
+            last[tenant] = ChainHead(sequence: sequence, hash: Array(buffer: hash))
+        }
+        if tenants.contains(where: { tenant in cache.chain(tenant).map { $0 != last[tenant] } ?? false }) {
             cache.removeAll()
         }
         return last
@@ -280,11 +282,11 @@ final class PostgresAppender: Sendable {
             )
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor, resource_type,
                 resource_id, version, new_version, changes, summary, state_after, secret_digests, context, metadata,
-                category, outcome, resource_name, duration_ms, error, search)
+                category, outcome, resource_name, duration_ms, error, prev_hash, hash, search)
             SELECT tenant, sequence, id::uuid, occurred_at, \(now.microseconds), action, actor_id, actor::json,
                 resource_type, resource_id, version, new_version, changes::json, summary, state_after::json,
                 secret_digests::json, context::json, metadata::json, category, outcome, resource_name, duration_ms,
-                error, array_to_tsvector(string_to_array(search_text, ' '))
+                error, prev_hash, hash, array_to_tsvector(string_to_array(search_text, ' '))
             FROM unnest(\(events.map(\.tenant))::text[], \(events.map(\.sequence))::int8[], \(events.map(\.id))::text[],
                 \(events.map(\.occurredAt.microseconds))::int8[], \(events.map(\.action))::text[],
                 \(NullableArray(rows.map(\.actorId)))::text[], \(NullableArray(rows.map(\.actorJSON)))::text[],
@@ -295,10 +297,11 @@ final class PostgresAppender: Sendable {
                 \(NullableArray(rows.map(\.contextJSON)))::text[], \(NullableArray(rows.map(\.metadataJSON)))::text[],
                 \(NullableArray(events.map(\.category)))::text[], \(events.map(\.outcome.rawValue))::text[],
                 \(NullableArray(events.map(\.resourceName)))::text[], \(NullableArray(events.map(\.durationMs)))::int8[],
-                \(NullableArray(rows.map(\.errorJSON)))::text[], \(rows.map(\.searchText))::text[])
+                \(NullableArray(rows.map(\.errorJSON)))::text[], \(events.map { ByteBuffer(bytes: $0.prevHash) })::bytea[],
+                \(events.map { ByteBuffer(bytes: $0.hash) })::bytea[], \(rows.map(\.searchText))::text[])
                 AS u(tenant, sequence, id, occurred_at, action, actor_id, actor, resource_type, resource_id, version,
                      new_version, changes, summary, state_after, secret_digests, context, metadata, category, outcome,
-                     resource_name, duration_ms, error, search_text)
+                     resource_name, duration_ms, error, prev_hash, hash, search_text)
             """, logger: logger)
     }
 

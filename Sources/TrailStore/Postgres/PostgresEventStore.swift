@@ -154,7 +154,7 @@ public final class PostgresEventStore: EventStore {
             AND (\(query.resourceType)::text IS NULL OR resource_type = \(query.resourceType))
             AND (\(query.resourceId)::text IS NULL OR resource_id = \(query.resourceId))
             AND (\(query.category)::text IS NULL OR category = \(query.category))
-            AND (\(query.category)::text IS NOT NULL OR category IS DISTINCT FROM \(EventQuery.accessCategory))
+            AND (\(query.category)::text IS NOT NULL OR \(query.includesAccess) OR category IS DISTINCT FROM \(EventQuery.accessCategory))
             AND (\(query.outcome)::text IS NULL OR outcome = \(query.outcome))
             AND (\(query.since?.microseconds)::int8 IS NULL OR recorded_at >= \(query.since?.microseconds))
             AND (\(query.until?.microseconds)::int8 IS NULL OR recorded_at <= \(query.until?.microseconds))

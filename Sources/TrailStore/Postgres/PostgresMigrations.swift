@@ -231,7 +231,9 @@ enum PostgresMigrations {
             END $$
             """,
             """
-            CREATE TRIGGER events_no_update BEFORE UPDATE OF \(eventContentColumns) ON events
+            CREATE TRIGGER events_no_update BEFORE UPDATE OF tenant, sequence, id, occurred_at, recorded_at, action,
+                category, outcome, actor_id, actor, resource_type, resource_id, resource_name, version, new_version,
+                changes, summary, state_after, secret_digests, context, metadata, duration_ms, error ON events
             FOR EACH STATEMENT EXECUTE FUNCTION trail_refuse_event_change()
             """,
             """
@@ -247,10 +249,107 @@ enum PostgresMigrations {
             WHERE category IS DISTINCT FROM 'AUDIT_ACCESS'
             """,
         ]),
+        // The hash chain (SPEC §8). The events stored before it are hashed by `chainExistingEvents` after these
+        // statements; 0009 then makes the hashes immutable and checks every append continues the chain.
+        Migration(id: "0008_hash_chain", sql: [
+            "ALTER TABLE events ADD COLUMN prev_hash bytea, ADD COLUMN hash bytea",
+            "ALTER TABLE tenant_heads ADD COLUMN last_hash bytea NOT NULL DEFAULT '\\x\(String(repeating: "0", count: 64))'",
+        ]),
+        Migration(id: "0009_hash_chain_checks", sql: [
+            "DROP TRIGGER events_no_update ON events",
+            """
+            CREATE TRIGGER events_no_update BEFORE UPDATE OF \(eventContentColumns) ON events
+            FOR EACH STATEMENT EXECUTE FUNCTION trail_refuse_event_change()
+            """,
+            // As in 0001, and: a tenant's first new event must follow its newest stored one's hash, and the
+            // tenant's head moves to the newest new event's hash.
+            """
+            CREATE OR REPLACE FUNCTION trail_events_appended() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                culprit text;
+            BEGIN
+                SELECT s.tenant INTO culprit
+                FROM (SELECT tenant, min(sequence) AS low, max(sequence) AS high, count(*) AS n,
+                             count(DISTINCT sequence) AS distinct_n, count(hash) AS hashed
+                      FROM appended GROUP BY tenant) s
+                LEFT JOIN tenant_heads h ON h.tenant = s.tenant
+                LEFT JOIN appended f ON f.tenant = s.tenant AND f.sequence = s.low
+                WHERE h.tenant IS NULL OR s.low <> h.last_sequence + 1 OR s.high - s.low + 1 <> s.n
+                      OR s.distinct_n <> s.n OR s.hashed <> s.n OR f.prev_hash IS DISTINCT FROM h.last_hash
+                LIMIT 1;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'the events of tenant % do not continue its sequence and hash chain without gap or repeat', culprit
+                        USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                SELECT v.resource_type || '/' || v.resource_id INTO culprit
+                FROM (SELECT tenant, resource_type, resource_id, min(version) AS low, max(version) AS high,
+                             count(*) AS n, count(DISTINCT version) AS distinct_n
+                      FROM appended WHERE new_version GROUP BY tenant, resource_type, resource_id) v
+                LEFT JOIN resource_heads r
+                    ON r.tenant = v.tenant AND r.resource_type = v.resource_type AND r.resource_id = v.resource_id
+                WHERE r.tenant IS NULL OR v.low <> r.previous_version + 1 OR v.high <> r.version
+                      OR v.high - v.low + 1 <> v.n OR v.distinct_n <> v.n
+                LIMIT 1;
+                IF FOUND THEN
+                    RAISE EXCEPTION 'the versions of resource % do not continue its previous head without gap or repeat', culprit
+                        USING ERRCODE = 'integrity_constraint_violation';
+                END IF;
+                UPDATE tenant_heads h SET last_sequence = a.sequence, last_hash = a.hash
+                FROM (SELECT tenant, max(sequence) AS high FROM appended GROUP BY tenant) s
+                JOIN appended a ON a.tenant = s.tenant AND a.sequence = s.high
+                WHERE h.tenant = s.tenant;
+                RETURN NULL;
+            END
+            $$
+            """,
+        ]),
     ]
 
     /// What an event is: every column but derived ones (`search`).
-    static let eventContentColumns = "tenant, sequence, id, occurred_at, recorded_at, action, category, outcome, actor_id, actor, resource_type, resource_id, resource_name, version, new_version, changes, summary, state_after, secret_digests, context, metadata, duration_ms, error"
+    static let eventContentColumns = "tenant, sequence, id, occurred_at, recorded_at, action, category, outcome, actor_id, actor, resource_type, resource_id, resource_name, version, new_version, changes, summary, state_after, secret_digests, context, metadata, duration_ms, error, prev_hash, hash"
+
+    /// Hashes the events stored before the chain existed, each tenant's in sequence order, a page at a time, and
+    /// records each tenant's newest hash in `tenant_heads`.
+    static func chainExistingEvents(on connection: PostgresConnection, logger: Logger) async throws {
+        var tenants: [(String, Int64)] = []
+        for try await tenant in try await connection.query("SELECT tenant, last_sequence FROM tenant_heads", logger: logger)
+            .decode((String, Int64).self) {
+            tenants.append(tenant)
+        }
+        let page: Int64 = 10_000
+        for (tenant, last) in tenants {
+            var chain = ChainHead.empty
+            while chain.sequence < last {
+                let events = try await PostgresRows.events(connection.query("""
+                    SELECT \(unescaped: PostgresRows.eventColumns) FROM events
+                    WHERE tenant = \(tenant) AND sequence > \(chain.sequence) AND sequence <= \(chain.sequence + page)
+                    ORDER BY sequence
+                    """, logger: logger))
+                guard !events.isEmpty else { break }
+                var linked: [RecordedEvent] = []
+                for var event in events {
+                    guard event.sequence == chain.sequence + 1 else {
+                        throw StoreError(.corrupt, "Tenant \(tenant) has no event \(chain.sequence + 1): its events cannot be chained.")
+                    }
+                    do {
+                        try chain.link(&event)
+                    } catch {
+                        throw StoreError(.corrupt, "Event \(event.id) cannot be hashed: \(error).")
+                    }
+                    linked.append(event)
+                }
+                try await connection.query("""
+                    UPDATE events e SET prev_hash = u.prev_hash, hash = u.hash
+                    FROM unnest(\(linked.map(\.sequence))::int8[], \(linked.map { ByteBuffer(bytes: $0.prevHash) })::bytea[],
+                        \(linked.map { ByteBuffer(bytes: $0.hash) })::bytea[]) AS u(sequence, prev_hash, hash)
+                    WHERE e.tenant = \(tenant) AND e.sequence = u.sequence
+                    """, logger: logger)
+            }
+            try await connection.query("""
+                UPDATE tenant_heads SET last_hash = \(ByteBuffer(bytes: chain.hash)) WHERE tenant = \(tenant)
+                """, logger: logger)
+        }
+    }
 
     /// The advisory lock key that serialises queue claims ("claim" in ASCII).
     static let claimLockKey: Int64 = 0x63_6C_61_69_6D
@@ -280,6 +379,9 @@ enum PostgresMigrations {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await connection.query("INSERT INTO trail_migrations (id) VALUES (\(migration.id))", logger: logger)
+                if migration.id == "0008_hash_chain" {
+                    try await chainExistingEvents(on: connection, logger: logger)
+                }
                 if migration.id == "0006_immutable_events_signing_key" {
                     // The installation's Ed25519 key that signs checkpoints (SPEC §8), outside the events table.
                     try await connection.query("""

@@ -6,7 +6,7 @@ enum PostgresRows {
     static let eventColumns = """
         id::text, sequence, tenant, occurred_at, recorded_at, action, actor::text, resource_type, resource_id, \
         version, changes::text, summary, context::text, metadata::text, category, outcome, resource_name, \
-        duration_ms, error
+        duration_ms, error, prev_hash, hash
         """
 
     static func events(_ rows: PostgresRowSequence) async throws -> [RecordedEvent] {
@@ -29,7 +29,9 @@ enum PostgresRows {
                 resourceName: try cells[16].decode(String?.self), version: try cells[9].decode(Int64?.self),
                 changes: try cells[10].decode(String.self), summary: try cells[11].decode(String.self),
                 context: try cells[12].decode(String?.self), metadata: try cells[13].decode(String?.self),
-                durationMs: try cells[17].decode(Int64?.self), error: try cells[18].decode(String?.self)))
+                durationMs: try cells[17].decode(Int64?.self), error: try cells[18].decode(String?.self),
+                prevHash: try cells[19].decode(ByteBuffer?.self).map { Array(buffer: $0) } ?? [],
+                hash: try cells[20].decode(ByteBuffer?.self).map { Array(buffer: $0) } ?? []))
         }
         return columns
     }

@@ -131,7 +131,9 @@ public final class SQLiteEventStore: EventStore {
         add("resource_type = ?", query.resourceType)
         add("resource_id = ?", query.resourceId)
         add("category = ?", query.category)
-        if query.category == nil { conditions.append("category IS NOT '\(EventQuery.accessCategory)'") }
+        if query.category == nil && !query.includesAccess {
+            conditions.append("category IS NOT '\(EventQuery.accessCategory)'")
+        }
         add("outcome = ?", query.outcome)
         add("recorded_at >= ?", query.since?.microseconds)
         add("recorded_at <= ?", query.until?.microseconds)
@@ -165,7 +167,7 @@ public final class SQLiteEventStore: EventStore {
                 filter.arguments += [tenant, since.microseconds]
             }
             // Without a category, the filter leaves out the meta-audit's events: the partial index without them.
-            let index = query.category == nil ? "events_data_sequence" : "events_tenant_sequence"
+            let index = query.category == nil && !query.includesAccess ? "events_data_sequence" : "events_tenant_sequence"
             return ("""
                 SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY \(index) WHERE \(filter.sql)
                 ORDER BY sequence \(direction) LIMIT ?

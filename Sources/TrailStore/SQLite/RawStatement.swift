@@ -16,6 +16,7 @@ struct RawStatement {
     enum Value {
         case text(String?)
         case integer(Int64?)
+        case blob([UInt8])
     }
 
     /// Binds `values` to the parameters 1, 2, 3 …
@@ -24,6 +25,10 @@ struct RawStatement {
             switch value {
             case .text(let text): bind(Int32(offset + 1), text)
             case .integer(let integer): bind(Int32(offset + 1), integer)
+            case .blob(let bytes):
+                _ = bytes.withUnsafeBytes { buffer in
+                    sqlite3_bind_blob(handle, Int32(offset + 1), buffer.baseAddress, Int32(buffer.count), RawStatement.transient)
+                }
             }
         }
     }
@@ -90,6 +95,13 @@ struct RawStatement {
     }
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    /// A column's bytes (empty for NULL).
+    func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let pointer = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
 
     func optionalInt64(_ column: Int32) -> Int64? {
         sqlite3_column_type(handle, column) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, column)

@@ -99,10 +99,10 @@ final class SQLiteAppender: Sendable {
             return replay
         }
 
-        let last = try written.sequences[tenant] ?? lastSequence(tenant, db: db)
+        let chain = try written.chains[tenant] ?? self.chain(tenant, db: db)
         /// Heads inserted as new by `claimNewHead`, with the sequence of the event that claimed them.
         var claimed: [HeadKey: Int64] = [:]
-        let (rows, touched) = try request.plan(after: last, now: now, redactor: redactor, written: &written) {
+        let (rows, touched) = try request.plan(after: chain, now: now, redactor: redactor, written: &written) {
             key, item, sequence in
             if let head = cache.head(key) { return head }
             if item.speculation.basisVersion == nil, item.speculation.dependsOn == nil,
@@ -118,8 +118,8 @@ final class SQLiteAppender: Sendable {
         let insert = try RawStatement(db.cachedStatement(sql: """
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor,
                 resource_type, resource_id, version, new_version, changes, summary, state_after, secret_digests,
-                context, metadata, category, outcome, resource_name, duration_ms, error)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                context, metadata, category, outcome, resource_name, duration_ms, error, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
         let index = try RawStatement(db.cachedStatement(sql: """
             INSERT INTO events_fts (rowid, words) VALUES (?, ?)
@@ -134,7 +134,7 @@ final class SQLiteAppender: Sendable {
                 .integer(row.advancesVersion ? 1 : 0), .text(row.changesJSON), .text(event.summary),
                 .text(row.stateJSON), .text(row.digestsJSON), .text(row.contextJSON), .text(row.metadataJSON),
                 .text(event.category), .text(event.outcome.rawValue), .text(event.resourceName),
-                .integer(event.durationMs), .text(row.errorJSON),
+                .integer(event.durationMs), .text(row.errorJSON), .blob(event.prevHash), .blob(event.hash),
             ])
             if !row.searchText.isEmpty {  // no words, nothing to find it by
                 try index.execute(db, [.integer(db.lastInsertedRowID), .text(SQLiteSearch.row(tenantToken: tenantToken, words: row.searchText))])
@@ -162,17 +162,17 @@ final class SQLiteAppender: Sendable {
                 INSERT OR REPLACE INTO idempotency_keys (tenant, key, request_digest, first_sequence, event_count, created_at)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
-                    tenant, claim.key, Data(claim.requestDigest), rows.isEmpty ? nil : last + 1,
+                    tenant, claim.key, Data(claim.requestDigest), rows.isEmpty ? nil : chain.sequence + 1,
                     rows.count, now.microseconds,
                 ])
         }
         return AppendResult(events: rows.map(\.event), recordedAt: now, replayed: false)
     }
 
-    private func lastSequence(_ tenant: String, db: Database) throws -> Int64 {
-        if let sequence = cache.lastSequence(tenant) { return sequence }
-        return try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT MAX(sequence) FROM events WHERE tenant = ?"), arguments: [tenant]) ?? 0
+    /// The tenant's newest event, which its next one follows.
+    private func chain(_ tenant: String, db: Database) throws -> ChainHead {
+        if let chain = cache.chain(tenant) { return chain }
+        return try SQLiteRows.chain(db, tenant: tenant)
     }
 
     /// The head a resource is expected to have when the writer reaches it: the cached one, or none. Called

@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
+import TrailCore
 
 /// The SQLite schema, as numbered forward-only migrations. A landed migration is never edited: changes come as
 /// new migrations.
 enum SQLiteMigrations {
     /// What an event is: every column but derived ones (the search index lives in its own table).
-    static let eventContentColumns = "tenant, sequence, id, occurred_at, recorded_at, action, category, outcome, actor_id, actor, resource_type, resource_id, resource_name, version, new_version, changes, summary, state_after, secret_digests, context, metadata, duration_ms, error"
+    static let eventContentColumns = "tenant, sequence, id, occurred_at, recorded_at, action, category, outcome, actor_id, actor, resource_type, resource_id, resource_name, version, new_version, changes, summary, state_after, secret_digests, context, metadata, duration_ms, error, prev_hash, hash"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -158,7 +159,9 @@ enum SQLiteMigrations {
             try db.execute(sql: """
                 -- Stored events are never changed or removed (SPEC §8): the database itself refuses it. (Triggers
                 -- on UPDATE and DELETE cost inserts nothing; only INSERT triggers would.)
-                CREATE TRIGGER events_no_update BEFORE UPDATE OF \(SQLiteMigrations.eventContentColumns) ON events
+                CREATE TRIGGER events_no_update BEFORE UPDATE OF tenant, sequence, id, occurred_at, recorded_at, action,
+                    category, outcome, actor_id, actor, resource_type, resource_id, resource_name, version, new_version,
+                    changes, summary, state_after, secret_digests, context, metadata, duration_ms, error ON events
                 BEGIN SELECT RAISE(ABORT, 'stored events are immutable: Trail never updates an event'); END;
                 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
                 BEGIN SELECT RAISE(ABORT, 'stored events are immutable: Trail never deletes an event'); END;
@@ -176,6 +179,46 @@ enum SQLiteMigrations {
                 WHERE category IS NOT '\(EventQuery.accessCategory)'
                 """)
         }
+        migrator.registerMigration("0008_hash_chain") { db in
+            // The hash chain (SPEC §8): every event's hash and its predecessor's, for the events stored before
+            // it too.
+            try db.execute(sql: """
+                ALTER TABLE events ADD COLUMN prev_hash BLOB;
+                ALTER TABLE events ADD COLUMN hash BLOB;
+                """)
+            try SQLiteMigrations.chainExistingEvents(db)
+        }
+        migrator.registerMigration("0009_hash_chain_checks") { db in
+            // The update trigger again, now refusing changes of the hashes as well.
+            try db.execute(sql: """
+                DROP TRIGGER events_no_update;
+                CREATE TRIGGER events_no_update BEFORE UPDATE OF \(SQLiteMigrations.eventContentColumns) ON events
+                BEGIN SELECT RAISE(ABORT, 'stored events are immutable: Trail never updates an event'); END;
+                """)
+        }
         return migrator
+    }
+
+    /// Hashes the events stored before the chain existed, each tenant's in sequence order.
+    static func chainExistingEvents(_ db: Database) throws {
+        let rows = try RawStatement(db.makeStatement(sql: """
+            SELECT \(SQLiteRows.eventColumns), rowid FROM events ORDER BY tenant, sequence
+            """))
+        let update = try RawStatement(db.makeStatement(sql: "UPDATE events SET prev_hash = ?, hash = ? WHERE rowid = ?"))
+        var chain = ChainHead.empty
+        var tenant: String?
+        try rows.each(db) { row in
+            var event = try RecordedEvent(SQLiteRows.columns(row))
+            if event.tenant != tenant { (tenant, chain) = (event.tenant, .empty) }
+            guard event.sequence == chain.sequence + 1 else {
+                throw StoreError(.corrupt, "Tenant \(event.tenant) has no event \(chain.sequence + 1): its events cannot be chained.")
+            }
+            do {
+                try chain.link(&event)
+            } catch {
+                throw StoreError(.corrupt, "Event \(event.id) cannot be hashed: \(error).")
+            }
+            try update.execute(db, [.blob(event.prevHash), .blob(event.hash), .integer(row.int64(21))])
+        }
     }
 }

@@ -6,7 +6,7 @@ import TrailCore
 enum SQLiteRows {
     static let eventColumns = """
         id, sequence, tenant, occurred_at, recorded_at, action, actor, resource_type, resource_id, version, \
-        changes, summary, context, metadata, category, outcome, resource_name, duration_ms, error
+        changes, summary, context, metadata, category, outcome, resource_name, duration_ms, error, prev_hash, hash
         """
 
     static func events(_ db: Database, sql: String, arguments: StatementArguments) throws -> [RecordedEvent] {
@@ -22,7 +22,15 @@ enum SQLiteRows {
             action: row.text(5) ?? "", category: row.text(14), outcome: row.text(15) ?? "", actor: row.text(6),
             resourceType: row.text(7), resourceId: row.text(8), resourceName: row.text(16), version: row.optionalInt64(9),
             changes: row.text(10) ?? "{}", summary: row.text(11) ?? "", context: row.text(12), metadata: row.text(13),
-            durationMs: row.optionalInt64(17), error: row.text(18))
+            durationMs: row.optionalInt64(17), error: row.text(18), prevHash: row.blob(19), hash: row.blob(20))
+    }
+
+    /// The tenant's newest event's sequence and hash (``ChainHead/empty`` before its first).
+    static func chain(_ db: Database, tenant: String) throws -> ChainHead {
+        let select = try RawStatement(db.cachedStatement(sql: """
+            SELECT sequence, hash FROM events WHERE tenant = ? ORDER BY sequence DESC LIMIT 1
+            """))
+        return try select.first(db, [.text(tenant)]) { ChainHead(sequence: $0.int64(0), hash: $0.blob(1)) } ?? .empty
     }
 
     /// One resource's head (read on the writer's hot path, hence through the C API).

@@ -30,13 +30,19 @@ enum SQLiteSearch {
         return (["\"\(tenantToken(tenant))\""] + terms).joined(separator: " AND ")
     }
 
-    /// Indexes the events stored before the index existed.
+    /// Indexes the events stored before the index existed (migration 0004, when events had no hash columns yet:
+    /// NULL stands in for them).
     static func indexExistingEvents(_ db: Database) throws {
-        let rows = try RawStatement(db.makeStatement(sql: "SELECT \(SQLiteRows.eventColumns), rowid FROM events"))
+        let rows = try RawStatement(db.makeStatement(sql: """
+            SELECT id, sequence, tenant, occurred_at, recorded_at, action, actor, resource_type, resource_id, version,
+                changes, summary, context, metadata, category, outcome, resource_name, duration_ms, error, NULL, NULL,
+                rowid
+            FROM events
+            """))
         let insert = try db.makeStatement(sql: "INSERT INTO events_fts (rowid, words) VALUES (?, ?)")
         try rows.each(db) { row in
             let event = try RecordedEvent(SQLiteRows.columns(row))
-            let rowid = row.int64(19)  // after the 19 event columns
+            let rowid = row.int64(21)  // after the 21 event columns
             try insert.execute(arguments: [rowid, self.row(tenantToken: tenantToken(event.tenant), words: SearchText.document(for: event))])
         }
     }

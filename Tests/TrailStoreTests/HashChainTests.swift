@@ -1,0 +1,121 @@
+import Foundation
+import GRDB
+import Testing
+import TrailCore
+import TrailStore
+import TrailTestSupport
+
+/// Every stored event carries `hash` and `prev_hash` (SPEC §8), computed in its append transaction, on both
+/// stores; events stored before the chain existed are hashed by the migration, with the same hashes.
+@Suite struct HashChainTests {
+    /// A tenant's whole chain, oldest first, records of reads included.
+    static func chain(_ store: any EventStore, tenant: String) async throws -> [RecordedEvent] {
+        try await store.events(tenant: tenant, matching: EventQuery(oldestFirst: true, includesAccess: true, limit: 100_000))
+    }
+
+    /// The chain is unbroken: sequences 1…n, each `prev_hash` the previous `hash`, each `hash` recomputed from
+    /// the event (directly, and from its JSON as reads return it, as an outside verifier would).
+    static func expectUnbroken(_ events: [RecordedEvent], count: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(events.map(\.sequence) == (1...Int64(count)).map { $0 }, sourceLocation: sourceLocation)
+        var previous = EventHash.genesis
+        for event in events {
+            #expect(event.prevHash == previous, "prev_hash of \(event.sequence)", sourceLocation: sourceLocation)
+            #expect(try EventHash.of(event) == event.hash, "hash of \(event.sequence)", sourceLocation: sourceLocation)
+            var writer = JSONWriter()
+            StoredEventJSON.write(event, into: &writer)
+            let returned = try #require(try JSONParser.parse(writer.bytes).objectValue)
+            #expect(returned["hash"]?.stringValue == EventHash.hex(event.hash), sourceLocation: sourceLocation)
+            #expect(try EventHash.of(returned: returned) == event.hash, "hash of \(event.sequence) as JSON", sourceLocation: sourceLocation)
+            previous = event.hash
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func concurrentAppendsOfTwoTenantsEachFormOneChain(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { store in
+                // 40 submissions at once (group commits mixing both tenants), of 1 to 3 events, some on one
+                // shared resource, with numbers, nested objects and escapes the canonical form must get right.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for i in 0..<40 {
+                        group.addTask {
+                            let tenant = i % 2 == 0 ? "acme" : "globex"
+                            var activities: [Activity] = []
+                            for j in 0..<(1 + i % 3) {
+                                var activity = StoreContractTests.activity(
+                                    j == 0 && i < 4 ? "create" : "update", j == 1 ? "shared-\(tenant)" : "d-\(i)-\(j)",
+                                    StoreContractTests.data(("n", .number(JSONNumber(literal: "1.50e\(j)")!)),
+                                                            ("text", .string("é \"q\" \u{1}\n\(i)")),
+                                                            ("z", ["b": 2, "a": [1, 1e-7, 1e21]])))
+                                activity.metadata = StoreContractTests.data(("big", .number(JSONNumber(literal: "12345678901234567890")!)))
+                                activities.append(activity)
+                            }
+                            _ = try await store.append(AppendRequest(tenant: tenant, activities: activities))
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let acme = try await Self.chain(store, tenant: "acme")
+                let globex = try await Self.chain(store, tenant: "globex")
+                try Self.expectUnbroken(acme, count: (0..<40).filter { $0 % 2 == 0 }.map { 1 + $0 % 3 }.reduce(0, +))
+                try Self.expectUnbroken(globex, count: (0..<40).filter { $0 % 2 == 1 }.map { 1 + $0 % 3 }.reduce(0, +))
+                // What a single read returns carries the same hashes.
+                let one = try #require(try await store.event(tenant: "acme", id: acme[3].id))
+                #expect(one.hash == acme[3].hash && one.prevHash == acme[2].hash)
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func eventsStoredBeforeTheChainExistedAreHashedByTheMigration(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            let original = try await location.withStore { store in
+                for i in 0..<5 {
+                    _ = try await store.append(AppendRequest(tenant: i % 2 == 0 ? "acme" : "globex", activities: [
+                        StoreContractTests.activity("create", "d-\(i)", StoreContractTests.data(("i", .number(JSONNumber(i))))),
+                        StoreContractTests.activity("update", "d-\(i)", StoreContractTests.data(("i", .number(JSONNumber(i + 1))))),
+                    ]))
+                }
+                return (try await Self.chain(store, tenant: "acme"), try await Self.chain(store, tenant: "globex"))
+            }
+            // Back to the schema before the chain (migration 0007), as an older Trail left it.
+            switch location {
+            case .sqlite(let path, _):
+                let queue = try DatabaseQueue(path: path)
+                try await queue.write { db in
+                    try db.execute(sql: """
+                        DROP TRIGGER events_no_update;
+                        ALTER TABLE events DROP COLUMN hash;
+                        ALTER TABLE events DROP COLUMN prev_hash;
+                        CREATE TRIGGER events_no_update BEFORE UPDATE OF summary ON events
+                        BEGIN SELECT RAISE(ABORT, 'stored events are immutable'); END;
+                        DELETE FROM grdb_migrations WHERE identifier IN ('0008_hash_chain', '0009_hash_chain_checks');
+                        """)
+                }
+            case .postgres(let url, _):
+                for statement in [
+                    "DROP TRIGGER events_no_update ON events",
+                    "ALTER TABLE events DROP COLUMN hash, DROP COLUMN prev_hash",
+                    "ALTER TABLE tenant_heads DROP COLUMN last_hash",
+                    """
+                    CREATE TRIGGER events_no_update BEFORE UPDATE OF summary ON events
+                    FOR EACH STATEMENT EXECUTE FUNCTION trail_refuse_event_change()
+                    """,
+                    "DELETE FROM trail_migrations WHERE id IN ('0008_hash_chain', '0009_hash_chain_checks')",
+                ] {
+                    try await PostgresAdmin.execute(statement, on: url)
+                }
+            }
+            #expect(try await location.migrate() == ["0008_hash_chain", "0009_hash_chain_checks"])
+            try await location.withStore { store in
+                let acme = try await Self.chain(store, tenant: "acme")
+                #expect(acme == original.0, "the same hashes as computed at append time")
+                #expect(try await Self.chain(store, tenant: "globex") == original.1)
+                // The next append continues the chain.
+                let next = try await store.append(AppendRequest(tenant: "acme", activities: [StoreContractTests.activity("create", "later")]))
+                #expect(next.events[0].prevHash == acme.last?.hash)
+                try Self.expectUnbroken(try await Self.chain(store, tenant: "acme"), count: acme.count + 1)
+            }
+        }
+    }
+}
