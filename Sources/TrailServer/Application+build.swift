@@ -11,6 +11,7 @@ public func buildApplication(
     configuration: ServerConfiguration,
     store: any TrailStorage,
     workers: WorkerConfiguration = WorkerConfiguration(),
+    checkpoints: CheckpointConfiguration = CheckpointConfiguration(),
     logger: Logger = Logger(label: "trail"),
     onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
@@ -19,7 +20,8 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         // A service that returns ends the whole application: with no workers, there is no worker service.
-        services: workers.count > 0 ? [MessageWorkers(store: store, configuration: workers, logger: logger)] : [],
+        services: (workers.count > 0 ? [MessageWorkers(store: store, configuration: workers, logger: logger)] : [])
+            + [Checkpointer(store: store, configuration: checkpoints, logger: logger)],
         onServerRunning: { channel in
             await onServerRunning(channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" } ?? "")
         },
@@ -39,7 +41,8 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     }
     router.add(middleware: ProblemMiddleware())
     HealthController().addRoutes(to: router)
-    IntegrityController(keys: store).addRoutes(to: router)
+    let integrity = IntegrityController(store: store)
+    integrity.addPublicRoutes(to: router)
     // Everything else needs a caller (SPEC §7); each route checks what the caller may do.
     let origin = RequestOrigin(trustedProxies: configuration.trustedProxies)
     let access = AccessLog(store: store, origin: origin)
@@ -61,5 +64,6 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     AuditLogsController(store: store).addRoutes(to: api)
     CompatibilityController(store: store).addRoutes(to: api)
     KeysController(keys: store, cache: keys, body: body, access: access).addRoutes(to: api)
+    integrity.addRoutes(to: api)
     return router
 }

@@ -4,30 +4,171 @@ import Hummingbird
 import TrailCore
 import TrailStore
 
-/// `GET /api/v1/integrity/public-key` (SPEC §8): the Ed25519 public key that verifies this installation's signed
-/// checkpoints. Public like `/health`: whoever holds an export must be able to check it without an account.
+/// The integrity API (SPEC §8):
+/// - `GET /api/v1/integrity/public-key`: the Ed25519 key that verifies this installation's checkpoints. Public
+///   like `/health`: whoever holds an export must be able to check it without an account.
+/// - `GET /api/v1/integrity/checkpoints/latest`: the caller's tenant's newest signed checkpoint.
+/// - `GET /api/v1/integrity/proofs/inclusion/{event_id}?size=`: that the event is leaf `sequence − 1` of the
+///   tenant's tree of `size` events (default: the newest checkpoint's size).
+/// - `GET /api/v1/integrity/proofs/consistency?from=&to=`: that the tree of `from` events is a prefix of the
+///   tree of `to` (default: the newest checkpoint's size).
+/// - `POST /api/v1/integrity/verify`: verifies the tenant's stored log (empty body) or an NDJSON export of it
+///   (the body), against the stored checkpoints.
 struct IntegrityController: Sendable {
     typealias Context = TrailRequestContext
-    let keys: any IntegrityKeyStore
+    let store: any TrailStorage
 
-    func addRoutes(to router: some RouterMethods<Context>) {
+    /// The public-key route, which needs no caller.
+    func addPublicRoutes(to router: some RouterMethods<Context>) {
         router.get("/api/v1/integrity/public-key") { _, _ in
-            let seed = try await keys.checkpointSigningKey()
-            let key = try Curve25519.Signing.PrivateKey(rawRepresentation: seed).publicKey
-            let raw = Array(key.rawRepresentation)
+            let key = try await Verification.publicKey(of: store)
             var writer = JSONWriter(capacity: 256)
             writer.raw("{")
             writer.key("algorithm"); writer.write(string: "Ed25519")
-            writer.raw(","); writer.key("key_id"); writer.write(string: Self.keyId(raw))
-            writer.raw(","); writer.key("public_key"); writer.write(string: Data(raw).base64EncodedString())
+            writer.raw(","); writer.key("key_id"); writer.write(string: SigningKeyID.of(key))
+            writer.raw(","); writer.key("public_key"); writer.write(string: key.rawRepresentation.base64EncodedString())
             writer.raw(","); writer.key("public_key_pem"); writer.write(string: key.pemRepresentation)
             writer.raw("}")
             return Response.json(writer.bytes)
         }
     }
 
-    /// The key's id: the SHA-256 of its 32 raw bytes, in hex (what a checkpoint names its signer by).
-    static func keyId(_ raw: [UInt8]) -> String {
-        SHA256.hash(data: raw).map { String(format: "%02x", $0) }.joined()
+    func addRoutes(to router: some RouterMethods<Context>) {
+        router.get("/api/v1/integrity/checkpoints/latest") { _, context in
+            let tenant = try context.tenant(for: .read)
+            let checkpoint = try await latest(tenant)
+            var writer = JSONWriter(capacity: 320)
+            checkpoint.write(into: &writer)
+            return Response.json(writer.bytes)
+        }
+        router.get("/api/v1/integrity/proofs/inclusion/:id") { request, context in
+            let tenant = try context.tenant(for: .read)
+            let id = try context.parameters.require("id")
+            guard let event = try await store.event(tenant: tenant, id: id) else {
+                throw Problem(.notFound, "event-not-found", title: "No such event", detail: "There is no event \(id).")
+            }
+            let size = try await treeSize(request.uri.queryParameters, "size", tenant: tenant)
+            guard event.sequence <= size else {
+                throw Problem.badRequest("Event \(id) is event \(event.sequence), after the tree of \(size) events; ask for a larger size.", path: "size")
+            }
+            let leaves = try await leafHashes(tenant, size: size)
+            let proof = MerkleTree.inclusionProof(index: Int(event.sequence - 1), leafHashes: leaves)
+            var writer = JSONWriter(capacity: 512 + 70 * proof.count)
+            writer.raw("{"); writer.key("event_id"); writer.write(string: event.id)
+            writer.raw(","); writer.key("sequence"); writer.raw(String(event.sequence))
+            writer.raw(","); writer.key("leaf_index"); writer.raw(String(event.sequence - 1))
+            writer.raw(","); writer.key("tree_size"); writer.raw(String(size))
+            writer.raw(","); writer.key("hash"); writer.write(string: EventHash.hex(event.hash))
+            writer.raw(","); writer.key("leaf_hash"); writer.write(string: EventHash.hex(leaves[Int(event.sequence - 1)]))
+            writer.raw(","); writer.key("root"); writer.write(string: EventHash.hex(MerkleTree.root(ofLeafHashes: leaves)))
+            writer.raw(","); writer.key("proof"); Self.write(proof, into: &writer)
+            writer.raw(","); writer.key("checkpoint"); try await writeCheckpoint(tenant, size: size, into: &writer)
+            writer.raw("}")
+            return Response.json(writer.bytes)
+        }
+        router.get("/api/v1/integrity/proofs/consistency") { request, context in
+            let tenant = try context.tenant(for: .read)
+            let parameters = request.uri.queryParameters
+            guard parameters["from"] != nil else {
+                throw Problem.badRequest("from is required: the size of the earlier tree (a checkpoint's size).", path: "from")
+            }
+            let from = try await treeSize(parameters, "from", tenant: tenant)
+            let to = try await treeSize(parameters, "to", tenant: tenant)
+            guard from <= to else {
+                throw Problem.badRequest("from (\(from)) must not be larger than to (\(to)).", path: "from")
+            }
+            let leaves = try await leafHashes(tenant, size: to)
+            let proof = MerkleTree.consistencyProof(from: Int(from), leafHashes: leaves)
+            var writer = JSONWriter(capacity: 1024 + 70 * proof.count)
+            writer.raw("{"); writer.key("from"); writer.raw(String(from))
+            writer.raw(","); writer.key("to"); writer.raw(String(to))
+            writer.raw(","); writer.key("from_root"); writer.write(string: EventHash.hex(MerkleTree.root(ofLeafHashes: leaves[..<Int(from)])))
+            writer.raw(","); writer.key("to_root"); writer.write(string: EventHash.hex(MerkleTree.root(ofLeafHashes: leaves)))
+            writer.raw(","); writer.key("proof"); Self.write(proof, into: &writer)
+            writer.raw(","); writer.key("from_checkpoint"); try await writeCheckpoint(tenant, size: from, into: &writer)
+            writer.raw(","); writer.key("to_checkpoint"); try await writeCheckpoint(tenant, size: to, into: &writer)
+            writer.raw("}")
+            return Response.json(writer.bytes)
+        }
+        router.post("/api/v1/integrity/verify") { request, context in
+            let tenant = try context.tenant(for: .verify)
+            let key = try await Verification.publicKey(of: store)
+            // The body is streamed through the verifier line by line: an export of any size, in constant memory.
+            var splitter = LineSplitter()
+            var verifier: ChainVerifier?
+            var sawBody = false
+            for try await chunk in request.body {
+                guard chunk.readableBytes > 0 else { continue }
+                if verifier == nil {
+                    let stored = try await store.checkpoints(tenant: tenant, newest: false, limit: Int(Int32.max))
+                    verifier = ChainVerifier(tenant: tenant, checkpoints: stored, publicKey: key)
+                }
+                sawBody = true
+                splitter.feed(chunk.readableBytesView) { verifier!.add(line: $0) }
+                if verifier!.failure != nil { break }
+            }
+            let report: ChainVerifier.Report
+            if sawBody, var verifier {
+                splitter.finish { verifier.add(line: $0) }
+                report = verifier.finish()
+            } else {
+                report = try await Verification.verifyStore(store, tenant: tenant, publicKey: key)
+            }
+            var writer = JSONWriter(capacity: 1024)
+            Verification.write(report, into: &writer)
+            return Response.json(writer.bytes)
+        }
+    }
+
+    /// The tenant's newest checkpoint; 404 before its first.
+    private func latest(_ tenant: String) async throws -> Checkpoint {
+        guard let checkpoint = try await store.latestCheckpoint(tenant: tenant) else {
+            throw Problem(.notFound, "no-checkpoint", title: "No checkpoint yet",
+                          detail: "Tenant \(tenant) has no signed checkpoint yet: Trail signs one soon after its first events.")
+        }
+        return checkpoint
+    }
+
+    /// A tree size from the query (`name`), 1 up to the tenant's number of events; absent: the newest
+    /// checkpoint's size.
+    private func treeSize(_ parameters: Parameters, _ name: String, tenant: String) async throws -> Int64 {
+        guard let text = parameters[Substring(name)].map(String.init), !text.isEmpty else {
+            return try await latest(tenant).size
+        }
+        let events = try await store.chainHeads()[tenant]?.sequence ?? 0
+        guard let size = Int64(text), size >= 1, size <= events else {
+            throw Problem.badRequest("\(name) must be a whole number from 1 to \(events) (the tenant's events).", path: name)
+        }
+        return size
+    }
+
+    /// The leaf hashes of the tenant's first `size` events.
+    private func leafHashes(_ tenant: String, size: Int64) async throws -> [MerkleTree.Hash] {
+        var leaves: [MerkleTree.Hash] = []
+        leaves.reserveCapacity(Int(size))
+        while leaves.count < size {
+            let hashes = try await store.eventHashes(tenant: tenant, after: Int64(leaves.count), limit: Int(min(size - Int64(leaves.count), 100_000)))
+            guard !hashes.isEmpty else { break }
+            leaves += hashes.map(MerkleTree.leafHash)
+        }
+        return leaves
+    }
+
+    /// The stored checkpoint of exactly `size`, or `null`.
+    private func writeCheckpoint(_ tenant: String, size: Int64, into writer: inout JSONWriter) async throws {
+        if let checkpoint = try await store.checkpoint(tenant: tenant, size: size) {
+            checkpoint.write(into: &writer)
+        } else {
+            writer.raw("null")
+        }
+    }
+
+    static func write(_ hashes: [MerkleTree.Hash], into writer: inout JSONWriter) {
+        writer.raw("[")
+        for (i, hash) in hashes.enumerated() {
+            if i > 0 { writer.raw(",") }
+            writer.write(string: EventHash.hex(hash))
+        }
+        writer.raw("]")
     }
 }

@@ -55,6 +55,15 @@ struct Serve: AsyncParsableCommand {
             help: "An origin (https://console.example.com) whose pages may call Trail from a browser; repeatable (env TRAIL_CORS_ORIGINS, comma-separated). Default none.")
     var corsOrigins: [String] = Env.list("TRAIL_CORS_ORIGINS")
 
+    @Option(name: .long, help: "Sign a tenant's checkpoint once this many events were added since its last (env TRAIL_CHECKPOINT_EVERY).")
+    var checkpointEvery: Int64 = Env.string("TRAIL_CHECKPOINT_EVERY").flatMap(Int64.init) ?? CheckpointConfiguration().everyEvents
+
+    @Option(name: .long, help: "…or once this many seconds passed since its last, if it has new events (env TRAIL_CHECKPOINT_SECONDS).")
+    var checkpointSeconds: Double = Env.string("TRAIL_CHECKPOINT_SECONDS").flatMap(Double.init) ?? 60
+
+    @Option(name: .long, help: ArgumentHelp("Append every checkpoint to this file as a line of JSON, a witness outside the database (env TRAIL_WITNESS_FILE).", valueName: "file"))
+    var witnessFile: String? = Env.string("TRAIL_WITNESS_FILE")
+
     @OptionGroup var store: StoreOptions
     @OptionGroup var worker: WorkerOptions
 
@@ -66,6 +75,8 @@ struct Serve: AsyncParsableCommand {
         for proxy in trustedProxies where IPNetwork(proxy) == nil {
             throw ValidationError("--trusted-proxy \(proxy) is not an IP address or a CIDR network such as 10.0.0.0/8")
         }
+        guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
+        guard checkpointSeconds > 0, checkpointSeconds.isFinite else { throw ValidationError("--checkpoint-seconds must be positive") }
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
         if let rateBurst = burst { guard rateBurst >= 1, rateBurst.isFinite else { throw ValidationError("--rate-burst must be at least 1") } }
         _ = try jwtConfiguration()
@@ -95,8 +106,11 @@ struct Serve: AsyncParsableCommand {
             } else {
                 try await Self.createFirstKey(in: eventStore, logger: logger)
             }
+            let checkpoints = CheckpointConfiguration(
+                everyEvents: checkpointEvery, interval: .milliseconds(Int64(checkpointSeconds * 1000)),
+                pollInterval: .milliseconds(Int64(min(1, checkpointSeconds) * 1000)), witnessFile: witnessFile)
             let app = buildApplication(configuration: configuration, store: eventStore, workers: workers,
-                                       logger: logger) { [metadata] address in
+                                       checkpoints: checkpoints, logger: logger) { [metadata] address in
                 logger.info("Trail listening on http://\(address)", metadata: metadata)
             }
             try await app.runService()

@@ -40,8 +40,4 @@ extension JSONValue {
         if case .array(let elements) = self { return elements }
         return nil
     }
-    var intValue: Int64? {
-        if case .number(let number) = self { return Int64(number.literal) }
-        return nil
-    }
 }

@@ -26,21 +26,40 @@ public enum MerkleTree {
 
     /// MTH(D[n]) of leaf hashes (already `leafHash`ed), in O(n) time and O(log n) memory.
     public static func root(ofLeafHashes leaves: some Collection<Hash>) -> Hash {
-        guard !leaves.isEmpty else { return emptyRoot }
-        // Complete subtrees pending on the right edge, largest first; a new leaf merges with equal-sized ones.
-        var stack: [(size: Int, hash: Hash)] = []
-        for leaf in leaves {
-            var node = (size: 1, hash: leaf)
-            while let last = stack.last, last.size == node.size {
-                stack.removeLast()
-                node = (last.size * 2, nodeHash(last.hash, node.hash))
+        var frontier = Frontier()
+        for leaf in leaves { frontier.append(leafHash: leaf) }
+        return frontier.root
+    }
+
+    /// A tree growing one leaf at a time, holding only its right edge: the complete subtrees pending there,
+    /// largest first (O(log n) hashes). Its root at any size is the root of the tree of the leaves so far.
+    public struct Frontier: Sendable, Equatable {
+        public private(set) var size: Int64 = 0
+        private var sizes: [Int64] = []
+        private var hashes: [Hash] = []
+
+        public init() {}
+
+        public mutating func append(leafHash: Hash) {
+            var (nodeSize, node) = (Int64(1), leafHash)
+            // A new leaf merges with the equal-sized subtrees on the edge.
+            while let last = sizes.last, last == nodeSize {
+                sizes.removeLast()
+                node = MerkleTree.nodeHash(hashes.removeLast(), node)
+                nodeSize *= 2
             }
-            stack.append(node)
+            sizes.append(nodeSize)
+            hashes.append(node)
+            size += 1
         }
-        // The right edge, folded from the smallest subtree leftwards: exactly the RFC's split at powers of two.
-        var hash = stack.removeLast().hash
-        while let left = stack.popLast() { hash = nodeHash(left.hash, hash) }
-        return hash
+
+        /// MTH of the leaves so far: the edge folded from the smallest subtree leftwards, which is exactly the
+        /// RFC's split at powers of two.
+        public var root: Hash {
+            guard var hash = hashes.last else { return MerkleTree.emptyRoot }
+            for left in hashes.dropLast().reversed() { hash = MerkleTree.nodeHash(left, hash) }
+            return hash
+        }
     }
 
     /// The largest power of two smaller than `n` (n ≥ 2).

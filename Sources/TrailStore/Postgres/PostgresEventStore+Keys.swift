@@ -72,18 +72,3 @@ extension PostgresEventStore: KeyStore {
         return keys
     }
 }
-
-extension PostgresEventStore: IntegrityKeyStore {
-    public func checkpointSigningKey() async throws(StoreError) -> [UInt8] {
-        let seed = try await read { client, logger in
-            var seed: [UInt8]?
-            for try await value in try await client.query(
-                "SELECT value FROM trail_settings WHERE name = 'checkpoint_signing_key'", logger: logger).decode(ByteBuffer.self) {
-                seed = Array(buffer: value)
-            }
-            return seed
-        }
-        guard let seed, seed.count == 32 else { throw StoreError(.corrupt, "the store has no checkpoint signing key") }
-        return seed
-    }
-}

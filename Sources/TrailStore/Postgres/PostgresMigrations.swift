@@ -303,6 +303,31 @@ enum PostgresMigrations {
             $$
             """,
         ]),
+        Migration(id: "0010_checkpoints", sql: [
+            // Signed checkpoints (SPEC §8): kept like events, never changed or removed.
+            """
+            CREATE TABLE checkpoints (
+                tenant text COLLATE "C" NOT NULL,
+                size bigint NOT NULL CHECK (size >= 1),
+                root bytea NOT NULL CHECK (length(root) = 32),
+                signed_at bigint NOT NULL,
+                key_id text NOT NULL,
+                signature bytea NOT NULL CHECK (length(signature) = 64),
+                PRIMARY KEY (tenant, size)
+            )
+            """,
+            """
+            CREATE FUNCTION trail_refuse_checkpoint_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'checkpoints are immutable: Trail never % a checkpoint', lower(TG_OP)
+                    USING ERRCODE = 'insufficient_privilege';
+            END $$
+            """,
+            """
+            CREATE TRIGGER checkpoints_no_change BEFORE UPDATE OR DELETE OR TRUNCATE ON checkpoints
+            FOR EACH STATEMENT EXECUTE FUNCTION trail_refuse_checkpoint_change()
+            """,
+        ]),
     ]
 
     /// What an event is: every column but derived ones (`search`).

@@ -53,13 +53,3 @@ extension SQLiteEventStore: KeyStore {
                       revokedAt: (row[5] as Int64?).map(Timestamp.init(microseconds:)))
     }
 }
-
-extension SQLiteEventStore: IntegrityKeyStore {
-    public func checkpointSigningKey() async throws(StoreError) -> [UInt8] {
-        let seed = try await read { db in
-            try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'checkpoint_signing_key'")
-        }
-        guard let seed, seed.count == 32 else { throw StoreError(.corrupt, "the store has no checkpoint signing key") }
-        return Array(seed)
-    }
-}

@@ -196,6 +196,24 @@ enum SQLiteMigrations {
                 BEGIN SELECT RAISE(ABORT, 'stored events are immutable: Trail never updates an event'); END;
                 """)
         }
+        migrator.registerMigration("0010_checkpoints") { db in
+            // Signed checkpoints (SPEC §8): kept like events, never changed or removed.
+            try db.execute(sql: """
+                CREATE TABLE checkpoints (
+                    tenant TEXT NOT NULL,
+                    size INTEGER NOT NULL CHECK (size >= 1),
+                    root BLOB NOT NULL CHECK (length(root) = 32),
+                    signed_at INTEGER NOT NULL,
+                    key_id TEXT NOT NULL,
+                    signature BLOB NOT NULL CHECK (length(signature) = 64),
+                    PRIMARY KEY (tenant, size)
+                ) WITHOUT ROWID;
+                CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+                BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable: Trail never updates a checkpoint'); END;
+                CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+                BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable: Trail never deletes a checkpoint'); END;
+                """)
+        }
         return migrator
     }
 

@@ -1,0 +1,168 @@
+public import Crypto
+
+/// Checks a tenant's events, fed in sequence order from its first, the way an auditor would with nothing but
+/// an export, the installation's public key and the checkpoints it signed (SPEC §8):
+///
+/// - each event's `hash` is the SHA-256 of its canonical form (a changed field shows here);
+/// - sequences run 1, 2, 3… with no gap, repeat or swap (a removed or reordered event shows here), and each
+///   `prev_hash` is the previous event's `hash`;
+/// - every checkpoint is signed by the key, and the Merkle root of the first `size` events is its root (a log
+///   rewritten with fresh hashes shows here); an export shorter than a checkpoint lacks its newest events.
+///
+/// Stops at the first failure, which names the sequence where it was found.
+public struct ChainVerifier: Sendable {
+    public struct Failure: Sendable, Equatable, CustomStringConvertible {
+        /// The sequence at which the log stops being what was signed, when one event is to blame.
+        public var sequence: Int64?
+        public var reason: String
+
+        public var description: String { sequence.map { "sequence \($0): \(reason)" } ?? reason }
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var tenant: String?
+        /// Events read (up to the failure, if any).
+        public var events: Int64
+        /// The hash of the last good event: the head of what was verified.
+        public var lastHash: EventHash.Digest
+        /// The Merkle root of the events read.
+        public var root: MerkleTree.Hash
+        /// The checkpoints whose signature and root were checked.
+        public var checkpointsVerified: [Checkpoint]
+        public var failure: Failure?
+
+        public var isValid: Bool { failure == nil }
+    }
+
+    private var tenant: String?
+    private var chain = ChainHead.empty
+    private var frontier = MerkleTree.Frontier()
+    /// Checkpoints still to reach, smallest size first.
+    private var pending: [Checkpoint]
+    private var verified: [Checkpoint] = []
+    private let requiresCheckpoint: Bool
+    public private(set) var failure: Failure?
+
+    /// - Parameters:
+    ///   - tenant: the tenant the events must belong to (nil: the first event's).
+    ///   - checkpoints: checkpoints to hold the events to; those of other tenants are ignored (a witness file
+    ///     holds every tenant's), but at least one must be the tenant's when any is given.
+    ///   - publicKey: the key that must have signed them; required when checkpoints are given.
+    public init(tenant: String? = nil, checkpoints: [Checkpoint] = [], publicKey: Curve25519.Signing.PublicKey? = nil) {
+        self.tenant = tenant
+        self.requiresCheckpoint = !checkpoints.isEmpty
+        pending = checkpoints.sorted { $0.size < $1.size }
+        if !checkpoints.isEmpty {
+            if let publicKey {
+                if let forged = checkpoints.first(where: { !$0.isSigned(by: publicKey) }) {
+                    failure = Failure(reason: "the checkpoint of \(forged.tenant) at size \(forged.size) is not signed by the public key (key id \(SigningKeyID.of(publicKey)))")
+                }
+            } else {
+                failure = Failure(reason: "checkpoints can only be trusted with the public key that signed them")
+            }
+        }
+    }
+
+    /// Checks the next line of an NDJSON export (blank lines are skipped).
+    public mutating func add(line: some Collection<UInt8>) {
+        guard failure == nil, line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return }
+        do {
+            guard let object = try JSONParser.parse(line).objectValue else {
+                return fail(chain.sequence + 1, "the line after event \(chain.sequence) is not a JSON object")
+            }
+            add(returned: object)
+        } catch {
+            fail(chain.sequence + 1, "the line after event \(chain.sequence) is not JSON: \(error)")
+        }
+    }
+
+    /// Checks the next event as a read returned it (one line of an NDJSON export, parsed).
+    public mutating func add(returned event: JSONObject) {
+        guard failure == nil else { return }
+        let expected = chain.sequence + 1
+        guard let sequence = event["sequence"]?.intValue else {
+            return fail(expected, "the event after \(chain.sequence) has no sequence")
+        }
+        guard let tenant = event["tenant"]?.stringValue else { return fail(sequence, "the event has no tenant") }
+        guard let hash = event["hash"]?.stringValue.flatMap(EventHash.digest(hex:)) else {
+            return fail(sequence, "the event has no hash (64 lower-case hex digits)")
+        }
+        guard let prevHash = event["prev_hash"]?.stringValue.flatMap(EventHash.digest(hex:)) else {
+            return fail(sequence, "the event has no prev_hash (64 lower-case hex digits)")
+        }
+        let recomputed: EventHash.Digest
+        do {
+            recomputed = try EventHash.of(returned: event)
+        } catch {
+            return fail(sequence, "the event cannot be canonicalized: \(error)")
+        }
+        add(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: recomputed)
+    }
+
+    /// Checks the next event as a store holds it.
+    public mutating func add(_ event: RecordedEvent) {
+        guard failure == nil else { return }
+        let recomputed: EventHash.Digest
+        do {
+            recomputed = try EventHash.of(event)
+        } catch {
+            return fail(event.sequence, "the event cannot be canonicalized: \(error)")
+        }
+        add(sequence: event.sequence, tenant: event.tenant, prevHash: event.prevHash, hash: event.hash, recomputed: recomputed)
+    }
+
+    /// Checks the next event, given its hash as recomputed from its content.
+    public mutating func add(
+        sequence: Int64, tenant: String, prevHash: EventHash.Digest, hash: EventHash.Digest, recomputed: EventHash.Digest
+    ) {
+        guard failure == nil else { return }
+        if self.tenant == nil {
+            self.tenant = tenant
+            pending.removeAll { $0.tenant != tenant }
+            if requiresCheckpoint && pending.isEmpty {
+                return fail(nil, "none of the checkpoints is for tenant \(tenant)")
+            }
+        }
+        let expected = chain.sequence + 1
+        guard tenant == self.tenant else {
+            return fail(sequence, "the event belongs to tenant \(tenant), not \(self.tenant!)")
+        }
+        guard sequence == expected else {
+            if sequence > expected {
+                return fail(expected, "event \(expected) is missing (the next event is \(sequence)): removed, or the export is filtered (export with include_access=true and no filter)")
+            }
+            return fail(expected, "event \(sequence) comes again or out of order where \(expected) should be")
+        }
+        guard recomputed == hash else {
+            return fail(sequence, "the event's content does not match its hash: it was changed after it was stored")
+        }
+        guard prevHash == chain.hash else {
+            return fail(sequence, "prev_hash is not the hash of event \(chain.sequence): the chain was broken here")
+        }
+        chain = ChainHead(sequence: sequence, hash: hash)
+        frontier.append(leafHash: MerkleTree.leafHash(hash))
+        while let next = pending.first, next.size == frontier.size {
+            pending.removeFirst()
+            guard frontier.root == next.root else {
+                return fail(nil, "the first \(next.size) events do not have the Merkle root signed at \(next.time.formatted()): the log up to \(next.size) was rewritten")
+            }
+            verified.append(next)
+        }
+    }
+
+    /// The outcome, once every event was fed.
+    public func finish() -> Report {
+        var failure = self.failure
+        if failure == nil, let missing = pending.first {
+            failure = Failure(
+                sequence: chain.sequence + 1,
+                reason: "the log ends at event \(chain.sequence), but the checkpoint signed at \(missing.time.formatted()) covers \(missing.size): events \(chain.sequence + 1)…\(missing.size) were removed or left out")
+        }
+        return Report(tenant: tenant, events: chain.sequence, lastHash: chain.hash, root: frontier.root,
+                      checkpointsVerified: verified, failure: failure)
+    }
+
+    private mutating func fail(_ sequence: Int64?, _ reason: String) {
+        failure = Failure(sequence: sequence, reason: reason)
+    }
+}

@@ -1,0 +1,101 @@
+public import Crypto
+public import TrailCore
+public import TrailStore
+
+/// Verification of a tenant's log (SPEC §8), shared by `POST /api/v1/integrity/verify` and `trail verify`.
+public enum Verification {
+    /// Checks a tenant's stored events, oldest first, against its stored checkpoints and `extra` ones (a witness
+    /// file, a checkpoint an auditor kept), with `publicKey` (by default the store's own).
+    public static func verifyStore(
+        _ store: any TrailStorage, tenant: String, publicKey: Curve25519.Signing.PublicKey? = nil,
+        extra: [Checkpoint] = []
+    ) async throws -> ChainVerifier.Report {
+        var key = publicKey
+        if key == nil { key = try await self.publicKey(of: store) }
+        let stored = try await store.checkpoints(tenant: tenant, newest: false, limit: Int(Int32.max))
+        var verifier = ChainVerifier(tenant: tenant, checkpoints: stored + extra.filter { $0.tenant == tenant }, publicKey: key)
+        var after: Int64 = 0
+        while verifier.failure == nil {
+            let page = try await store.events(tenant: tenant, matching: EventQuery(
+                afterSequence: after, oldestFirst: true, includesAccess: true, limit: 5_000))
+            guard let last = page.last else { break }
+            for event in page { verifier.add(event) }
+            after = last.sequence
+        }
+        return verifier.finish()
+    }
+
+    /// The store's own checkpoint key.
+    public static func publicKey(of store: any IntegrityStore) async throws -> Curve25519.Signing.PublicKey {
+        try Curve25519.Signing.PrivateKey(rawRepresentation: try await store.checkpointSigningKey()).publicKey
+    }
+
+    /// The report as JSON: `{"valid", "tenant", "events", "last_hash", "root", "checkpoints_verified",
+    /// "latest_checkpoint_verified", "failure": {"sequence", "reason"} | null}`.
+    public static func write(_ report: ChainVerifier.Report, into writer: inout JSONWriter) {
+        writer.raw("{"); writer.key("valid"); writer.raw(report.isValid ? "true" : "false")
+        writer.raw(","); writer.key("tenant")
+        if let tenant = report.tenant { writer.write(string: tenant) } else { writer.raw("null") }
+        writer.raw(","); writer.key("events"); writer.raw(String(report.events))
+        writer.raw(","); writer.key("last_hash"); writer.write(string: EventHash.hex(report.lastHash))
+        writer.raw(","); writer.key("root"); writer.write(string: EventHash.hex(report.root))
+        writer.raw(","); writer.key("checkpoints_verified"); writer.raw(String(report.checkpointsVerified.count))
+        writer.raw(","); writer.key("latest_checkpoint_verified")
+        if let latest = report.checkpointsVerified.last { latest.write(into: &writer) } else { writer.raw("null") }
+        writer.raw(","); writer.key("failure")
+        if let failure = report.failure {
+            writer.raw("{"); writer.key("sequence"); writer.raw(failure.sequence.map(String.init) ?? "null")
+            writer.raw(","); writer.key("reason"); writer.write(string: failure.reason)
+            writer.raw("}")
+        } else {
+            writer.raw("null")
+        }
+        writer.raw("}")
+    }
+
+    /// One line for people: `acme: 1000 events verified, chain intact, 3 checkpoints verified (latest …)` or
+    /// `acme: FAILED at sequence 17: …`.
+    public static func summary(_ report: ChainVerifier.Report) -> String {
+        let tenant = report.tenant ?? "(no events)"
+        if let failure = report.failure {
+            return "\(tenant): FAILED " + (failure.sequence.map { "at sequence \($0): " } ?? "") + failure.reason
+        }
+        let checkpoints = report.checkpointsVerified.count
+        let latest = report.checkpointsVerified.last.map { " (latest: size \($0.size), signed \($0.time.formatted()))" } ?? ""
+        return "\(tenant): OK — \(report.events) events, hash chain intact, root \(EventHash.hex(report.root)), "
+            + "\(checkpoints) checkpoint\(checkpoints == 1 ? "" : "s") verified\(latest)"
+    }
+}
+
+/// Splits a byte stream into lines (LF, with an optional CR), handing each to `body`; for NDJSON bodies and
+/// files read in chunks, in constant memory per line.
+public struct LineSplitter {
+    private var pending: [UInt8] = []
+
+    public init() {}
+
+    public mutating func feed(_ bytes: some Collection<UInt8>, _ body: (ArraySlice<UInt8>) -> Void) {
+        var start = bytes.startIndex
+        var index = start
+        while index != bytes.endIndex {
+            if bytes[index] == 0x0A {
+                if pending.isEmpty {
+                    body(ArraySlice(bytes[start..<index]))
+                } else {
+                    pending.append(contentsOf: bytes[start..<index])
+                    body(pending[...])
+                    pending.removeAll(keepingCapacity: true)
+                }
+                start = bytes.index(after: index)
+            }
+            index = bytes.index(after: index)
+        }
+        pending.append(contentsOf: bytes[start...])
+    }
+
+    /// The last line, if the stream did not end with a line break.
+    public mutating func finish(_ body: (ArraySlice<UInt8>) -> Void) {
+        if !pending.isEmpty { body(pending[...]) }
+        pending.removeAll()
+    }
+}

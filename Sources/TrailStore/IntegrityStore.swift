@@ -1,0 +1,39 @@
+public import TrailCore
+
+/// What the integrity features read and keep (SPEC §8): the installation's checkpoint signing key (created with
+/// the store, kept outside the events table, in its settings, never returned by any read of the log), the
+/// tenants' hash chains, and the checkpoints signed over them.
+public protocol IntegrityStore: Sendable {
+    /// The 32-byte seed of the Ed25519 private key that signs this installation's checkpoints.
+    func checkpointSigningKey() async throws(StoreError) -> [UInt8]
+
+    /// Every tenant that has events, with its newest event's sequence and hash.
+    func chainHeads() async throws(StoreError) -> [String: ChainHead]
+
+    /// The hashes of a tenant's events after `sequence`, in sequence order, at most `limit`.
+    func eventHashes(tenant: String, after sequence: Int64, limit: Int) async throws(StoreError) -> [EventHash.Digest]
+
+    /// Keeps a checkpoint; one of a (tenant, size) already kept is ignored (another process signed it first).
+    func saveCheckpoint(_ checkpoint: Checkpoint) async throws(StoreError)
+
+    /// The tenant's checkpoints, oldest (smallest) first, at most `limit`, from the newest when `newest`.
+    func checkpoints(tenant: String, newest: Bool, limit: Int) async throws(StoreError) -> [Checkpoint]
+
+    /// The tenant's checkpoint of exactly `size`, or nil.
+    func checkpoint(tenant: String, size: Int64) async throws(StoreError) -> Checkpoint?
+}
+
+extension IntegrityStore {
+    /// The tenant's newest checkpoint, or nil before its first.
+    public func latestCheckpoint(tenant: String) async throws(StoreError) -> Checkpoint? {
+        try await checkpoints(tenant: tenant, newest: true, limit: 1).first
+    }
+}
+
+/// A fresh Ed25519 seed: 32 random bytes (RFC 8032 §5.1.5).
+enum SigningKeySeed {
+    static func make() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+}

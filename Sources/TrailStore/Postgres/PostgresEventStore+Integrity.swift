@@ -1,0 +1,81 @@
+import PostgresNIO
+public import TrailCore
+
+extension PostgresEventStore: IntegrityStore {
+    public func checkpointSigningKey() async throws(StoreError) -> [UInt8] {
+        let seed = try await read { client, logger in
+            var seed: [UInt8]?
+            for try await value in try await client.query(
+                "SELECT value FROM trail_settings WHERE name = 'checkpoint_signing_key'", logger: logger).decode(ByteBuffer.self) {
+                seed = Array(buffer: value)
+            }
+            return seed
+        }
+        guard let seed, seed.count == 32 else { throw StoreError(.corrupt, "the store has no checkpoint signing key") }
+        return seed
+    }
+
+    public func chainHeads() async throws(StoreError) -> [String: ChainHead] {
+        try await read { client, logger in
+            var heads: [String: ChainHead] = [:]
+            for try await (tenant, sequence, hash) in try await client.query("""
+                SELECT tenant, last_sequence, last_hash FROM tenant_heads WHERE last_sequence > 0
+                """, logger: logger).decode((String, Int64, ByteBuffer).self) {
+                heads[tenant] = ChainHead(sequence: sequence, hash: Array(buffer: hash))
+            }
+            return heads
+        }
+    }
+
+    public func eventHashes(tenant: String, after sequence: Int64, limit: Int) async throws(StoreError) -> [EventHash.Digest] {
+        try await read { client, logger in
+            var hashes: [EventHash.Digest] = []
+            for try await hash in try await client.query("""
+                SELECT hash FROM events WHERE tenant = \(tenant) AND sequence > \(sequence) ORDER BY sequence LIMIT \(limit)
+                """, logger: logger).decode(ByteBuffer.self) {
+                hashes.append(Array(buffer: hash))
+            }
+            return hashes
+        }
+    }
+
+    public func saveCheckpoint(_ checkpoint: Checkpoint) async throws(StoreError) {
+        try await read { client, logger in
+            try await client.query("""
+                INSERT INTO checkpoints (tenant, size, root, signed_at, key_id, signature)
+                VALUES (\(checkpoint.tenant), \(checkpoint.size), \(ByteBuffer(bytes: checkpoint.root)),
+                        \(checkpoint.time.microseconds), \(checkpoint.keyId), \(ByteBuffer(bytes: checkpoint.signature)))
+                ON CONFLICT (tenant, size) DO NOTHING
+                """, logger: logger)
+        }
+    }
+
+    public func checkpoints(tenant: String, newest: Bool, limit: Int) async throws(StoreError) -> [Checkpoint] {
+        let found = try await read { client, logger in
+            try await Self.checkpoints(client.query("""
+                SELECT tenant, size, root, signed_at, key_id, signature FROM checkpoints
+                WHERE tenant = \(tenant) ORDER BY size \(unescaped: newest ? "DESC" : "ASC") LIMIT \(limit)
+                """, logger: logger))
+        }
+        return newest ? found.reversed() : found
+    }
+
+    public func checkpoint(tenant: String, size: Int64) async throws(StoreError) -> Checkpoint? {
+        try await read { client, logger in
+            try await Self.checkpoints(client.query("""
+                SELECT tenant, size, root, signed_at, key_id, signature FROM checkpoints
+                WHERE tenant = \(tenant) AND size = \(size)
+                """, logger: logger)).first
+        }
+    }
+
+    static func checkpoints(_ rows: PostgresRowSequence) async throws -> [Checkpoint] {
+        var checkpoints: [Checkpoint] = []
+        for try await (tenant, size, root, time, keyId, signature) in rows.decode(
+            (String, Int64, ByteBuffer, Int64, String, ByteBuffer).self) {
+            checkpoints.append(Checkpoint(tenant: tenant, size: size, root: Array(buffer: root),
+                                          time: Timestamp(microseconds: time), keyId: keyId, signature: Array(buffer: signature)))
+        }
+        return checkpoints
+    }
+}

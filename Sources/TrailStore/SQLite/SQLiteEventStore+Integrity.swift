@@ -1,0 +1,72 @@
+import Foundation
+import GRDB
+public import TrailCore
+
+extension SQLiteEventStore: IntegrityStore {
+    public func checkpointSigningKey() async throws(StoreError) -> [UInt8] {
+        let seed = try await read { db in
+            try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'checkpoint_signing_key'")
+        }
+        guard let seed, seed.count == 32 else { throw StoreError(.corrupt, "the store has no checkpoint signing key") }
+        return Array(seed)
+    }
+
+    public func chainHeads() async throws(StoreError) -> [String: ChainHead] {
+        try await read { db in
+            // The tenants by skipping through the (tenant, sequence) index, one step per tenant, instead of
+            // scanning every event; then each one's newest event.
+            let tenants = try String.fetchAll(db, sql: """
+                WITH RECURSIVE t(tenant) AS (
+                    SELECT MIN(tenant) FROM events
+                    UNION ALL
+                    SELECT (SELECT MIN(tenant) FROM events WHERE tenant > t.tenant) FROM t WHERE t.tenant IS NOT NULL
+                )
+                SELECT tenant FROM t WHERE tenant IS NOT NULL
+                """)
+            var heads: [String: ChainHead] = [:]
+            for tenant in tenants { heads[tenant] = try SQLiteRows.chain(db, tenant: tenant) }
+            return heads
+        }
+    }
+
+    public func eventHashes(tenant: String, after sequence: Int64, limit: Int) async throws(StoreError) -> [EventHash.Digest] {
+        try await read { db in
+            try RawStatement(db.cachedStatement(sql: """
+                SELECT hash FROM events WHERE tenant = ? AND sequence > ? ORDER BY sequence LIMIT ?
+                """)).all(db, [tenant, sequence, limit]) { $0.blob(0) }
+        }
+    }
+
+    public func saveCheckpoint(_ checkpoint: Checkpoint) async throws(StoreError) {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO checkpoints (tenant, size, root, signed_at, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant, size) DO NOTHING
+                """, arguments: [checkpoint.tenant, checkpoint.size, Data(checkpoint.root), checkpoint.time.microseconds,
+                                 checkpoint.keyId, Data(checkpoint.signature)])
+        }
+    }
+
+    public func checkpoints(tenant: String, newest: Bool, limit: Int) async throws(StoreError) -> [Checkpoint] {
+        let found = try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT tenant, size, root, signed_at, key_id, signature FROM checkpoints
+                WHERE tenant = ? ORDER BY size \(newest ? "DESC" : "ASC") LIMIT ?
+                """, arguments: [tenant, limit]).map(Self.checkpoint)
+        }
+        return newest ? found.reversed() : found
+    }
+
+    public func checkpoint(tenant: String, size: Int64) async throws(StoreError) -> Checkpoint? {
+        try await read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT tenant, size, root, signed_at, key_id, signature FROM checkpoints WHERE tenant = ? AND size = ?
+                """, arguments: [tenant, size]).map(Self.checkpoint)
+        }
+    }
+
+    static func checkpoint(_ row: Row) -> Checkpoint {
+        Checkpoint(tenant: row[0], size: row[1], root: Array(row[2] as Data), time: Timestamp(microseconds: row[3]),
+                   keyId: row[4], signature: Array(row[5] as Data))
+    }
+}
