@@ -3,13 +3,14 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 import TrailCore
 import TrailServer
 import TrailStore
 import TrailTestSupport
 
-/// The integrity endpoints (SPEC §8) built so far.
+/// The integrity endpoints (SPEC §8), through the real router on both stores.
 @Suite struct IntegrityAPITests {
     /// The public key is served without credentials, and verifies what the store's signing key signs.
     @Test(arguments: StoreKind.available)
@@ -32,6 +33,132 @@ import TrailTestSupport
                     #expect(key.isValidSignature(signature, for: message))
                     #expect(!key.isValidSignature(signature, for: Array("forged".utf8)))
                     #expect(!String(buffer: response.body).contains(Data(seed).base64EncodedString()))
+                }
+            }
+        }
+    }
+
+    static func activity(_ verb: String, _ id: String) -> Activity {
+        Activity(action: Verb.normalize(verb), actor: JSONObject([.init(key: "id", value: "7")]), actorId: "7",
+                 resourceType: "doc", resourceId: id, data: JSONObject())
+    }
+
+    static func hashes(_ value: JSONValue?) -> [MerkleTree.Hash] {
+        (value?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(EventHash.digest(hex:)) }
+    }
+
+    static func checkpoint(_ value: JSONValue?) throws -> Checkpoint {
+        try Checkpoint(json: try #require(value?.objectValue))
+    }
+
+    /// Every inclusion proof of a 1,000-event tenant verifies against its signed checkpoint; consistency proofs
+    /// between every pair of its checkpoints verify; forged proofs fail.
+    @Test(arguments: StoreKind.available)
+    func proofsRoundTripAgainstSignedCheckpoints(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { store in
+                let key = try await Verification.publicKey(of: store)
+                let signer = Checkpointer(store: store, configuration: CheckpointConfiguration(everyEvents: 1), logger: Logger(label: "test"))
+                var appended: [String] = []
+                // Checkpoints at 1, 250, 500, 999 and 1000 events (sizes of every shape: a power of two and not).
+                for size in [1, 250, 500, 999, 1000] {
+                    while appended.count < size {
+                        let count = min(100, size - appended.count)
+                        let result = try await store.append(AppendRequest(tenant: "default", activities: (0..<count).map { i in
+                            Self.activity("create", "d-\(appended.count + i)")
+                        }))
+                        appended += result.events.map(\.id)
+                    }
+                    #expect(try await signer.signDue().map(\.size) == [Int64(size)])
+                }
+                let ids = appended
+                try await buildApplication(configuration: ServerConfiguration(authentication: .disabled), store: store).test(.router) { client in
+                    let latest = try Self.checkpoint(try parseJSON(try await client.execute(uri: "/api/v1/integrity/checkpoints/latest", method: .get).body))
+                    #expect(latest.size == 1000 && latest.isSigned(by: key) && latest.keyId == SigningKeyID.of(key))
+                    for (index, id) in ids.enumerated() {
+                        let body = try parseJSON(try await client.execute(uri: "/api/v1/integrity/proofs/inclusion/\(id)", method: .get).body)
+                        #expect(body["tree_size"]?.intValue == 1000 && body["leaf_index"]?.intValue == Int64(index))
+                        let event = try #require(try await store.event(tenant: "default", id: id))
+                        let leaf = MerkleTree.leafHash(event.hash)
+                        let proof = Self.hashes(body["proof"])
+                        #expect(MerkleTree.verifyInclusion(leafHash: leaf, index: index, size: 1000, proof: proof, root: latest.root), "event \(index + 1)")
+                        #expect(try Self.checkpoint(body["checkpoint"]) == latest)
+                        if index % 97 == 0, !proof.isEmpty {
+                            var forged = proof
+                            forged[forged.count / 2][0] ^= 1
+                            #expect(!MerkleTree.verifyInclusion(leafHash: leaf, index: index, size: 1000, proof: forged, root: latest.root))
+                            #expect(!MerkleTree.verifyInclusion(leafHash: MerkleTree.leafHash(EventHash.genesis), index: index, size: 1000, proof: proof, root: latest.root))
+                        }
+                    }
+                    // Against an earlier checkpoint, by size.
+                    let early = try parseJSON(try await client.execute(uri: "/api/v1/integrity/proofs/inclusion/\(ids[100])?size=250", method: .get).body)
+                    let at250 = try Self.checkpoint(early["checkpoint"])
+                    #expect(at250.size == 250 && at250.isSigned(by: key))
+                    let event = try #require(try await store.event(tenant: "default", id: ids[100]))
+                    #expect(MerkleTree.verifyInclusion(leafHash: MerkleTree.leafHash(event.hash), index: 100, size: 250, proof: Self.hashes(early["proof"]), root: at250.root))
+
+                    let sizes: [Int64] = [1, 250, 500, 999, 1000]
+                    for from in sizes {
+                        for to in sizes where to >= from {
+                            let body = try parseJSON(try await client.execute(uri: "/api/v1/integrity/proofs/consistency?from=\(from)&to=\(to)", method: .get).body)
+                            let (first, second) = (try Self.checkpoint(body["from_checkpoint"]), try Self.checkpoint(body["to_checkpoint"]))
+                            #expect(first.isSigned(by: key) && second.isSigned(by: key))
+                            let proof = Self.hashes(body["proof"])
+                            #expect(MerkleTree.verifyConsistency(first: Int(from), second: Int(to), firstRoot: first.root, secondRoot: second.root, proof: proof), "\(from) → \(to)")
+                            if !proof.isEmpty {
+                                var forged = proof
+                                forged[0][31] ^= 0x80
+                                #expect(!MerkleTree.verifyConsistency(first: Int(from), second: Int(to), firstRoot: first.root, secondRoot: second.root, proof: forged))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func proofErrorsAreClearProblems(kind: StoreKind) async throws {
+        try await withRouter(kind) { client in
+            let none = try await client.execute(uri: "/api/v1/integrity/checkpoints/latest", method: .get)
+            #expect(none.status == .notFound && none.headers[.contentType] == "application/problem+json")
+            let created = try parseJSON(try await client.execute(uri: "/api/v1/audit/logs", method: .post, headers: jsonHeaders,
+                                                                body: ByteBuffer(string: #"{"action":"login","user_id":"u-1"}"#)).body)
+            let id = try #require(created["id"]?.stringValue, "\(created)")
+            #expect(try await client.execute(uri: "/api/v1/integrity/proofs/inclusion/\(id)", method: .get).status == .notFound, "no checkpoint to default to")
+            #expect(try await client.execute(uri: "/api/v1/integrity/proofs/inclusion/\(id)?size=1", method: .get).status == .ok)
+            for uri in ["/api/v1/integrity/proofs/inclusion/\(id)?size=2", "/api/v1/integrity/proofs/inclusion/\(id)?size=0",
+                        "/api/v1/integrity/proofs/inclusion/\(id)?size=x", "/api/v1/integrity/proofs/consistency?to=1",
+                        "/api/v1/integrity/proofs/consistency?from=2&to=1", "/api/v1/integrity/proofs/consistency?from=1&to=5"] {
+                let response = try await client.execute(uri: uri, method: .get)
+                #expect(response.status == .badRequest, "\(uri)")
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+            #expect(try await client.execute(uri: "/api/v1/integrity/proofs/inclusion/no-such-event?size=1", method: .get).status == .notFound)
+        }
+    }
+
+    /// `POST /api/v1/integrity/verify`: the stored log (empty body), or an export streamed in the body.
+    @Test(arguments: StoreKind.available)
+    func verifyEndpointChecksTheStoreOrAnExport(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { store in
+                for i in 0..<3 {
+                    _ = try await store.append(AppendRequest(tenant: "default", activities: [Self.activity("create", "v-\(i)")]))
+                }
+                try await Checkpointer(store: store, configuration: CheckpointConfiguration(everyEvents: 1), logger: Logger(label: "test")).signDue()
+                try await buildApplication(configuration: ServerConfiguration(authentication: .disabled), store: store).test(.router) { client in
+                    let stored = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post).body)
+                    #expect(stored["valid"] == true && stored["events"]?.intValue == 3 && stored["checkpoints_verified"]?.intValue == 1)
+                    let export = String(buffer: try await client.execute(uri: "/api/v1/audit/logs/export?format=ndjson&include_access=true", method: .get).body)
+                    let good = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, body: ByteBuffer(string: export)).body)
+                    #expect(good["valid"] == true && good["events"]?.intValue == 3 && good["root"] == stored["root"])
+                    let lines = export.split(separator: "\n")
+                    let changed = export.replacingOccurrences(of: "v-1", with: "v-9")
+                    let forged = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, body: ByteBuffer(string: changed)).body)
+                    #expect(forged["valid"] == false && forged["failure"]?["sequence"]?.intValue == 2)
+                    let truncated = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, body: ByteBuffer(string: lines[0] + "\n" + lines[1])).body)
+                    #expect(truncated["valid"] == false && truncated["failure"]?["sequence"]?.intValue == 3, "the checkpoint covers 3")
                 }
             }
         }

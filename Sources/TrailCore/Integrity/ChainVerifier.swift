@@ -129,7 +129,7 @@ public struct ChainVerifier: Sendable {
         }
         guard sequence == expected else {
             if sequence > expected {
-                return fail(expected, "event \(expected) is missing (the next event is \(sequence)): removed, or the export is filtered (export with include_access=true and no filter)")
+                return fail(expected, "event \(expected) is missing here (found event \(sequence) in its place): removed or moved, or the export is filtered (export with include_access=true and no filter)")
             }
             return fail(expected, "event \(sequence) comes again or out of order where \(expected) should be")
         }
@@ -156,7 +156,9 @@ public struct ChainVerifier: Sendable {
         if failure == nil, let missing = pending.first {
             failure = Failure(
                 sequence: chain.sequence + 1,
-                reason: "the log ends at event \(chain.sequence), but the checkpoint signed at \(missing.time.formatted()) covers \(missing.size): events \(chain.sequence + 1)…\(missing.size) were removed or left out")
+                reason: "the log ends at event \(chain.sequence), but the checkpoint signed at \(missing.time.formatted()) covers \(missing.size): "
+                    + (missing.size == chain.sequence + 1 ? "event \(missing.size) was" : "events \(chain.sequence + 1)…\(missing.size) were")
+                    + " removed or left out")
         }
         return Report(tenant: tenant, events: chain.sequence, lastHash: chain.hash, root: frontier.root,
                       checkpointsVerified: verified, failure: failure)
