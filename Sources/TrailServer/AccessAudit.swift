@@ -20,6 +20,7 @@ struct AccessLog: Sendable {
     enum Action: String {
         case read
         case exported
+        case verified
         case apiKeyCreated = "api_key_created"
         case apiKeyRevoked = "api_key_revoked"
         case authenticationFailed = "authentication_failed"
@@ -33,6 +34,7 @@ struct AccessLog: Sendable {
         let what = switch action {
         case .read: "read"
         case .exported: "exported"
+        case .verified: "verified the log with"
         case .apiKeyCreated: "created an API key with"
         case .apiKeyRevoked: "revoked an API key with"
         case .authenticationFailed: "was refused at"
@@ -56,18 +58,20 @@ struct AccessLog: Sendable {
     }
 }
 
-/// Records every read of the log (`GET` but `/api/v1/messages` and `/api/v1/admin`) by an authenticated caller,
-/// answered or refused, with its status.
+/// Records every read of the log (`GET` but `/api/v1/messages` and `/api/v1/admin`, and
+/// `POST /api/v1/integrity/verify`, which reads all of it) by an authenticated caller, answered or refused, with
+/// its status.
 struct AccessAuditMiddleware: RouterMiddleware {
     typealias Context = TrailRequestContext
     let log: AccessLog
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .get, let caller = context.principal, caller.credential != .none,
+        let verifies = request.method == .post && request.uri.path == "/api/v1/integrity/verify"
+        guard request.method == .get || verifies, let caller = context.principal, caller.credential != .none,
               Self.readsTheLog(request.uri.path) else {
             return try await next(request, context)
         }
-        let action: AccessLog.Action = request.uri.path.hasSuffix("/export") ? .exported : .read
+        let action: AccessLog.Action = verifies ? .verified : request.uri.path.hasSuffix("/export") ? .exported : .read
         let response: Response
         do {
             response = try await next(request, context)

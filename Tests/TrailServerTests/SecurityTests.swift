@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 import TrailCore
 @testable import TrailServer
@@ -64,6 +65,7 @@ import TrailTestSupport
                         uri: "/audit/activity-stream/", method: .post, headers: Self.header(world.keys["globex-writer"]!),
                         body: ByteBuffer(string: #"{"actor":{"id":"9"},"verb":"create","object":{"id":"c-1","type":"contract","title":"globex only"}}"#))
                     #expect(globex.status == .created)
+                    try await Checkpointer(store: store, configuration: CheckpointConfiguration(), logger: Logger(label: "test")).signDue()
                     try await body(client, world, store)
                 }
             }
@@ -103,6 +105,10 @@ import TrailTestSupport
             Endpoint(method: .get, uri: "/api/v1/admin/keys", permission: .manageKeys),
             Endpoint(method: .post, uri: "/api/v1/admin/keys", body: #"{"role":"reader","name":"matrix"}"#, permission: .manageKeys),
             Endpoint(method: .delete, uri: "/api/v1/admin/keys/\(world.revokedKeyId)", permission: .manageKeys),
+            Endpoint(method: .get, uri: "/api/v1/integrity/checkpoints/latest", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/integrity/proofs/inclusion/\(world.acmeEventIds[0])", permission: .read),
+            Endpoint(method: .get, uri: "/api/v1/integrity/proofs/consistency?from=1", permission: .read),
+            Endpoint(method: .post, uri: "/api/v1/integrity/verify", permission: .verify),
         ]
     }
 
@@ -206,6 +212,9 @@ import TrailTestSupport
                                                                  body: ByteBuffer(string: #"{"role":"reader"}"#)).body)
             let createdId = try #require(created["id"]?.stringValue)
             #expect(try await client.execute(uri: "/api/v1/admin/keys/\(createdId)", method: .delete, headers: admin).status == .ok)
+            // A verification reads the whole log.
+            let auditor = Self.header(world.keys["acme-auditor"]!)
+            #expect(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, headers: auditor).status == .ok)
             // A revoked key tried 15 times: recorded 10 times (10 a minute per key).
             for _ in 0..<15 {
                 #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get,
@@ -226,7 +235,10 @@ import TrailTestSupport
             #expect(events.allSatisfy { $0["tenant"] == "acme" && $0["category"] == "AUDIT_ACCESS" })
             let mine = events.dropFirst(before)
             let actions = mine.map { $0["action"]?.stringValue ?? "" }
-            #expect(actions.prefix(6) == ["read", "exported", "read", "read", "api_key_created", "api_key_revoked"], "\(actions)")
+            #expect(actions.prefix(7) == ["read", "exported", "read", "read", "api_key_created", "api_key_revoked", "verified"], "\(actions)")
+            // The log with its records of reads is still one unbroken chain.
+            let chain = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, headers: auditor).body)
+            #expect(chain["valid"] == true, "\(chain)")
             #expect(actions.filter { $0 == "authentication_failed" }.count == 10)
             let list = try #require(mine.first)
             #expect(list["actor"]?["id"]?.stringValue == readerId && list["actor"]?["type"] == "api_key")
