@@ -1,4 +1,6 @@
 public import Crypto
+import Dispatch
+import Foundation
 public import TrailCore
 public import TrailStore
 
@@ -19,10 +21,52 @@ public enum Verification {
             let page = try await store.events(tenant: tenant, matching: EventQuery(
                 afterSequence: after, oldestFirst: true, includesAccess: true, limit: 5_000))
             guard let last = page.last else { break }
-            for event in page { verifier.add(event) }
+            for examined in examineAll(page, ChainVerifier.examine) {
+                verifier.add(examined)
+                if verifier.failure != nil { break }
+            }
             after = last.sequence
         }
         return verifier.finish()
+    }
+
+    /// Checks an NDJSON export read in chunks from `read` (nil or empty at its end) against `verifier`: lines
+    /// are parsed and hashed on every core, then checked against the chain in order.
+    public static func verifyExport(
+        _ verifier: inout ChainVerifier, read: () throws -> [UInt8]?
+    ) rethrows {
+        var splitter = LineSplitter()
+        var ended = false
+        while verifier.failure == nil, !ended {
+            var lines: [ArraySlice<UInt8>] = []
+            if let chunk = try read(), !chunk.isEmpty {
+                splitter.feed(chunk) { lines.append($0) }
+            } else {
+                splitter.finish { lines.append($0) }
+                ended = true
+            }
+            for examined in examineAll(lines, ChainVerifier.examine(line:)) {
+                verifier.add(examined)
+                if verifier.failure != nil { break }
+            }
+        }
+    }
+
+    /// `examine` of every item, spread over the machine's cores, in order.
+    static func examineAll<T: Sendable>(
+        _ items: [T], _ examine: @Sendable (T) -> ChainVerifier.Examined
+    ) -> [ChainVerifier.Examined] {
+        let workers = items.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        var results = [ChainVerifier.Examined](repeating: .blank, count: items.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let out = buffer  // each worker writes its own range
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in items.count * worker / workers ..< items.count * (worker + 1) / workers {
+                    out[index] = examine(items[index])
+                }
+            }
+        }
+        return results
     }
 
     /// The store's own checkpoint key.

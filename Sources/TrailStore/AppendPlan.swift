@@ -75,7 +75,7 @@ extension PreparedRequest {
                 category: activity.category, outcome: activity.outcome, resourceName: activity.resourceName,
                 durationMs: activity.durationMs, error: activity.error, prevHash: [], hash: [])
             do {
-                try chain.link(&event)
+                try chain.link(&event, prefix: applied.hashPrefix)
             } catch {
                 throw StoreError(.rejected, "Item \(rows.count) cannot be hashed: \(error).")
             }

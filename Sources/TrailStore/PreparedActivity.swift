@@ -33,7 +33,7 @@ struct PreparedActivity: Sendable {
         errorJSON = activity.error.map { JSONWriter.string($0) }
         speculation = Speculation(
             basisVersion: head?.version, dependsOn: dependsOn,
-            applied: AppliedTransition(activity: activity, head: head, redacted: redacted, redactor: redactor))
+            applied: AppliedTransition(activity: activity, id: id, head: head, redacted: redacted, redactor: redactor))
     }
 
     /// Whether the transition computed in advance holds on top of `head`, the resource's actual current head.
@@ -48,7 +48,7 @@ struct PreparedActivity: Sendable {
     /// The transition to record on top of `head`.
     func applied(to head: ResourceHead?, holds: Bool, redactor: Redactor) -> AppliedTransition {
         if holds { return speculation.applied }
-        return AppliedTransition(activity: activity, head: head, redacted: redacted, redactor: redactor)
+        return AppliedTransition(activity: activity, id: id, head: head, redacted: redacted, redactor: redactor)
     }
 }
 
@@ -57,15 +57,21 @@ struct AppliedTransition: Sendable {
     let transition: Transition
     let changes: JSONObject
     let changesJSON: String
+    /// The event's hash begun over its objects (nil if they have no canonical form: the writer then reports why).
+    let hashPrefix: EventHash.Prefix?
     let stateJSON: String?
     let digestsJSON: String?
     /// The event's searchable words (``SearchText``).
     let searchText: String
 
-    init(activity: Activity, head: ResourceHead?, redacted: (JSONObject, Redactor.Digests), redactor: Redactor) {
+    init(activity: Activity, id: String, head: ResourceHead?, redacted: (JSONObject, Redactor.Digests), redactor: Redactor) {
         transition = Transition(applying: activity, to: head, redactor: redactor, redacted: redacted)
         changes = Diff.encode(transition.changes)
         changesJSON = JSONWriter.string(changes)
+        hashPrefix = try? EventHash.Prefix(EventHash.PrefixMembers(
+            action: activity.action, actor: activity.actor, category: activity.category, changes: changes,
+            context: activity.context, durationMs: activity.durationMs, error: activity.error, id: id,
+            metadata: activity.metadata))
         stateJSON = StoredJSON.text(transition.head?.state)
         digestsJSON = StoredJSON.text(transition.head?.digests ?? [:])
         // The meta-audit's records of reads are not searchable: each would hold the words of the search it

@@ -50,11 +50,7 @@ struct Verify: AsyncParsableCommand {
             var verifier = ChainVerifier(tenant: tenant, checkpoints: checkpoints, publicKey: key)
             let handle = export == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: export)
             guard let handle else { throw ValidationError("cannot read \(export)") }
-            var splitter = LineSplitter()
-            while verifier.failure == nil, let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                splitter.feed(chunk) { verifier.add(line: $0) }
-            }
-            splitter.finish { verifier.add(line: $0) }
+            try Verification.verifyExport(&verifier) { try handle.read(upToCount: 4 << 20).map(Array.init) }
             reports.append(verifier.finish())
         } else {
             reports = try await store.withStore { store in

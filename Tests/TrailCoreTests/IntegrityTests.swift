@@ -200,3 +200,76 @@ import Testing
         #expect(EventHash.digest(hex: String(repeating: "0F", count: 32)) == nil && EventHash.digest(hex: "00") == nil)
     }
 }
+
+/// The verifier's rules that the tamper tests (which run `trail verify` on real stores) do not reach.
+@Suite struct ChainVerifierTests {
+    /// `count` chained events of `tenant`.
+    static func chain(_ count: Int, tenant: String = "acme") throws -> [RecordedEvent] {
+        var head = ChainHead.empty
+        return try (1...count).map { sequence in
+            var event = EventHashTests.events[0]
+            event.tenant = tenant
+            event.sequence = Int64(sequence)
+            try head.link(&event)
+            return event
+        }
+    }
+
+    @Test func checkpointsAreHeldToTheirKeyTenantAndRoot() throws {
+        let events = try Self.chain(6)
+        let key = Curve25519.Signing.PrivateKey()
+        let root4 = MerkleTree.root(ofLeafHashes: events.prefix(4).map { MerkleTree.leafHash($0.hash) })
+        let good = try Checkpoint.sign(tenant: "acme", size: 4, root: root4, time: Timestamp(microseconds: 1), with: key)
+        let other = try Checkpoint.sign(tenant: "globex", size: 2, root: root4, time: Timestamp(microseconds: 1), with: key)
+        func run(_ checkpoints: [Checkpoint], key publicKey: Curve25519.Signing.PublicKey?) -> ChainVerifier.Report {
+            var verifier = ChainVerifier(checkpoints: checkpoints, publicKey: publicKey)
+            for event in events { verifier.add(event) }
+            return verifier.finish()
+        }
+        let report = run([good, other], key: key.publicKey)
+        #expect(report.isValid && report.checkpointsVerified == [good] && report.events == 6, "globex's is ignored")
+        #expect(report.root == MerkleTree.root(ofLeafHashes: events.map { MerkleTree.leafHash($0.hash) }))
+        #expect(run([good], key: nil).failure?.reason.contains("public key") == true)
+        #expect(run([good], key: Curve25519.Signing.PrivateKey().publicKey).failure?.reason.contains("not signed") == true)
+        #expect(run([other], key: key.publicKey).failure?.reason == "none of the checkpoints is for tenant acme")
+        var wrongRoot = try Checkpoint.sign(tenant: "acme", size: 3, root: root4, time: Timestamp(microseconds: 1), with: key)
+        #expect(run([wrongRoot], key: key.publicKey).failure?.reason.contains("first 3 events do not have the Merkle root") == true)
+        wrongRoot.size = 4  // the signature covers the size
+        #expect(run([wrongRoot], key: key.publicKey).failure?.reason.contains("not signed") == true)
+        // A checkpoint travels as JSON.
+        #expect(try Checkpoint(json: try #require(try JSONParser.parse(good.json).objectValue)) == good)
+    }
+
+    @Test func eventsOfAnotherTenantOrOutOfPlaceFail() throws {
+        var verifier = ChainVerifier(tenant: "acme")
+        let foreign = try Self.chain(1, tenant: "globex")
+        verifier.add(foreign[0])
+        #expect(verifier.failure == ChainVerifier.Failure(sequence: 1, reason: "the event belongs to tenant globex, not acme"))
+        var repeated = ChainVerifier()
+        let events = try Self.chain(3)
+        for event in [events[0], events[1], events[1]] { repeated.add(event) }
+        #expect(repeated.failure?.sequence == 3 && repeated.failure?.reason.contains("comes again") == true)
+        var blank = ChainVerifier()
+        blank.add(line: Array("  \r".utf8))
+        #expect(blank.finish().isValid && blank.finish().events == 0)
+    }
+
+    @Test func theFrontierGivesTheRootAtEverySize() {
+        var frontier = MerkleTree.Frontier()
+        var leaves: [MerkleTree.Hash] = []
+        #expect(frontier.root == MerkleTree.emptyRoot)
+        for i in 0..<70 {
+            let leaf = MerkleTree.leafHash([UInt8(i)])
+            leaves.append(leaf)
+            frontier.append(leafHash: leaf)
+            // The recursive definition of RFC 9162 §2.1.1, computed independently of the frontier.
+            func mth(_ slice: ArraySlice<MerkleTree.Hash>) -> MerkleTree.Hash {
+                if slice.count == 1 { return slice.first! }
+                var k = 1
+                while k << 1 < slice.count { k <<= 1 }
+                return MerkleTree.nodeHash(mth(slice.prefix(k)), mth(slice.dropFirst(k)))
+            }
+            #expect(frontier.root == mth(leaves[...]) && frontier.size == Int64(i + 1))
+        }
+    }
+}

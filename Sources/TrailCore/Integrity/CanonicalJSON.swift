@@ -34,13 +34,20 @@ public enum CanonicalJSON {
             writer.raw("]")
         case .object(let object):
             writer.raw("{")
-            let members = object.map { ($0.key, Array($0.key.utf16), $0.value) }
-                .sorted { $0.1.lexicographicallyPrecedes($1.1) }
+            // Compared as UTF-16 code units without copying them out; most objects hold few members, often
+            // already in order.
+            var members = Array(object)
+            func precedes(_ a: JSONObject.Member, _ b: JSONObject.Member) -> Bool {
+                a.key.utf16.lexicographicallyPrecedes(b.key.utf16)
+            }
+            if !zip(members, members.dropFirst()).allSatisfy({ !precedes($1, $0) }) {
+                members.sort(by: precedes)
+            }
             for (i, member) in members.enumerated() {
                 if i > 0 { writer.raw(",") }
-                writer.write(string: member.0)
+                writer.write(string: member.key)
                 writer.raw(":")
-                try write(member.2, into: &writer)
+                try write(member.value, into: &writer)
             }
             writer.raw("}")
         }
@@ -74,6 +81,11 @@ public enum CanonicalJSON {
 
     /// A JSON number literal as RFC 8785 writes it.
     public static func number(_ literal: String) throws(Unrepresentable) -> String {
+        // A whole number of up to 15 digits is its own canonical form (JSON has no leading zeros), but -0.
+        if literal.utf8.count <= 15, literal != "-0",
+           !literal.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            return literal
+        }
         guard let value = Double(literal), value.isFinite else { throw Unrepresentable(literal: literal) }
         return format(value)
     }

@@ -63,52 +63,83 @@ public struct ChainVerifier: Sendable {
         }
     }
 
-    /// Checks the next line of an NDJSON export (blank lines are skipped).
-    public mutating func add(line: some Collection<UInt8>) {
-        guard failure == nil, line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return }
+    /// One event read and hashed, ready to be checked against the chain: the part of verification that needs no
+    /// other event, so that many can be examined at once (``examine(line:)`` is pure).
+    public enum Examined: Sendable {
+        /// A blank line.
+        case blank
+        case event(sequence: Int64, tenant: String, prevHash: EventHash.Digest, hash: EventHash.Digest, recomputed: EventHash.Digest)
+        /// A line that is no event; `sequence` when it said which.
+        case invalid(sequence: Int64?, reason: String)
+    }
+
+    /// Reads and hashes one line of an NDJSON export.
+    public static func examine(line: some Collection<UInt8>) -> Examined {
+        guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return .blank }
         do {
             guard let object = try JSONParser.parse(line).objectValue else {
-                return fail(chain.sequence + 1, "the line after event \(chain.sequence) is not a JSON object")
+                return .invalid(sequence: nil, reason: "the line is not a JSON object")
             }
-            add(returned: object)
+            return examine(returned: object)
         } catch {
-            fail(chain.sequence + 1, "the line after event \(chain.sequence) is not JSON: \(error)")
+            return .invalid(sequence: nil, reason: "the line is not JSON: \(error)")
         }
     }
 
-    /// Checks the next event as a read returned it (one line of an NDJSON export, parsed).
-    public mutating func add(returned event: JSONObject) {
-        guard failure == nil else { return }
-        let expected = chain.sequence + 1
+    /// Reads and hashes one event as a read returned it.
+    public static func examine(returned event: JSONObject) -> Examined {
         guard let sequence = event["sequence"]?.intValue else {
-            return fail(expected, "the event after \(chain.sequence) has no sequence")
+            return .invalid(sequence: nil, reason: "the event has no sequence")
         }
-        guard let tenant = event["tenant"]?.stringValue else { return fail(sequence, "the event has no tenant") }
+        guard let tenant = event["tenant"]?.stringValue else { return .invalid(sequence: sequence, reason: "the event has no tenant") }
         guard let hash = event["hash"]?.stringValue.flatMap(EventHash.digest(hex:)) else {
-            return fail(sequence, "the event has no hash (64 lower-case hex digits)")
+            return .invalid(sequence: sequence, reason: "the event has no hash (64 lower-case hex digits)")
         }
         guard let prevHash = event["prev_hash"]?.stringValue.flatMap(EventHash.digest(hex:)) else {
-            return fail(sequence, "the event has no prev_hash (64 lower-case hex digits)")
+            return .invalid(sequence: sequence, reason: "the event has no prev_hash (64 lower-case hex digits)")
         }
-        let recomputed: EventHash.Digest
         do {
-            recomputed = try EventHash.of(returned: event)
+            return .event(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
+                          recomputed: try EventHash.of(returned: event))
         } catch {
-            return fail(sequence, "the event cannot be canonicalized: \(error)")
+            return .invalid(sequence: sequence, reason: "the event cannot be canonicalized: \(error)")
         }
-        add(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: recomputed)
+    }
+
+    /// Hashes one event as a store holds it.
+    public static func examine(_ event: RecordedEvent) -> Examined {
+        do {
+            return .event(sequence: event.sequence, tenant: event.tenant, prevHash: event.prevHash, hash: event.hash,
+                          recomputed: try EventHash.of(event))
+        } catch {
+            return .invalid(sequence: event.sequence, reason: "the event cannot be canonicalized: \(error)")
+        }
+    }
+
+    /// Checks the next line of an NDJSON export (blank lines are skipped).
+    public mutating func add(line: some Collection<UInt8>) {
+        guard failure == nil else { return }
+        add(Self.examine(line: line))
     }
 
     /// Checks the next event as a store holds it.
     public mutating func add(_ event: RecordedEvent) {
         guard failure == nil else { return }
-        let recomputed: EventHash.Digest
-        do {
-            recomputed = try EventHash.of(event)
-        } catch {
-            return fail(event.sequence, "the event cannot be canonicalized: \(error)")
+        add(Self.examine(event))
+    }
+
+    /// Checks the next examined event against the chain.
+    public mutating func add(_ examined: Examined) {
+        switch examined {
+        case .blank:
+            return
+        case .invalid(let sequence, let reason):
+            guard failure == nil else { return }
+            let expected = chain.sequence + 1
+            fail(expected, sequence == expected ? reason : "the line after event \(chain.sequence): \(reason)")
+        case .event(let sequence, let tenant, let prevHash, let hash, let recomputed):
+            add(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: recomputed)
         }
-        add(sequence: event.sequence, tenant: event.tenant, prevHash: event.prevHash, hash: event.hash, recomputed: recomputed)
     }
 
     /// Checks the next event, given its hash as recomputed from its content.

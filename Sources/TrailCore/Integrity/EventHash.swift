@@ -12,7 +12,7 @@ public enum EventHash {
 
     /// The hash of an event, from its stored values and `prevHash` (its own `hash` is ignored).
     public static func of(_ event: RecordedEvent) throws(CanonicalJSON.Unrepresentable) -> Digest {
-        Array(SHA256.hash(data: try canonicalForm(of: event)))
+        try Prefix(of: event).hash(of: event)
     }
 
     /// The hash of an event as a read returned it (a JSON object with a `hash` member, which is left out).
@@ -25,44 +25,102 @@ public enum EventHash {
     /// too) rather than built as a ``JSONValue`` and sorted: this runs once per event inside every append.
     public static func canonicalForm(of event: RecordedEvent) throws(CanonicalJSON.Unrepresentable) -> [UInt8] {
         var writer = JSONWriter(capacity: 512)
+        try writePrefix(event.prefixMembers, into: &writer)
+        writeSuffix(event, into: &writer)
+        return writer.bytes
+    }
+
+    /// The members of the canonical form up to `metadata` (in sorted order): all known before an event gets its
+    /// place in the log.
+    public struct PrefixMembers: Sendable {
+        public var action: String
+        public var actor: JSONObject?
+        public var category: String?
+        public var changes: JSONObject
+        public var context: JSONObject?
+        public var durationMs: Int64?
+        public var error: JSONObject?
+        public var id: String
+        public var metadata: JSONObject?
+
+        public init(action: String, actor: JSONObject?, category: String?, changes: JSONObject, context: JSONObject?,
+                    durationMs: Int64?, error: JSONObject?, id: String, metadata: JSONObject?) {
+            self.action = action
+            self.actor = actor
+            self.category = category
+            self.changes = changes
+            self.context = context
+            self.durationMs = durationMs
+            self.error = error
+            self.id = id
+            self.metadata = metadata
+        }
+    }
+
+    /// SHA-256 over the first members of an event's canonical form (its objects, the costly part), computed
+    /// before the event's sequence, time and `prev_hash` are known: the append path computes it outside its
+    /// single writer, which then only hashes the short rest (``hash(of:)``).
+    public struct Prefix: @unchecked Sendable {  // SHA256 is a value holding no references
+        private let hasher: SHA256
+
+        public init(_ members: PrefixMembers) throws(CanonicalJSON.Unrepresentable) {
+            var writer = JSONWriter(capacity: 512)
+            try EventHash.writePrefix(members, into: &writer)
+            var hasher = SHA256()
+            hasher.update(data: writer.bytes)
+            self.hasher = hasher
+        }
+
+        public init(of event: RecordedEvent) throws(CanonicalJSON.Unrepresentable) {
+            try self.init(event.prefixMembers)
+        }
+
+        /// The hash of `event`, whose first members must be those this prefix was made of.
+        public func hash(of event: RecordedEvent) -> Digest {
+            var writer = JSONWriter(capacity: 256)
+            EventHash.writeSuffix(event, into: &writer)
+            var hasher = self.hasher
+            hasher.update(data: writer.bytes)
+            return Array(hasher.finalize())
+        }
+    }
+
+    // Member names in UTF-16 order (RFC 8785 §3.2.3); a test checks this order against the sorting encoder.
+
+    static func writePrefix(_ members: PrefixMembers, into writer: inout JSONWriter) throws(CanonicalJSON.Unrepresentable) {
         func object(_ object: JSONObject?) throws(CanonicalJSON.Unrepresentable) {
             if let object { try CanonicalJSON.write(.object(object), into: &writer) } else { writer.raw("null") }
         }
-        func integer(_ value: Int64?) {
-            writer.raw(value.map(CanonicalJSON.format(integer:)) ?? "null")
-        }
-        func string(_ value: String?) {
-            if let value { writer.write(string: value) } else { writer.raw("null") }
-        }
-        // Member names in UTF-16 order (RFC 8785 §3.2.3); a test checks this order against the sorting encoder.
-        writer.raw("{\"action\":"); writer.write(string: event.action)
-        writer.raw(",\"actor\":"); try object(event.actor)
-        writer.raw(",\"category\":"); string(event.category)
-        writer.raw(",\"changes\":"); try object(event.changes)
-        writer.raw(",\"context\":"); try object(event.context)
-        writer.raw(",\"duration_ms\":"); integer(event.durationMs)
-        writer.raw(",\"error\":"); try object(event.error)
-        writer.raw(",\"id\":"); writer.write(string: event.id)
-        writer.raw(",\"metadata\":"); try object(event.metadata)
+        writer.raw("{\"action\":"); writer.write(string: members.action)
+        writer.raw(",\"actor\":"); try object(members.actor)
+        writer.raw(",\"category\":"); writer.write(optional: members.category)
+        writer.raw(",\"changes\":"); try object(members.changes)
+        writer.raw(",\"context\":"); try object(members.context)
+        writer.raw(",\"duration_ms\":"); writer.raw(members.durationMs.map(CanonicalJSON.format(integer:)) ?? "null")
+        writer.raw(",\"error\":"); try object(members.error)
+        writer.raw(",\"id\":"); writer.write(string: members.id)
+        writer.raw(",\"metadata\":"); try object(members.metadata)
+    }
+
+    static func writeSuffix(_ event: RecordedEvent, into writer: inout JSONWriter) {
         writer.raw(",\"occurred_at\":"); writer.write(string: event.occurredAt.formatted())
         writer.raw(",\"outcome\":"); writer.write(string: event.outcome.rawValue)
         writer.raw(",\"prev_hash\":"); writer.write(string: Hex.encode(event.prevHash))
         writer.raw(",\"recorded_at\":"); writer.write(string: event.recordedAt.formatted())
         writer.raw(",\"resource\":")
         if event.resourceType != nil || event.resourceId != nil || event.resourceName != nil {
-            writer.raw("{\"id\":"); string(event.resourceId)
-            writer.raw(",\"name\":"); string(event.resourceName)
-            writer.raw(",\"type\":"); string(event.resourceType)
+            writer.raw("{\"id\":"); writer.write(optional: event.resourceId)
+            writer.raw(",\"name\":"); writer.write(optional: event.resourceName)
+            writer.raw(",\"type\":"); writer.write(optional: event.resourceType)
             writer.raw("}")
         } else {
             writer.raw("null")
         }
-        writer.raw(",\"sequence\":"); integer(event.sequence)
+        writer.raw(",\"sequence\":"); writer.raw(CanonicalJSON.format(integer: event.sequence))
         writer.raw(",\"summary\":"); writer.write(string: event.summary)
         writer.raw(",\"tenant\":"); writer.write(string: event.tenant)
-        writer.raw(",\"version\":"); integer(event.version)
+        writer.raw(",\"version\":"); writer.raw(event.version.map(CanonicalJSON.format(integer:)) ?? "null")
         writer.raw("}")
-        return writer.bytes
     }
 
     /// Lower-case hex, as `hash` and `prev_hash` are written.
@@ -85,12 +143,22 @@ public struct ChainHead: Sendable, Equatable {
     /// Before a tenant's first event.
     public static let empty = ChainHead(sequence: 0, hash: EventHash.genesis)
 
-    /// Makes `event`, numbered `sequence + 1`, the chain's next event: sets its `prevHash`, computes its `hash`,
-    /// and moves the head to it.
-    public mutating func link(_ event: inout RecordedEvent) throws(CanonicalJSON.Unrepresentable) {
+    /// Makes `event`, numbered `sequence + 1`, the chain's next event: sets its `prevHash`, computes its `hash`
+    /// (from `prefix`, when it was begun in advance), and moves the head to it.
+    public mutating func link(_ event: inout RecordedEvent, prefix: EventHash.Prefix? = nil) throws(CanonicalJSON.Unrepresentable) {
         precondition(event.sequence == sequence + 1, "events are chained in sequence order")
         event.prevHash = hash
-        event.hash = try EventHash.of(event)
+        let begun: EventHash.Prefix
+        if let prefix { begun = prefix } else { begun = try EventHash.Prefix(of: event) }
+        event.hash = begun.hash(of: event)
         self = ChainHead(sequence: event.sequence, hash: event.hash)
+    }
+}
+
+extension RecordedEvent {
+    /// The members of its canonical form that ``EventHash/Prefix`` covers.
+    public var prefixMembers: EventHash.PrefixMembers {
+        EventHash.PrefixMembers(action: action, actor: actor, category: category, changes: changes, context: context,
+                                durationMs: durationMs, error: error, id: id, metadata: metadata)
     }
 }

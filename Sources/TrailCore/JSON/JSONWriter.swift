@@ -54,6 +54,8 @@ public struct JSONWriter: Sendable {
     /// Raw UTF-8 that the caller guarantees is valid JSON (literals, punctuation, pre-encoded values).
     public mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
+
+
     public mutating func write(string: String) {
         bytes.append(UInt8(ascii: "\""))
         var text = string
