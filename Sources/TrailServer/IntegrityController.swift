@@ -104,7 +104,7 @@ struct IntegrityController: Sendable {
                     verifier = ChainVerifier(tenant: tenant, checkpoints: stored, publicKey: key)
                 }
                 sawBody = true
-                splitter.feed(chunk.readableBytesView) { verifier!.add(line: $0) }
+                splitter.feed(Array(chunk.readableBytesView)) { verifier!.add(line: $0) }
                 if verifier!.failure != nil { break }
             }
             let report: ChainVerifier.Report

@@ -118,21 +118,19 @@ public struct LineSplitter {
 
     public init() {}
 
-    public mutating func feed(_ bytes: some Collection<UInt8>, _ body: (ArraySlice<UInt8>) -> Void) {
-        var start = bytes.startIndex
-        var index = start
-        while index != bytes.endIndex {
-            if bytes[index] == 0x0A {
+    public mutating func feed(_ bytes: [UInt8], _ body: (ArraySlice<UInt8>) -> Void) {
+        var start = 0
+        bytes.withUnsafeBufferPointer { buffer in
+            for index in 0..<buffer.count where buffer[index] == 0x0A {
                 if pending.isEmpty {
-                    body(ArraySlice(bytes[start..<index]))
+                    body(bytes[start..<index])
                 } else {
-                    pending.append(contentsOf: bytes[start..<index])
+                    pending.append(contentsOf: buffer[start..<index])
                     body(pending[...])
                     pending.removeAll(keepingCapacity: true)
                 }
-                start = bytes.index(after: index)
+                start = index + 1
             }
-            index = bytes.index(after: index)
         }
         pending.append(contentsOf: bytes[start...])
     }

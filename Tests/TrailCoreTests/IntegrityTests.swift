@@ -273,3 +273,88 @@ import Testing
         }
     }
 }
+
+/// The verifier's fast canonical form of export lines against the general path (parser, then RFC 8785 encoder).
+@Suite struct CanonicalLineTests {
+    /// The general path's answer: the canonical form of the parsed line without `hash`, or nil if it has none.
+    static func general(_ text: String) -> [UInt8]? {
+        guard let object = (try? JSONParser.parse(text))?.objectValue else { return nil }
+        return try? CanonicalJSON.encode(.object(object.removing(["hash"])))
+    }
+
+    static let hash = String(repeating: "ab", count: 32)
+
+    @Test func agreesWithTheGeneralPathOrGivesUp() throws {
+        let lines = [
+            #"{"b":1,"a":"x","hash":"\#(Self.hash)"}"#,
+            #" { "z" : [ 1 , 2.50 , -0 , 1E2 , 1e-7 , 12345678901234567890 , true , false , null ] , "a" : { "y" : { } , "x" : [ ] } } "#,
+            #"{"s":"quote \" backslash \\ nl \n tab \t ctl \u001f bs \b ff \f cr \r","é":"Zoë 日本 😀"}"#,
+            #"{"e":"\u00e9"}"#,
+            #"{"nul":"\u0000"}"#,
+            #"{"sl":"a\/b"}"#,
+            #"{"k":"\u000a"}"#,
+            #"{"a":1,"a":2}"#,
+            #"{"\u0061":1}"#,
+            #"{"\#u{E000}":1,"😀":2}"#,
+            #"{"n":1e400}"#,
+            #"{"n":01}"#,
+            #"{"a":[1,]}"#,
+            #"{"a":"unterminated}"#,
+            #"{"a":1} x"#,
+            #"{"deep":"# + String(repeating: "[", count: 70) + String(repeating: "]", count: 70) + "}",
+            #"{"ü":{"b":[{"d":1,"c":-3.25e+3}],"a":"\u001f"},"sequence":12,"tenant":"acme","prev_hash":"\#(Self.hash)","hash":"\#(Self.hash)"}"#,
+        ]
+        var fastCount = 0
+        for line in lines {
+            let fast = CanonicalLine.event(Array(line.utf8))
+            if let fast {
+                fastCount += 1
+                #expect(String(decoding: fast.canonical, as: UTF8.self) == Self.general(line).map { String(decoding: $0, as: UTF8.self) }, "\(line)")
+            }
+        }
+        #expect(fastCount == 4, "the common shapes take the fast path")
+        #expect(CanonicalLine.event(Array(#"{"a":1,"a":2}"#.utf8)) == nil, "a duplicate name gives up (the parser refuses it)")
+        let event = try #require(CanonicalLine.event(Array(lines.last!.utf8)))
+        #expect(event.sequence == 12 && event.tenant == "acme" && event.hash == Array(repeating: 0xab, count: 32)
+                && event.prevHash == Array(repeating: 0xab, count: 32))
+    }
+
+    /// Events as Trail writes them, with random content: both paths give the same hash.
+    @Test func randomEventsHashAlikeOnBothPaths() throws {
+        var generator = SystemRandomNumberGenerator()
+        let words = ["a", "Zoë", "日本", "😀", "quote\"", "back\\slash", "line\nbreak", "\u{1}", "\u{E000}x", "", "tab\t"]
+        func value(_ depth: Int) -> JSONValue {
+            switch Int.random(in: 0..<(depth > 2 ? 4 : 6), using: &generator) {
+            case 0: return .string(words.randomElement(using: &generator)!)
+            case 1: return .number(JSONNumber(literal: ["0", "-1", "3.5", "1e3", "12345678901234567890", "-0.000001", "2E-7"].randomElement(using: &generator)!)!)
+            case 2: return .bool(Bool.random(using: &generator))
+            case 3: return .null
+            case 4: return .array((0..<Int.random(in: 0..<4, using: &generator)).map { _ in value(depth + 1) })
+            default:
+                return .object(JSONObject((0..<Int.random(in: 0..<5, using: &generator)).map { i in
+                    JSONObject.Member(key: words.randomElement(using: &generator)! + "\(i)", value: value(depth + 1))
+                }))
+            }
+        }
+        var fast = 0
+        for i in 0..<500 {
+            var event = EventHashTests.events[i % 2]
+            event.metadata = value(5).objectValue ?? JSONObject()
+            event.actor = value(4).objectValue
+            event.summary = words.randomElement(using: &generator)!
+            event.hash = try EventHash.of(event)
+            var writer = JSONWriter()
+            StoredEventJSON.write(event, into: &writer)
+            if case .event(_, _, _, let hash, let recomputed) = ChainVerifier.examine(line: writer.bytes) {
+                #expect(recomputed == event.hash && hash == event.hash)
+            } else {
+                Issue.record("event \(i) was not examined")
+            }
+            if let line = CanonicalLine.event(writer.bytes) {
+                fast += 1
+                #expect(line.canonical == (try EventHash.canonicalForm(of: event)))
+            }
+        }
+        #expect(fast > 100)
+    }
+}

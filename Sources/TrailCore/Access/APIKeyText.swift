@@ -73,10 +73,23 @@ enum Hex {
 
     /// The bytes of exactly `count` bytes' worth of lower-case hex, or nil.
     static func decode(_ text: String, count: Int) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == count * 2, utf8.allSatisfy(isLowerDigit) else { return nil }
-        func value(_ digit: UInt8) -> UInt8 { digit <= UInt8(ascii: "9") ? digit - UInt8(ascii: "0") : digit - UInt8(ascii: "a") + 10 }
-        return (0..<count).map { value(utf8[2 * $0]) << 4 | value(utf8[2 * $0 + 1]) }
+        decode(text.utf8, count: count)
+    }
+
+    static func decode(_ digits: some Collection<UInt8>, count: Int) -> [UInt8]? {
+        guard digits.count == count * 2 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var high: UInt8 = 0
+        for (i, digit) in digits.enumerated() {
+            let value: UInt8
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = digit &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = digit &- UInt8(ascii: "a") &+ 10
+            default: return nil
+            }
+            if i & 1 == 0 { high = value << 4 } else { bytes[i >> 1] = high | value }
+        }
+        return bytes
     }
 
     static func isLowerDigit(_ byte: UInt8) -> Bool {
