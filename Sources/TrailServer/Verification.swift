@@ -31,13 +31,14 @@ public enum Verification {
     }
 
     /// Checks an NDJSON export read in chunks from `read` (nil or empty at its end) against `verifier`: lines
-    /// are parsed and hashed on every core, then checked against the chain in order.
+    /// are parsed and hashed on every core, a chunk ahead, while the previous chunk's are checked against the
+    /// chain in order.
     public static func verifyExport(
         _ verifier: inout ChainVerifier, read: () throws -> [UInt8]?
-    ) rethrows {
+    ) throws {
         var splitter = LineSplitter()
         var ended = false
-        while verifier.failure == nil, !ended {
+        func nextLines() throws -> [ArraySlice<UInt8>] {
             var lines: [ArraySlice<UInt8>] = []
             if let chunk = try read(), !chunk.isEmpty {
                 splitter.feed(chunk) { lines.append($0) }
@@ -45,10 +46,35 @@ public enum Verification {
                 splitter.finish { lines.append($0) }
                 ended = true
             }
-            for examined in examineAll(lines, ChainVerifier.examine(line:)) {
-                verifier.add(examined)
+            return lines
+        }
+        var examined = examineAll(try nextLines(), ChainVerifier.examine(line:))
+        while verifier.failure == nil {
+            let ahead = ended ? nil : Ahead(try nextLines())
+            for item in examined {
+                verifier.add(item)
                 if verifier.failure != nil { break }
             }
+            guard let ahead else { break }
+            examined = ahead.wait()
+        }
+    }
+
+    /// The examination of the next lines, running on other threads meanwhile.
+    private final class Ahead: @unchecked Sendable {  // `result` is written once, before `done` is signalled
+        private var result: [ChainVerifier.Examined] = []
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ lines: [ArraySlice<UInt8>]) {
+            DispatchQueue.global().async {
+                self.result = examineAll(lines, ChainVerifier.examine(line:))
+                self.done.signal()
+            }
+        }
+
+        func wait() -> [ChainVerifier.Examined] {
+            done.wait()
+            return result
         }
     }
 
@@ -56,12 +82,14 @@ public enum Verification {
     static func examineAll<T: Sendable>(
         _ items: [T], _ examine: @Sendable (T) -> ChainVerifier.Examined
     ) -> [ChainVerifier.Examined] {
-        let workers = items.count < 256 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        // Many small slices rather than one per core, so that a core busy elsewhere (the chain check) does not
+        // leave half the work waiting for it.
+        let slices = items.count < 256 ? 1 : 8 * ProcessInfo.processInfo.activeProcessorCount
         var results = [ChainVerifier.Examined](repeating: .blank, count: items.count)
         results.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let out = buffer  // each worker writes its own range
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for index in items.count * worker / workers ..< items.count * (worker + 1) / workers {
+            nonisolated(unsafe) let out = buffer  // each slice writes its own range
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                for index in items.count * slice / slices ..< items.count * (slice + 1) / slices {
                     out[index] = examine(items[index])
                 }
             }

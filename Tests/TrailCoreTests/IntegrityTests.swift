@@ -345,8 +345,8 @@ import Testing
             event.hash = try EventHash.of(event)
             var writer = JSONWriter()
             StoredEventJSON.write(event, into: &writer)
-            if case .event(_, _, _, let hash, let recomputed) = ChainVerifier.examine(line: writer.bytes) {
-                #expect(recomputed == event.hash && hash == event.hash)
+            if case .event(let hashed) = ChainVerifier.examine(line: writer.bytes) {
+                #expect(hashed.recomputed == event.hash && hashed.hash == event.hash)
             } else {
                 Issue.record("event \(i) was not examined")
             }

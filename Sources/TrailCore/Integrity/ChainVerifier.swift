@@ -68,9 +68,29 @@ public struct ChainVerifier: Sendable {
     public enum Examined: Sendable {
         /// A blank line.
         case blank
-        case event(sequence: Int64, tenant: String, prevHash: EventHash.Digest, hash: EventHash.Digest, recomputed: EventHash.Digest)
+        case event(Hashed)
         /// A line that is no event; `sequence` when it said which.
         case invalid(sequence: Int64?, reason: String)
+    }
+
+    /// An event's claims (`sequence`, `tenant`, `prev_hash`, `hash`), its hash recomputed from its content, and
+    /// its Merkle leaf (from the claimed hash: if that is not the recomputed one, verification stops anyway).
+    public struct Hashed: Sendable {
+        public var sequence: Int64
+        public var tenant: String
+        public var prevHash: EventHash.Digest
+        public var hash: EventHash.Digest
+        public var recomputed: EventHash.Digest
+        public var leaf: MerkleTree.Hash
+
+        public init(sequence: Int64, tenant: String, prevHash: EventHash.Digest, hash: EventHash.Digest, recomputed: EventHash.Digest) {
+            self.sequence = sequence
+            self.tenant = tenant
+            self.prevHash = prevHash
+            self.hash = hash
+            self.recomputed = recomputed
+            leaf = MerkleTree.leafHash(hash)
+        }
     }
 
     /// Reads and hashes one line of an NDJSON export.
@@ -79,8 +99,8 @@ public struct ChainVerifier: Sendable {
         // The fast path for what exports hold; anything it does not take goes the general way below.
         if let fast = CanonicalLine.event(line), let sequence = fast.sequence, let tenant = fast.tenant,
            let prevHash = fast.prevHash, let hash = fast.hash {
-            return .event(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
-                          recomputed: Array(SHA256.hash(data: fast.canonical)))
+            return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
+                                 recomputed: Array(SHA256.hash(data: fast.canonical))))
         }
         do {
             guard let object = try JSONParser.parse(line).objectValue else {
@@ -106,8 +126,8 @@ public struct ChainVerifier: Sendable {
             return .invalid(sequence: sequence, reason: "the event has no prev_hash (64 lower-case hex digits)")
         }
         do {
-            return .event(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
-                          recomputed: try EventHash.of(returned: event))
+            return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
+                                 recomputed: try EventHash.of(returned: event)))
         } catch {
             return .invalid(sequence: sequence, reason: "the event cannot be canonicalized: \(error)")
         }
@@ -116,8 +136,8 @@ public struct ChainVerifier: Sendable {
     /// Hashes one event as a store holds it.
     public static func examine(_ event: RecordedEvent) -> Examined {
         do {
-            return .event(sequence: event.sequence, tenant: event.tenant, prevHash: event.prevHash, hash: event.hash,
-                          recomputed: try EventHash.of(event))
+            return .event(Hashed(sequence: event.sequence, tenant: event.tenant, prevHash: event.prevHash,
+                                 hash: event.hash, recomputed: try EventHash.of(event)))
         } catch {
             return .invalid(sequence: event.sequence, reason: "the event cannot be canonicalized: \(error)")
         }
@@ -144,8 +164,8 @@ public struct ChainVerifier: Sendable {
             guard failure == nil else { return }
             let expected = chain.sequence + 1
             fail(expected, sequence == expected ? reason : "the line after event \(chain.sequence): \(reason)")
-        case .event(let sequence, let tenant, let prevHash, let hash, let recomputed):
-            add(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: recomputed)
+        case .event(let event):
+            add(event)
         }
     }
 
@@ -153,6 +173,12 @@ public struct ChainVerifier: Sendable {
     public mutating func add(
         sequence: Int64, tenant: String, prevHash: EventHash.Digest, hash: EventHash.Digest, recomputed: EventHash.Digest
     ) {
+        add(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: recomputed))
+    }
+
+    /// Checks the next hashed event against the chain and the checkpoints.
+    public mutating func add(_ event: Hashed) {
+        let (sequence, tenant, prevHash, hash, recomputed) = (event.sequence, event.tenant, event.prevHash, event.hash, event.recomputed)
         guard failure == nil else { return }
         if self.tenant == nil {
             self.tenant = tenant
@@ -178,7 +204,7 @@ public struct ChainVerifier: Sendable {
             return fail(sequence, "prev_hash is not the hash of event \(chain.sequence): the chain was broken here")
         }
         chain = ChainHead(sequence: sequence, hash: hash)
-        frontier.append(leafHash: MerkleTree.leafHash(hash))
+        frontier.append(leafHash: event.leaf)
         while let next = pending.first, next.size == frontier.size {
             pending.removeFirst()
             guard frontier.root == next.root else {
