@@ -135,7 +135,7 @@ struct IntegrityController: Sendable {
         guard let text = parameters[Substring(name)].map(String.init), !text.isEmpty else {
             return try await latest(tenant).size
         }
-        let events = try await store.chainHeads()[tenant]?.sequence ?? 0
+        let events = try await store.chainHead(tenant: tenant).sequence
         guard let size = Int64(text), size >= 1, size <= events else {
             throw Problem.badRequest("\(name) must be a whole number from 1 to \(events) (the tenant's events).", path: name)
         }

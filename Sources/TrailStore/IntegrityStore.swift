@@ -10,6 +10,9 @@ public protocol IntegrityStore: Sendable {
     /// Every tenant that has events, with its newest event's sequence and hash.
     func chainHeads() async throws(StoreError) -> [String: ChainHead]
 
+    /// One tenant's newest event's sequence and hash (``ChainHead/empty`` before its first).
+    func chainHead(tenant: String) async throws(StoreError) -> ChainHead
+
     /// The hashes of a tenant's events after `sequence`, in sequence order, at most `limit`.
     func eventHashes(tenant: String, after sequence: Int64, limit: Int) async throws(StoreError) -> [EventHash.Digest]
 

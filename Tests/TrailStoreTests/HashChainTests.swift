@@ -59,6 +59,13 @@ import TrailTestSupport
                 let globex = try await Self.chain(store, tenant: "globex")
                 try Self.expectUnbroken(acme, count: (0..<40).filter { $0 % 2 == 0 }.map { 1 + $0 % 3 }.reduce(0, +))
                 try Self.expectUnbroken(globex, count: (0..<40).filter { $0 % 2 == 1 }.map { 1 + $0 % 3 }.reduce(0, +))
+                // The chain heads the signer and the proofs start from.
+                let heads = try await store.chainHeads()
+                #expect(heads == ["acme": ChainHead(sequence: acme.last!.sequence, hash: acme.last!.hash),
+                                  "globex": ChainHead(sequence: globex.last!.sequence, hash: globex.last!.hash)])
+                #expect(try await store.chainHead(tenant: "acme") == heads["acme"])
+                #expect(try await store.chainHead(tenant: "nobody") == .empty)
+                #expect(try await store.eventHashes(tenant: "acme", after: 2, limit: 3) == acme[2..<5].map(\.hash))
                 // What a single read returns carries the same hashes.
                 let one = try #require(try await store.event(tenant: "acme", id: acme[3].id))
                 #expect(one.hash == acme[3].hash && one.prevHash == acme[2].hash)

@@ -27,6 +27,18 @@ extension PostgresEventStore: IntegrityStore {
         }
     }
 
+    public func chainHead(tenant: String) async throws(StoreError) -> ChainHead {
+        try await read { client, logger in
+            var head = ChainHead.empty
+            for try await (sequence, hash) in try await client.query("""
+                SELECT last_sequence, last_hash FROM tenant_heads WHERE tenant = \(tenant)
+                """, logger: logger).decode((Int64, ByteBuffer).self) {
+                head = ChainHead(sequence: sequence, hash: Array(buffer: hash))
+            }
+            return head
+        }
+    }
+
     public func eventHashes(tenant: String, after sequence: Int64, limit: Int) async throws(StoreError) -> [EventHash.Digest] {
         try await read { client, logger in
             var hashes: [EventHash.Digest] = []

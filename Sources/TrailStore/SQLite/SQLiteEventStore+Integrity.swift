@@ -29,6 +29,10 @@ extension SQLiteEventStore: IntegrityStore {
         }
     }
 
+    public func chainHead(tenant: String) async throws(StoreError) -> ChainHead {
+        try await read { db in try SQLiteRows.chain(db, tenant: tenant) }
+    }
+
     public func eventHashes(tenant: String, after sequence: Int64, limit: Int) async throws(StoreError) -> [EventHash.Digest] {
         try await read { db in
             try RawStatement(db.cachedStatement(sql: """
