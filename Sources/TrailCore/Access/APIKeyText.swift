@@ -78,18 +78,28 @@ enum Hex {
 
     static func decode(_ digits: some Collection<UInt8>, count: Int) -> [UInt8]? {
         guard digits.count == count * 2 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: count)
-        var high: UInt8 = 0
-        for (i, digit) in digits.enumerated() {
-            let value: UInt8
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = digit &- UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = digit &- UInt8(ascii: "a") &+ 10
-            default: return nil
+        var valid = true
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var high: UInt8 = 0
+            var i = 0
+            for digit in digits {
+                let value = hexValues[Int(digit)]
+                valid = valid && value != 0xFF
+                if i & 1 == 0 { high = value << 4 } else { buffer[i >> 1] = high | value }
+                i += 1
             }
-            if i & 1 == 0 { high = value << 4 } else { bytes[i >> 1] = high | value }
+            initialized = count
         }
-        return bytes
+        return valid ? bytes : nil
+    }
+
+    /// Each byte's value as a lower-case hex digit, 0xFF for any other byte.
+    private static let hexValues: [UInt8] = (0...255).map { byte in
+        switch UInt8(byte) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt8(byte) - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt8(byte) - UInt8(ascii: "a") + 10
+        default: 0xFF
+        }
     }
 
     static func isLowerDigit(_ byte: UInt8) -> Bool {

@@ -100,7 +100,7 @@ public struct ChainVerifier: Sendable {
         if let fast = CanonicalLine.event(line), let sequence = fast.sequence, let tenant = fast.tenant,
            let prevHash = fast.prevHash, let hash = fast.hash {
             return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
-                                 recomputed: Array(SHA256.hash(data: fast.canonical))))
+                                 recomputed: MerkleTree.digest(fast.canonical)))
         }
         do {
             guard let object = try JSONParser.parse(line).objectValue else {

@@ -7,18 +7,23 @@ public enum MerkleTree {
     public typealias Hash = [UInt8]
 
     public static func leafHash(_ data: some Sequence<UInt8>) -> Hash {
-        var hasher = SHA256()
-        hasher.update(data: [0x00])
-        hasher.update(data: Array(data))
-        return Array(hasher.finalize())
+        var input: [UInt8] = [0x00]
+        input.append(contentsOf: data)
+        return digest(input)
     }
 
     public static func nodeHash(_ left: Hash, _ right: Hash) -> Hash {
-        var hasher = SHA256()
-        hasher.update(data: [0x01])
-        hasher.update(data: left)
-        hasher.update(data: right)
-        return Array(hasher.finalize())
+        var input: [UInt8] = []
+        input.reserveCapacity(1 + left.count + right.count)
+        input.append(0x01)
+        input.append(contentsOf: left)
+        input.append(contentsOf: right)
+        return digest(input)
+    }
+
+    /// SHA-256 as bytes (one hashing call, and the digest copied out without going through a sequence).
+    static func digest(_ input: [UInt8]) -> Hash {
+        SHA256.hash(data: input).withUnsafeBytes { Array($0) }
     }
 
     /// The hash of an empty tree: SHA-256 of nothing.
