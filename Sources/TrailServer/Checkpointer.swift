@@ -30,10 +30,14 @@ public struct CheckpointConfiguration: Sendable {
 /// store (and the witness file). `trail serve` runs it; several processes on one store may each run one (a
 /// checkpoint of a size already kept is dropped).
 ///
-/// It holds each tenant's tree as its right edge (O(log n) hashes), built once from the stored hashes and then
-/// extended with each new event's. Building it also recomputes the root of the newest stored checkpoint: if
-/// that differs, the log was rewritten behind Trail's back, and the tenant gets no further checkpoint (signing
-/// the rewritten log would vouch for it); the error is logged.
+/// It holds each tenant's tree as its right edge (O(log n) hashes), extended with each new event's hash. Each
+/// checkpoint is kept with that edge and the hash of its last event (``CheckpointBasis``), so a restarted signer
+/// goes on from the newest checkpoint without reading every hash again. It goes on only if the stored event at
+/// the checkpoint's size still has the hash the checkpoint was made with (with the hash chain, a rewrite of any
+/// earlier event that keeps the chain whole changes that hash) and the log is not shorter than the checkpoint;
+/// otherwise the log was changed behind Trail's back, the tenant gets no further checkpoint (signing the changed
+/// log would vouch for it), and the error is logged. New checkpoints always extend the tree the earlier ones
+/// signed.
 public final class Checkpointer: Service, Sendable {
     let store: any TrailStorage
     let configuration: CheckpointConfiguration
@@ -42,6 +46,8 @@ public final class Checkpointer: Service, Sendable {
 
     private struct Tree: Sendable {
         var frontier = MerkleTree.Frontier()
+        /// The hash of the tree's last event.
+        var lastHash = EventHash.genesis
         var lastSigned: (size: Int64, time: Timestamp)?
         /// Why the tenant gets no more checkpoints, if it does not.
         var refused: String?
@@ -62,9 +68,9 @@ public final class Checkpointer: Service, Sendable {
             while !Task.isCancelled {
                 do {
                     _ = try await self.signDue()
-                } catch {
+                } catch where !Task.isCancelled {  // an interrupted round at shutdown is no failure
                     self.logger.warning("signing checkpoints failed", metadata: ["error": "\(error)"])
-                }
+                } catch {}
                 try? await Task.sleep(for: self.configuration.pollInterval)
             }
         }
@@ -78,12 +84,17 @@ public final class Checkpointer: Service, Sendable {
         var signed: [Checkpoint] = []
         for (tenant, head) in heads.sorted(by: { $0.key < $1.key }) {
             guard var tree = try await tree(tenant), tree.refused == nil else { continue }
+            if head.sequence < tree.frontier.size {
+                refuse(tenant, &tree, "the log of tenant \(tenant) ends at event \(head.sequence), before its checkpoint of size \(tree.frontier.size): events were removed outside Trail (run trail verify)")
+                continue
+            }
             // Extend the tree to the head read above (events appended since wait for the next round).
             while tree.frontier.size < head.sequence {
                 let hashes = try await store.eventHashes(
                     tenant: tenant, after: tree.frontier.size, limit: Int(min(head.sequence - tree.frontier.size, 100_000)))
-                guard !hashes.isEmpty else { break }
+                guard let last = hashes.last else { break }
                 for hash in hashes { tree.frontier.append(leafHash: MerkleTree.leafHash(hash)) }
+                tree.lastHash = last
             }
             let now = clock()
             let size = tree.frontier.size
@@ -92,7 +103,7 @@ public final class Checkpointer: Service, Sendable {
             let due = since > 0 && (since >= configuration.everyEvents || waited.map { $0 >= configuration.interval } ?? true)
             if due {
                 let checkpoint = try Checkpoint.sign(tenant: tenant, size: size, root: tree.frontier.root, time: now, with: key)
-                try await store.saveCheckpoint(checkpoint)
+                try await store.saveCheckpoint(checkpoint, basis: CheckpointBasis(lastHash: tree.lastHash, frontier: tree.frontier.hashes))
                 try witness(checkpoint)
                 tree.lastSigned = (size, now)
                 signed.append(checkpoint)
@@ -102,27 +113,32 @@ public final class Checkpointer: Service, Sendable {
         return signed
     }
 
-    /// The tenant's tree as far as it was built, or built now from the stored hashes up to its newest
-    /// checkpoint, whose root it checks. Nil if the tenant was refused.
+    /// The tenant's tree as far as it was built, or taken up from its newest checkpoint. Nil if the tenant was
+    /// refused.
     private func tree(_ tenant: String) async throws -> Tree? {
-        if let tree = trees.withLock({ $0[tenant] }) { return tree }
+        if let tree = trees.withLock({ $0[tenant] }) { return tree.refused == nil ? tree : nil }
         var tree = Tree()
-        if let latest = try await store.latestCheckpoint(tenant: tenant) {
-            while tree.frontier.size < latest.size {
-                let hashes = try await store.eventHashes(
-                    tenant: tenant, after: tree.frontier.size, limit: Int(min(latest.size - tree.frontier.size, 100_000)))
-                guard !hashes.isEmpty else { break }
-                for hash in hashes { tree.frontier.append(leafHash: MerkleTree.leafHash(hash)) }
-            }
-            if tree.frontier.size != latest.size || tree.frontier.root != latest.root {
-                tree.refused = "the stored events of tenant \(tenant) no longer match its checkpoint of size \(latest.size) signed at \(latest.time.formatted()): the log was changed outside Trail (run trail verify)"
-                logger.error("integrity failure: no further checkpoints for this tenant", metadata: [
-                    "tenant": "\(tenant)", "reason": "\(tree.refused!)"])
-            }
+        if let (latest, basis) = try await store.latestCheckpointBasis(tenant: tenant) {
             tree.lastSigned = (latest.size, latest.time)
+            let stored = try await store.eventHashes(tenant: tenant, after: latest.size - 1, limit: 1).first
+            if let frontier = MerkleTree.Frontier(size: latest.size, hashes: basis.frontier), frontier.root == latest.root,
+               stored == basis.lastHash {
+                tree.frontier = frontier
+                tree.lastHash = basis.lastHash
+            } else {
+                refuse(tenant, &tree, stored == nil
+                    ? "the log of tenant \(tenant) is shorter than its checkpoint of size \(latest.size) signed at \(latest.time.formatted()): events were removed outside Trail (run trail verify)"
+                    : "event \(latest.size) of tenant \(tenant) no longer has the hash its checkpoint signed at \(latest.time.formatted()) was made with: the log was changed outside Trail (run trail verify)")
+            }
         }
         trees.withLock { $0[tenant] = tree }
         return tree.refused == nil ? tree : nil
+    }
+
+    private func refuse(_ tenant: String, _ tree: inout Tree, _ reason: String) {
+        tree.refused = reason
+        trees.withLock { $0[tenant] = tree }
+        logger.error("integrity failure: no further checkpoints for this tenant", metadata: ["tenant": "\(tenant)", "reason": "\(reason)"])
     }
 
     /// Appends the checkpoint to the witness file, if there is one.

@@ -16,8 +16,12 @@ public protocol IntegrityStore: Sendable {
     /// The hashes of a tenant's events after `sequence`, in sequence order, at most `limit`.
     func eventHashes(tenant: String, after sequence: Int64, limit: Int) async throws(StoreError) -> [EventHash.Digest]
 
-    /// Keeps a checkpoint; one of a (tenant, size) already kept is ignored (another process signed it first).
-    func saveCheckpoint(_ checkpoint: Checkpoint) async throws(StoreError)
+    /// Keeps a checkpoint with what its signer needs to go on from it; one of a (tenant, size) already kept is
+    /// ignored (another process signed it first).
+    func saveCheckpoint(_ checkpoint: Checkpoint, basis: CheckpointBasis) async throws(StoreError)
+
+    /// The tenant's newest checkpoint and its basis, or nil before its first.
+    func latestCheckpointBasis(tenant: String) async throws(StoreError) -> (Checkpoint, CheckpointBasis)?
 
     /// The tenant's checkpoints, oldest (smallest) first, at most `limit`, from the newest when `newest`.
     func checkpoints(tenant: String, newest: Bool, limit: Int) async throws(StoreError) -> [Checkpoint]
@@ -30,6 +34,27 @@ extension IntegrityStore {
     /// The tenant's newest checkpoint, or nil before its first.
     public func latestCheckpoint(tenant: String) async throws(StoreError) -> Checkpoint? {
         try await checkpoints(tenant: tenant, newest: true, limit: 1).first
+    }
+}
+
+/// What a signer keeps with a checkpoint to go on from it after a restart without reading every hash again:
+/// the hash of the checkpoint's last event, and the right edge of its Merkle tree.
+public struct CheckpointBasis: Sendable, Equatable {
+    public var lastHash: EventHash.Digest
+    public var frontier: [MerkleTree.Hash]
+
+    public init(lastHash: EventHash.Digest, frontier: [MerkleTree.Hash]) {
+        self.lastHash = lastHash
+        self.frontier = frontier
+    }
+
+    /// The frontier as stored: its hashes one after another.
+    var frontierBytes: [UInt8] { frontier.flatMap { $0 } }
+
+    init(lastHash: [UInt8], frontierBytes: [UInt8]) {
+        self.init(lastHash: lastHash, frontier: stride(from: 0, to: frontierBytes.count, by: 32).map {
+            Array(frontierBytes[$0..<min($0 + 32, frontierBytes.count)])
+        })
     }
 }
 

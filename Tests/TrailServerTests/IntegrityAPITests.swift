@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -160,6 +161,49 @@ import TrailTestSupport
                     let truncated = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, body: ByteBuffer(string: lines[0] + "\n" + lines[1])).body)
                     #expect(truncated["valid"] == false && truncated["failure"]?["sequence"]?.intValue == 3, "the checkpoint covers 3")
                 }
+            }
+        }
+    }
+
+    /// A signer started later goes on from the newest checkpoint's stored basis (no rereading of every hash), and
+    /// its checkpoints extend the same tree; one that finds the checkpointed event's hash changed signs nothing.
+    @Test(arguments: StoreKind.available)
+    func aRestartedSignerGoesOnFromTheNewestCheckpoint(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { store in
+                func append(_ count: Int) async throws {
+                    for i in 0..<count {
+                        _ = try await store.append(AppendRequest(tenant: "default", activities: [Self.activity("create", "r-\(UUID())-\(i)")]))
+                    }
+                }
+                func signer() -> Checkpointer {
+                    Checkpointer(store: store, configuration: CheckpointConfiguration(everyEvents: 1), logger: Logger(label: "test"))
+                }
+                try await append(7)
+                #expect(try await signer().signDue().map(\.size) == [7])
+                try await append(6)
+                #expect(try await signer().signDue().map(\.size) == [13], "a new signer, from the stored basis")
+                try await append(1)
+                #expect(try await signer().signDue().map(\.size) == [14])
+                let report = try await Verification.verifyStore(store, tenant: "default")
+                #expect(report.isValid && report.checkpointsVerified.map(\.size) == [7, 13, 14], "\(String(describing: report.failure))")
+            }
+            // The checkpointed event's hash changed behind Trail's back: no further checkpoint.
+            switch location {
+            case .sqlite(let path, _):
+                let queue = try DatabaseQueue(path: path)
+                try await queue.write { db in
+                    try db.execute(sql: "DROP TRIGGER events_no_update; UPDATE events SET hash = prev_hash WHERE sequence = 14")
+                }
+            case .postgres(let url, _):
+                try await PostgresAdmin.execute("DROP TRIGGER events_no_update ON events", on: url)
+                try await PostgresAdmin.execute("UPDATE events SET hash = prev_hash WHERE sequence = 14", on: url)
+            }
+            try await location.withStore { store in
+                _ = try await store.append(AppendRequest(tenant: "default", activities: [Self.activity("create", "later")]))
+                let signed = try await Checkpointer(store: store, configuration: CheckpointConfiguration(everyEvents: 1),
+                                                    logger: Logger(label: "test")).signDue()
+                #expect(signed.isEmpty)
             }
         }
     }

@@ -41,9 +41,18 @@ public enum MerkleTree {
     public struct Frontier: Sendable, Equatable {
         public private(set) var size: Int64 = 0
         private var sizes: [Int64] = []
-        private var hashes: [Hash] = []
+        /// The roots of the complete subtrees on the right edge, largest first: one per bit set in `size`.
+        public private(set) var hashes: [Hash] = []
 
         public init() {}
+
+        /// The edge of a tree of `size` leaves, as ``hashes`` gave it; nil if they cannot be its edge.
+        public init?(size: Int64, hashes: [Hash]) {
+            guard size >= 0, hashes.count == size.nonzeroBitCount, hashes.allSatisfy({ $0.count == 32 }) else { return nil }
+            self.size = size
+            self.hashes = hashes
+            sizes = (0..<64).reversed().compactMap { bit in size & (1 << bit) != 0 ? Int64(1) << bit : nil }
+        }
 
         public mutating func append(leafHash: Hash) {
             var (nodeSize, node) = (Int64(1), leafHash)

@@ -51,14 +51,30 @@ extension PostgresEventStore: IntegrityStore {
         }
     }
 
-    public func saveCheckpoint(_ checkpoint: Checkpoint) async throws(StoreError) {
+    public func saveCheckpoint(_ checkpoint: Checkpoint, basis: CheckpointBasis) async throws(StoreError) {
         try await read { client, logger in
             try await client.query("""
-                INSERT INTO checkpoints (tenant, size, root, signed_at, key_id, signature)
+                INSERT INTO checkpoints (tenant, size, root, signed_at, key_id, signature, last_hash, frontier)
                 VALUES (\(checkpoint.tenant), \(checkpoint.size), \(ByteBuffer(bytes: checkpoint.root)),
-                        \(checkpoint.time.microseconds), \(checkpoint.keyId), \(ByteBuffer(bytes: checkpoint.signature)))
+                        \(checkpoint.time.microseconds), \(checkpoint.keyId), \(ByteBuffer(bytes: checkpoint.signature)),
+                        \(ByteBuffer(bytes: basis.lastHash)), \(ByteBuffer(bytes: basis.frontierBytes)))
                 ON CONFLICT (tenant, size) DO NOTHING
                 """, logger: logger)
+        }
+    }
+
+    public func latestCheckpointBasis(tenant: String) async throws(StoreError) -> (Checkpoint, CheckpointBasis)? {
+        try await read { client, logger in
+            var found: (Checkpoint, CheckpointBasis)?
+            for try await (tenant, size, root, time, keyId, signature, lastHash, frontier) in try await client.query("""
+                SELECT tenant, size, root, signed_at, key_id, signature, last_hash, frontier FROM checkpoints
+                WHERE tenant = \(tenant) ORDER BY size DESC LIMIT 1
+                """, logger: logger).decode((String, Int64, ByteBuffer, Int64, String, ByteBuffer, ByteBuffer, ByteBuffer).self) {
+                found = (Checkpoint(tenant: tenant, size: size, root: Array(buffer: root), time: Timestamp(microseconds: time),
+                                    keyId: keyId, signature: Array(buffer: signature)),
+                         CheckpointBasis(lastHash: Array(buffer: lastHash), frontierBytes: Array(buffer: frontier)))
+            }
+            return found
         }
     }
 

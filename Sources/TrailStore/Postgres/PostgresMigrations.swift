@@ -313,6 +313,9 @@ enum PostgresMigrations {
                 signed_at bigint NOT NULL,
                 key_id text NOT NULL,
                 signature bytea NOT NULL CHECK (length(signature) = 64),
+                -- The signer's basis to go on from (CheckpointBasis): not part of what is signed.
+                last_hash bytea NOT NULL CHECK (length(last_hash) = 32),
+                frontier bytea NOT NULL,
                 PRIMARY KEY (tenant, size)
             )
             """,

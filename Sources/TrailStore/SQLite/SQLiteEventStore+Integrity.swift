@@ -41,13 +41,25 @@ extension SQLiteEventStore: IntegrityStore {
         }
     }
 
-    public func saveCheckpoint(_ checkpoint: Checkpoint) async throws(StoreError) {
+    public func saveCheckpoint(_ checkpoint: Checkpoint, basis: CheckpointBasis) async throws(StoreError) {
         try await write { db in
             try db.execute(sql: """
-                INSERT INTO checkpoints (tenant, size, root, signed_at, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO checkpoints (tenant, size, root, signed_at, key_id, signature, last_hash, frontier)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (tenant, size) DO NOTHING
                 """, arguments: [checkpoint.tenant, checkpoint.size, Data(checkpoint.root), checkpoint.time.microseconds,
-                                 checkpoint.keyId, Data(checkpoint.signature)])
+                                 checkpoint.keyId, Data(checkpoint.signature), Data(basis.lastHash), Data(basis.frontierBytes)])
+        }
+    }
+
+    public func latestCheckpointBasis(tenant: String) async throws(StoreError) -> (Checkpoint, CheckpointBasis)? {
+        try await read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT tenant, size, root, signed_at, key_id, signature, last_hash, frontier FROM checkpoints
+                WHERE tenant = ? ORDER BY size DESC LIMIT 1
+                """, arguments: [tenant]).map { row in
+                (Self.checkpoint(row), CheckpointBasis(lastHash: Array(row[6] as Data), frontierBytes: Array(row[7] as Data)))
+            }
         }
     }
 

@@ -206,6 +206,9 @@ enum SQLiteMigrations {
                     signed_at INTEGER NOT NULL,
                     key_id TEXT NOT NULL,
                     signature BLOB NOT NULL CHECK (length(signature) = 64),
+                    -- The signer's basis to go on from (CheckpointBasis): not part of what is signed.
+                    last_hash BLOB NOT NULL CHECK (length(last_hash) = 32),
+                    frontier BLOB NOT NULL,
                     PRIMARY KEY (tenant, size)
                 ) WITHOUT ROWID;
                 CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
