@@ -331,6 +331,10 @@ enum PostgresMigrations {
             FOR EACH STATEMENT EXECUTE FUNCTION trail_refuse_checkpoint_change()
             """,
         ]),
+        Migration(id: "0011_type_action_index", sql: [
+            // Lists by resource type and action (the Django trail's `model` + `action`).
+            "CREATE INDEX events_type_action ON events (tenant, resource_type, action, sequence)",
+        ]),
     ]
 
     /// What an event is: every column but derived ones (`search`).

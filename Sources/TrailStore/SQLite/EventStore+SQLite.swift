@@ -148,6 +148,7 @@ public final class SQLiteEventStore: EventStore {
     /// - one resource: its history (small), sorted;
     /// - one actor: the actor index, whose entries are in rowid order, which within a tenant is sequence order
     ///   (one writer appends a tenant's events in sequence order);
+    /// - a resource type and an action: their index, in sequence order;
     /// - anything else: the tenant's events in sequence order (without the meta-audit's, unless asked for), filtered as they come, which finds the newest
     ///   matches first (and `days`/`since` filters match the newest events); oldest first with `since`, from
     ///   the first event recorded since then.
@@ -166,8 +167,10 @@ public final class SQLiteEventStore: EventStore {
                     """
                 filter.arguments += [tenant, since.microseconds]
             }
-            // Without a category, the filter leaves out the meta-audit's events: the partial index without them.
-            let index = query.category == nil && !query.includesAccess ? "events_data_sequence" : "events_tenant_sequence"
+            // A resource type and an action: their own index. Otherwise, without a category, the filter leaves out
+            // the meta-audit's events: the partial index without them.
+            let index = query.resourceType != nil && query.action != nil ? "events_type_action"
+                : query.category == nil && !query.includesAccess ? "events_data_sequence" : "events_tenant_sequence"
             return ("""
                 SELECT \(SQLiteRows.eventColumns) FROM events INDEXED BY \(index) WHERE \(filter.sql)
                 ORDER BY sequence \(direction) LIMIT ?

@@ -217,6 +217,11 @@ enum SQLiteMigrations {
                 BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable: Trail never deletes a checkpoint'); END;
                 """)
         }
+        migrator.registerMigration("0011_type_action_index") { db in
+            // Lists by resource type and action (the Django trail's `model` + `action`): without it a rare pair
+            // walks tens of thousands of newer events to fill a page.
+            try db.execute(sql: "CREATE INDEX events_type_action ON events (tenant, resource_type, action, sequence)")
+        }
         return migrator
     }
 
