@@ -94,21 +94,17 @@ struct IntegrityController: Sendable {
             let tenant = try context.tenant(for: .verify)
             let key = try await Verification.publicKey(of: store)
             // The body is streamed through the verifier line by line: an export of any size, in constant memory.
+            let stored = try await store.checkpoints(tenant: tenant, newest: false, limit: Int(Int32.max))
+            var verifier = ChainVerifier(tenant: tenant, checkpoints: stored, publicKey: key)
             var splitter = LineSplitter()
-            var verifier: ChainVerifier?
             var sawBody = false
-            for try await chunk in request.body {
-                guard chunk.readableBytes > 0 else { continue }
-                if verifier == nil {
-                    let stored = try await store.checkpoints(tenant: tenant, newest: false, limit: Int(Int32.max))
-                    verifier = ChainVerifier(tenant: tenant, checkpoints: stored, publicKey: key)
-                }
+            for try await chunk in request.body where chunk.readableBytes > 0 {
                 sawBody = true
-                splitter.feed(Array(chunk.readableBytesView)) { verifier!.add(line: $0) }
-                if verifier!.failure != nil { break }
+                splitter.feed(Array(chunk.readableBytesView)) { verifier.add(line: $0) }
+                if verifier.failure != nil { break }
             }
             let report: ChainVerifier.Report
-            if sawBody, var verifier {
+            if sawBody {
                 splitter.finish { verifier.add(line: $0) }
                 report = verifier.finish()
             } else {
