@@ -54,6 +54,8 @@ public final class Checkpointer: Service, Sendable {
     }
 
     private let trees = Mutex<[String: Tree]>([:])
+    /// The installation's key, read from the store once (it never changes).
+    private let key = Mutex<Curve25519.Signing.PrivateKey?>(nil)
 
     public init(store: any TrailStorage, configuration: CheckpointConfiguration, logger: Logger,
                 clock: @escaping @Sendable () -> Timestamp = SystemClock.now) {
@@ -80,7 +82,7 @@ public final class Checkpointer: Service, Sendable {
     @discardableResult
     public func signDue() async throws -> [Checkpoint] {
         let heads = try await store.chainHeads()
-        let key = try Curve25519.Signing.PrivateKey(rawRepresentation: try await store.checkpointSigningKey())
+        let key = try await signingKey()
         var signed: [Checkpoint] = []
         for (tenant, head) in heads.sorted(by: { $0.key < $1.key }) {
             guard var tree = try await tree(tenant), tree.refused == nil else { continue }
@@ -111,6 +113,13 @@ public final class Checkpointer: Service, Sendable {
             trees.withLock { $0[tenant] = tree }
         }
         return signed
+    }
+
+    private func signingKey() async throws -> Curve25519.Signing.PrivateKey {
+        if let key = key.withLock({ $0 }) { return key }
+        let loaded = try Curve25519.Signing.PrivateKey(rawRepresentation: try await store.checkpointSigningKey())
+        key.withLock { $0 = loaded }
+        return loaded
     }
 
     /// The tenant's tree as far as it was built, or taken up from its newest checkpoint. Nil if the tenant was

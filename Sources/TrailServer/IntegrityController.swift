@@ -92,10 +92,8 @@ struct IntegrityController: Sendable {
         }
         router.post("/api/v1/integrity/verify") { request, context in
             let tenant = try context.tenant(for: .verify)
-            let key = try await Verification.publicKey(of: store)
             // The body is streamed through the verifier line by line: an export of any size, in constant memory.
-            let stored = try await store.checkpoints(tenant: tenant, newest: false, limit: Int(Int32.max))
-            var verifier = ChainVerifier(tenant: tenant, checkpoints: stored, publicKey: key)
+            var verifier = try await Verification.verifier(for: store, tenant: tenant)
             var splitter = LineSplitter()
             var sawBody = false
             for try await chunk in request.body where chunk.readableBytes > 0 {
@@ -108,7 +106,7 @@ struct IntegrityController: Sendable {
                 splitter.finish { verifier.add(line: $0) }
                 report = verifier.finish()
             } else {
-                report = try await Verification.verifyStore(store, tenant: tenant, publicKey: key)
+                report = try await Verification.check(store, tenant: tenant, with: verifier)
             }
             var writer = JSONWriter(capacity: 1024)
             Verification.write(report, into: &writer)

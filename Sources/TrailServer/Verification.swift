@@ -12,10 +12,26 @@ public enum Verification {
         _ store: any TrailStorage, tenant: String, publicKey: Curve25519.Signing.PublicKey? = nil,
         extra: [Checkpoint] = []
     ) async throws -> ChainVerifier.Report {
+        try await check(store, tenant: tenant, with: verifier(for: store, tenant: tenant, publicKey: publicKey, extra: extra))
+    }
+
+    /// A verifier for a tenant's log: its stored checkpoints and `extra` ones of the tenant, held to `publicKey`
+    /// (by default the store's own).
+    public static func verifier(
+        for store: any TrailStorage, tenant: String, publicKey: Curve25519.Signing.PublicKey? = nil,
+        extra: [Checkpoint] = []
+    ) async throws -> ChainVerifier {
         var key = publicKey
         if key == nil { key = try await self.publicKey(of: store) }
         let stored = try await store.checkpoints(tenant: tenant, newest: false, limit: Int(Int32.max))
-        var verifier = ChainVerifier(tenant: tenant, checkpoints: stored + extra.filter { $0.tenant == tenant }, publicKey: key)
+        return ChainVerifier(tenant: tenant, checkpoints: stored + extra.filter { $0.tenant == tenant }, publicKey: key)
+    }
+
+    /// Feeds `verifier` the tenant's stored events, oldest first, hashed on every core, a page at a time.
+    public static func check(
+        _ store: any TrailStorage, tenant: String, with verifier: ChainVerifier
+    ) async throws -> ChainVerifier.Report {
+        var verifier = verifier
         var after: Int64 = 0
         while verifier.failure == nil {
             let page = try await store.events(tenant: tenant, matching: EventQuery(

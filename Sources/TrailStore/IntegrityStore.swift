@@ -58,6 +58,21 @@ public struct CheckpointBasis: Sendable, Equatable {
     }
 }
 
+extension ChainHead {
+    /// Links an event stored before the chain existed (the migrations' backfill), refusing a tenant's log that
+    /// has a gap or an event without a canonical form.
+    mutating func linkStored(_ event: inout RecordedEvent) throws(StoreError) {
+        guard event.sequence == sequence + 1 else {
+            throw StoreError(.corrupt, "Tenant \(event.tenant) has no event \(sequence + 1): its events cannot be chained.")
+        }
+        do {
+            try link(&event)
+        } catch {
+            throw StoreError(.corrupt, "Event \(event.id) cannot be hashed: \(error).")
+        }
+    }
+}
+
 /// A fresh Ed25519 seed: 32 random bytes (RFC 8032 §5.1.5).
 enum SigningKeySeed {
     static func make() -> [UInt8] {

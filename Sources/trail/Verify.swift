@@ -26,7 +26,7 @@ struct Verify: AsyncParsableCommand {
     @Option(name: .long, help: "A file of checkpoints (one JSON object, or one per line, like the witness file); repeatable.")
     var checkpoint: [String] = []
 
-    @Option(name: .long, help: "With --database: only this tenant.")
+    @Option(name: .long, help: "With --database: only this tenant; with --export: the tenant the export must belong to.")
     var tenant: String?
 
     @Flag(name: .long, help: "Print each tenant's report as one line of JSON.")

@@ -234,34 +234,12 @@ public enum CanonicalLine {
                 case 0..<0x20:
                     throw GiveUp()
                 case 0x80...:
-                    try skipUTF8Sequence()
+                    guard case .valid(let length) = UTF8Sequence.check(bytes, at: index) else { throw GiveUp() }
+                    index += length
                 default:
                     index += 1
                 }
             }
-        }
-
-        /// One multi-byte UTF-8 sequence, checked as the parser checks it (no overlongs, surrogates or values
-        /// beyond U+10FFFF).
-        mutating func skipUTF8Sequence() throws(GiveUp) {
-            let lead = bytes[index]
-            let count: Int
-            var low: UInt8 = 0x80, high: UInt8 = 0xBF
-            switch lead {
-            case 0xC2...0xDF: count = 2
-            case 0xE0: count = 3; low = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: count = 3
-            case 0xED: count = 3; high = 0x9F
-            case 0xF0: count = 4; low = 0x90
-            case 0xF1...0xF3: count = 4
-            case 0xF4: count = 4; high = 0x8F
-            default: throw GiveUp()
-            }
-            guard index + count <= bytes.count else { throw GiveUp() }
-            let second = bytes[index + 1]
-            guard second >= low && second <= high else { throw GiveUp() }
-            for offset in 2..<max(count, 2) where bytes[index + offset] & 0xC0 != 0x80 { throw GiveUp() }
-            index += count
         }
 
         /// A number: as written if it is a whole number of up to 15 digits (its own canonical form), else

@@ -169,17 +169,10 @@ public struct ChainVerifier: Sendable {
         }
     }
 
-    /// Checks the next event, given its hash as recomputed from its content.
-    public mutating func add(
-        sequence: Int64, tenant: String, prevHash: EventHash.Digest, hash: EventHash.Digest, recomputed: EventHash.Digest
-    ) {
-        add(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: recomputed))
-    }
-
     /// Checks the next hashed event against the chain and the checkpoints.
     public mutating func add(_ event: Hashed) {
-        let (sequence, tenant, prevHash, hash, recomputed) = (event.sequence, event.tenant, event.prevHash, event.hash, event.recomputed)
         guard failure == nil else { return }
+        let (sequence, tenant) = (event.sequence, event.tenant)
         if self.tenant == nil {
             self.tenant = tenant
             pending.removeAll { $0.tenant != tenant }
@@ -197,13 +190,13 @@ public struct ChainVerifier: Sendable {
             }
             return fail(expected, "event \(sequence) comes again or out of order where \(expected) should be")
         }
-        guard recomputed == hash else {
+        guard event.recomputed == event.hash else {
             return fail(sequence, "the event's content does not match its hash: it was changed after it was stored")
         }
-        guard prevHash == chain.hash else {
+        guard event.prevHash == chain.hash else {
             return fail(sequence, "prev_hash is not the hash of event \(chain.sequence): the chain was broken here")
         }
-        chain = ChainHead(sequence: sequence, hash: hash)
+        chain = ChainHead(sequence: sequence, hash: event.hash)
         frontier.append(leafHash: event.leaf)
         while let next = pending.first, next.size == frontier.size {
             pending.removeFirst()

@@ -317,11 +317,24 @@ private struct Scanner {
 
     /// Validates one multi-byte UTF-8 sequence at `index` (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF).
     mutating func skipUTF8Sequence() throws(JSONParseError) {
-        let first = bytes[index]
+        switch UTF8Sequence.check(bytes, at: index) {
+        case .valid(let length): index += length
+        case .truncated: throw fail("invalid UTF-8 (truncated sequence)")
+        case .invalid: throw fail("invalid UTF-8")
+        }
+    }
+}
+
+/// One multi-byte UTF-8 sequence checked as RFC 3629 says (no overlongs, no surrogates, ≤ U+10FFFF): for the
+/// parser, and for the verifier's fast path, which must accept exactly what the parser accepts.
+enum UTF8Sequence {
+    enum Check { case valid(Int), truncated, invalid }
+
+    static func check(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Check {
         let length: Int
         var lower: UInt8 = 0x80
         var upper: UInt8 = 0xBF
-        switch first {
+        switch bytes[index] {
         case 0xC2...0xDF: length = 2
         case 0xE0: length = 3; lower = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
@@ -329,14 +342,12 @@ private struct Scanner {
         case 0xF0: length = 4; lower = 0x90
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; upper = 0x8F
-        default: throw fail("invalid UTF-8")
+        default: return .invalid
         }
-        guard bytes.count - index >= length else { throw fail("invalid UTF-8 (truncated sequence)") }
+        guard bytes.count - index >= length else { return .truncated }
         let second = bytes[index + 1]
-        guard second >= lower, second <= upper else { throw fail("invalid UTF-8") }
-        for i in 2..<max(length, 2) where bytes[index + i] & 0xC0 != 0x80 {
-            throw fail("invalid UTF-8")
-        }
-        index += length
+        guard second >= lower, second <= upper else { return .invalid }
+        for i in 2..<max(length, 2) where bytes[index + i] & 0xC0 != 0x80 { return .invalid }
+        return .valid(length)
     }
 }

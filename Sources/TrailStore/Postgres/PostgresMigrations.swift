@@ -360,14 +360,7 @@ enum PostgresMigrations {
                 guard !events.isEmpty else { break }
                 var linked: [RecordedEvent] = []
                 for var event in events {
-                    guard event.sequence == chain.sequence + 1 else {
-                        throw StoreError(.corrupt, "Tenant \(tenant) has no event \(chain.sequence + 1): its events cannot be chained.")
-                    }
-                    do {
-                        try chain.link(&event)
-                    } catch {
-                        throw StoreError(.corrupt, "Event \(event.id) cannot be hashed: \(error).")
-                    }
+                    try chain.linkStored(&event)
                     linked.append(event)
                 }
                 try await connection.query("""

@@ -236,14 +236,7 @@ enum SQLiteMigrations {
         try rows.each(db) { row in
             var event = try RecordedEvent(SQLiteRows.columns(row))
             if event.tenant != tenant { (tenant, chain) = (event.tenant, .empty) }
-            guard event.sequence == chain.sequence + 1 else {
-                throw StoreError(.corrupt, "Tenant \(event.tenant) has no event \(chain.sequence + 1): its events cannot be chained.")
-            }
-            do {
-                try chain.link(&event)
-            } catch {
-                throw StoreError(.corrupt, "Event \(event.id) cannot be hashed: \(error).")
-            }
+            try chain.linkStored(&event)
             try update.execute(db, [.blob(event.prevHash), .blob(event.hash), .integer(row.int64(21))])
         }
     }
