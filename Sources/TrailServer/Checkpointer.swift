@@ -85,7 +85,7 @@ public final class Checkpointer: Service, Sendable {
         let key = try await signingKey()
         var signed: [Checkpoint] = []
         for (tenant, head) in heads.sorted(by: { $0.key < $1.key }) {
-            guard var tree = try await tree(tenant), tree.refused == nil else { continue }
+            guard var tree = try await tree(tenant) else { continue }
             if head.sequence < tree.frontier.size {
                 refuse(tenant, &tree, "the log of tenant \(tenant) ends at event \(head.sequence), before its checkpoint of size \(tree.frontier.size): events were removed outside Trail (run trail verify)")
                 continue
