@@ -38,6 +38,8 @@ public enum CanonicalLine {
         var members: [(name: Range<Int>, value: Range<Int>)] = []
         /// Where an object's members are put in order before they replace its value in `output`.
         var scratch: [UInt8] = []
+        /// What the top-level object's members tell verification.
+        var top = Event(canonical: [])
 
         init(bytes: UnsafeBufferPointer<UInt8>) {
             self.bytes = bytes
@@ -49,12 +51,11 @@ public enum CanonicalLine {
         mutating func event() throws(GiveUp) -> Event {
             skipWhitespace()
             guard peek == UInt8(ascii: "{") else { throw GiveUp() }
-            var event = Event(canonical: [])
-            try object(top: &event)
+            try object(isTop: true)
             skipWhitespace()
             guard index == bytes.count else { throw GiveUp() }
-            event.canonical = output
-            return event
+            top.canonical = output
+            return top
         }
 
         var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
@@ -70,8 +71,7 @@ public enum CanonicalLine {
             guard let byte = peek else { throw GiveUp() }
             switch byte {
             case UInt8(ascii: "{"):
-                var unused = Event(canonical: [])
-                try object(top: &unused, isTop: false)
+                try object(isTop: false)
             case UInt8(ascii: "["): try array()
             case UInt8(ascii: "\""):
                 let range = try string()
@@ -122,7 +122,7 @@ public enum CanonicalLine {
 
         /// An object: each member's value written where it comes, then the members rewritten in name order.
         /// At the top (`isTop`), `hash` is left out, and the members verification reads are kept.
-        mutating func object(top event: inout Event, isTop: Bool = true) throws(GiveUp) {
+        mutating func object(isTop: Bool) throws(GiveUp) {
             try enter()
             index += 1
             let base = output.count
@@ -164,16 +164,16 @@ public enum CanonicalLine {
                     let value = output[member.value]
                     switch key.count {
                     case 4 where key.elementsEqual("hash".utf8):
-                        event.hash = Self.hex(value)
+                        top.hash = Self.hex(value)
                         continue
                     case 8 where key.elementsEqual("sequence".utf8):
-                        event.sequence = Int64(String(decoding: value, as: UTF8.self))
+                        top.sequence = Int64(String(decoding: value, as: UTF8.self))
                     case 6 where key.elementsEqual("tenant".utf8):
                         if value.count >= 2, value.first == UInt8(ascii: "\""), !value.contains(UInt8(ascii: "\\")) {
-                            event.tenant = String(decoding: value.dropFirst().dropLast(), as: UTF8.self)
+                            top.tenant = String(decoding: value.dropFirst().dropLast(), as: UTF8.self)
                         }
                     case 9 where key.elementsEqual("prev_hash".utf8):
-                        event.prevHash = Self.hex(value)
+                        top.prevHash = Self.hex(value)
                     default:
                         break
                     }
