@@ -95,15 +95,16 @@ struct IntegrityController: Sendable {
             // The body is streamed through the verifier line by line: an export of any size, in constant memory.
             var verifier = try await Verification.verifier(for: store, tenant: tenant)
             var splitter = LineSplitter()
+            let canonicalizer = CanonicalLine.Canonicalizer()
             var sawBody = false
             for try await chunk in request.body where chunk.readableBytes > 0 {
                 sawBody = true
-                splitter.feed(Array(chunk.readableBytesView)) { verifier.add(line: $0) }
+                splitter.feed(Array(chunk.readableBytesView)) { verifier.add(line: $0, with: canonicalizer) }
                 if verifier.failure != nil { break }
             }
             let report: ChainVerifier.Report
             if sawBody {
-                splitter.finish { verifier.add(line: $0) }
+                splitter.finish { verifier.add(line: $0, with: canonicalizer) }
                 report = verifier.finish()
             } else {
                 report = try await Verification.check(store, tenant: tenant, with: verifier)

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TrailCore
 import TrailServer
 import TrailStore
@@ -50,7 +55,7 @@ struct Verify: AsyncParsableCommand {
             var verifier = ChainVerifier(tenant: tenant, checkpoints: checkpoints, publicKey: key)
             let handle = export == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: export)
             guard let handle else { throw ValidationError("cannot read \(export)") }
-            try Verification.verifyExport(&verifier) { try handle.read(upToCount: 4 << 20).map(Array.init) }
+            try Verification.verifyExport(&verifier) { try Self.nextChunk(of: handle.fileDescriptor, named: export) }
             reports.append(verifier.finish())
         } else {
             reports = try await store.withStore { store in
@@ -74,6 +79,22 @@ struct Verify: AsyncParsableCommand {
         }
         if reports.isEmpty { print("no events to verify") }
         if reports.contains(where: { !$0.isValid }) { throw ExitCode.failure }
+    }
+
+    /// The next megabyte of a file or pipe (less at its end; empty after it), read straight into the array.
+    static func nextChunk(of descriptor: Int32, named name: String) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: 1 << 20) { buffer, count in
+            count = 0
+            while count < buffer.count {
+                let got = read(descriptor, buffer.baseAddress! + count, buffer.count - count)
+                if got == 0 { break }
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    throw ValidationError("cannot read \(name): \(String(cString: strerror(errno)))")
+                }
+                count += got
+            }
+        }
     }
 
     /// A public key file: the JSON Trail serves, PEM, or the 32 raw bytes in base64.

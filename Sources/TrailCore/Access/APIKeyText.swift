@@ -93,6 +93,20 @@ enum Hex {
         return valid ? bytes : nil
     }
 
+    /// Decodes lower-case hex `digits` (twice `out.count` of them) into `out`; false if any is not one.
+    static func decode(_ digits: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        precondition(digits.count == out.count * 2)
+        var invalid: UInt8 = 0
+        hexValues.withUnsafeBufferPointer { values in
+            for i in 0..<out.count {
+                let high = values[Int(digits[2 * i])], low = values[Int(digits[2 * i + 1])]
+                invalid |= (high | low) & 0xF0
+                out[i] = high << 4 | low & 0x0F
+            }
+        }
+        return invalid == 0
+    }
+
     /// Each byte's value as a lower-case hex digit, 0xFF for any other byte.
     private static let hexValues: [UInt8] = (0...255).map { byte in
         switch UInt8(byte) {

@@ -35,7 +35,9 @@ public struct ChainVerifier: Sendable {
     }
 
     private var tenant: String?
-    private var chain = ChainHead.empty
+    /// The last good event's sequence and hash.
+    private var sequence: Int64 = 0
+    private var lastHash = Digest256(EventHash.genesis)!
     private var frontier = MerkleTree.Frontier()
     /// Checkpoints still to reach, smallest size first.
     private var pending: [Checkpoint]
@@ -78,29 +80,33 @@ public struct ChainVerifier: Sendable {
     public struct Hashed: Sendable {
         public var sequence: Int64
         public var tenant: String
-        public var prevHash: EventHash.Digest
-        public var hash: EventHash.Digest
-        public var recomputed: EventHash.Digest
-        public var leaf: MerkleTree.Hash
+        public var prevHash: Digest256
+        public var hash: Digest256
+        public var recomputed: Digest256
+        public var leaf: Digest256
 
-        public init(sequence: Int64, tenant: String, prevHash: EventHash.Digest, hash: EventHash.Digest, recomputed: EventHash.Digest) {
+        public init(sequence: Int64, tenant: String, prevHash: Digest256, hash: Digest256, recomputed: Digest256) {
             self.sequence = sequence
             self.tenant = tenant
             self.prevHash = prevHash
             self.hash = hash
             self.recomputed = recomputed
-            leaf = MerkleTree.leafHash(hash)
+            leaf = MerkleTree.leaf(hash)
         }
     }
 
     /// Reads and hashes one line of an NDJSON export.
     public static func examine(line: some Collection<UInt8>) -> Examined {
+        examine(line: line, with: CanonicalLine.Canonicalizer())
+    }
+
+    /// Reads and hashes one line of an NDJSON export with `canonicalizer`'s buffers (one per thread).
+    public static func examine(line: some Collection<UInt8>, with canonicalizer: CanonicalLine.Canonicalizer) -> Examined {
         guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return .blank }
         // The fast path for what exports hold; anything it does not take goes the general way below.
-        if let fast = CanonicalLine.event(line), let sequence = fast.sequence, let tenant = fast.tenant,
+        if let fast = canonicalizer.event(line), let sequence = fast.sequence, let tenant = fast.tenant,
            let prevHash = fast.prevHash, let hash = fast.hash {
-            return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
-                                 recomputed: MerkleTree.digest(fast.canonical)))
+            return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: fast.recomputed))
         }
         do {
             guard let object = try JSONParser.parse(line).objectValue else {
@@ -119,15 +125,15 @@ public struct ChainVerifier: Sendable {
             return .invalid(sequence: nil, reason: "the event has no sequence")
         }
         guard let tenant = event["tenant"]?.stringValue else { return .invalid(sequence: sequence, reason: "the event has no tenant") }
-        guard let hash = event["hash"]?.stringValue.flatMap(EventHash.digest(hex:)) else {
+        guard let hash = event["hash"]?.stringValue.flatMap(EventHash.digest(hex:)).flatMap(Digest256.init) else {
             return .invalid(sequence: sequence, reason: "the event has no hash (64 lower-case hex digits)")
         }
-        guard let prevHash = event["prev_hash"]?.stringValue.flatMap(EventHash.digest(hex:)) else {
+        guard let prevHash = event["prev_hash"]?.stringValue.flatMap(EventHash.digest(hex:)).flatMap(Digest256.init) else {
             return .invalid(sequence: sequence, reason: "the event has no prev_hash (64 lower-case hex digits)")
         }
         do {
             return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
-                                 recomputed: try EventHash.of(returned: event)))
+                                 recomputed: Digest256(try EventHash.of(returned: event))!))
         } catch {
             return .invalid(sequence: sequence, reason: "the event cannot be canonicalized: \(error)")
         }
@@ -135,18 +141,22 @@ public struct ChainVerifier: Sendable {
 
     /// Hashes one event as a store holds it.
     public static func examine(_ event: RecordedEvent) -> Examined {
+        guard let hash = Digest256(event.hash), let prevHash = Digest256(event.prevHash) else {
+            return .invalid(sequence: event.sequence, reason: "the event's hash or prev_hash is not 32 bytes")
+        }
         do {
-            return .event(Hashed(sequence: event.sequence, tenant: event.tenant, prevHash: event.prevHash,
-                                 hash: event.hash, recomputed: try EventHash.of(event)))
+            return .event(Hashed(sequence: event.sequence, tenant: event.tenant, prevHash: prevHash,
+                                 hash: hash, recomputed: Digest256(try EventHash.of(event))!))
         } catch {
             return .invalid(sequence: event.sequence, reason: "the event cannot be canonicalized: \(error)")
         }
     }
 
-    /// Checks the next line of an NDJSON export (blank lines are skipped).
-    public mutating func add(line: some Collection<UInt8>) {
+    /// Checks the next line of an NDJSON export (blank lines are skipped); line after line, pass the same
+    /// `canonicalizer`.
+    public mutating func add(line: some Collection<UInt8>, with canonicalizer: CanonicalLine.Canonicalizer = .init()) {
         guard failure == nil else { return }
-        add(Self.examine(line: line))
+        add(Self.examine(line: line, with: canonicalizer))
     }
 
     /// Checks the next event as a store holds it.
@@ -162,8 +172,8 @@ public struct ChainVerifier: Sendable {
             return
         case .invalid(let sequence, let reason):
             guard failure == nil else { return }
-            let expected = chain.sequence + 1
-            fail(expected, sequence == expected ? reason : "the line after event \(chain.sequence): \(reason)")
+            let expected = self.sequence + 1
+            fail(expected, sequence == expected ? reason : "the line after event \(self.sequence): \(reason)")
         case .event(let event):
             add(event)
         }
@@ -180,7 +190,7 @@ public struct ChainVerifier: Sendable {
                 return fail(nil, "none of the checkpoints is for tenant \(tenant)")
             }
         }
-        let expected = chain.sequence + 1
+        let expected = self.sequence + 1
         guard tenant == self.tenant else {
             return fail(sequence, "the event belongs to tenant \(tenant), not \(self.tenant!)")
         }
@@ -193,11 +203,11 @@ public struct ChainVerifier: Sendable {
         guard event.recomputed == event.hash else {
             return fail(sequence, "the event's content does not match its hash: it was changed after it was stored")
         }
-        guard event.prevHash == chain.hash else {
-            return fail(sequence, "prev_hash is not the hash of event \(chain.sequence): the chain was broken here")
+        guard event.prevHash == lastHash else {
+            return fail(sequence, "prev_hash is not the hash of event \(self.sequence): the chain was broken here")
         }
-        chain = ChainHead(sequence: sequence, hash: event.hash)
-        frontier.append(leafHash: event.leaf)
+        (self.sequence, lastHash) = (sequence, event.hash)
+        frontier.append(leaf: event.leaf)
         while let next = pending.first, next.size == frontier.size {
             pending.removeFirst()
             guard frontier.root == next.root else {
@@ -212,12 +222,12 @@ public struct ChainVerifier: Sendable {
         var failure = self.failure
         if failure == nil, let missing = pending.first {
             failure = Failure(
-                sequence: chain.sequence + 1,
-                reason: "the log ends at event \(chain.sequence), but the checkpoint signed at \(missing.time.formatted()) covers \(missing.size): "
-                    + (missing.size == chain.sequence + 1 ? "event \(missing.size) was" : "events \(chain.sequence + 1)…\(missing.size) were")
+                sequence: sequence + 1,
+                reason: "the log ends at event \(sequence), but the checkpoint signed at \(missing.time.formatted()) covers \(missing.size): "
+                    + (missing.size == sequence + 1 ? "event \(missing.size) was" : "events \(sequence + 1)…\(missing.size) were")
                     + " removed or left out")
         }
-        return Report(tenant: tenant, events: chain.sequence, lastHash: chain.hash, root: frontier.root,
+        return Report(tenant: tenant, events: sequence, lastHash: lastHash.bytes, root: frontier.root,
                       checkpointsVerified: verified, failure: failure)
     }
 

@@ -36,43 +36,55 @@ public enum MerkleTree {
         return frontier.root
     }
 
+    /// `leafHash` of an event's hash, without allocating.
+    public static func leaf(_ hash: Digest256) -> Digest256 { hash.sha256(prefixedBy: 0x00) }
+
+    /// `nodeHash`, without allocating.
+    public static func node(_ left: Digest256, _ right: Digest256) -> Digest256 { left.sha256(prefixedBy: 0x01, followedBy: right) }
+
     /// A tree growing one leaf at a time, holding only its right edge: the complete subtrees pending there,
     /// largest first (O(log n) hashes). Its root at any size is the root of the tree of the leaves so far.
     public struct Frontier: Sendable, Equatable {
         public private(set) var size: Int64 = 0
-        private var sizes: [Int64] = []
         /// The roots of the complete subtrees on the right edge, largest first: one per bit set in `size`.
-        public private(set) var hashes: [Hash] = []
+        private var edge: [Digest256] = []
 
         public init() {}
 
         /// The edge of a tree of `size` leaves, as ``hashes`` gave it; nil if they cannot be its edge.
         public init?(size: Int64, hashes: [Hash]) {
-            guard size >= 0, hashes.count == size.nonzeroBitCount, hashes.allSatisfy({ $0.count == 32 }) else { return nil }
+            let edge = hashes.compactMap(Digest256.init)
+            guard size >= 0, hashes.count == size.nonzeroBitCount, edge.count == hashes.count else { return nil }
             self.size = size
-            self.hashes = hashes
-            sizes = (0..<64).reversed().compactMap { bit in size & (1 << bit) != 0 ? Int64(1) << bit : nil }
+            self.edge = edge
         }
 
+        /// The roots of the complete subtrees on the right edge, largest first.
+        public var hashes: [Hash] { edge.map(\.bytes) }
+
         public mutating func append(leafHash: Hash) {
-            var (nodeSize, node) = (Int64(1), leafHash)
-            // A new leaf merges with the equal-sized subtrees on the edge.
-            while let last = sizes.last, last == nodeSize {
-                sizes.removeLast()
-                node = MerkleTree.nodeHash(hashes.removeLast(), node)
-                nodeSize *= 2
+            guard let leaf = Digest256(leafHash) else { preconditionFailure("a leaf hash is 32 bytes") }
+            append(leaf: leaf)
+        }
+
+        public mutating func append(leaf: Digest256) {
+            // A new leaf merges with the equal-sized subtrees on the edge: one per low bit set in the old size.
+            var node = leaf
+            var merges = size
+            while merges & 1 == 1 {
+                node = MerkleTree.node(edge.removeLast(), node)
+                merges >>= 1
             }
-            sizes.append(nodeSize)
-            hashes.append(node)
+            edge.append(node)
             size += 1
         }
 
         /// MTH of the leaves so far: the edge folded from the smallest subtree leftwards, which is exactly the
         /// RFC's split at powers of two.
         public var root: Hash {
-            guard var hash = hashes.last else { return MerkleTree.emptyRoot }
-            for left in hashes.dropLast().reversed() { hash = MerkleTree.nodeHash(left, hash) }
-            return hash
+            guard var hash = edge.last else { return MerkleTree.emptyRoot }
+            for left in edge.dropLast().reversed() { hash = MerkleTree.node(left, hash) }
+            return hash.bytes
         }
     }
 
