@@ -58,7 +58,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard parts.count == 2, ["apikey", "bearer"].contains(parts[0].lowercased()) else {
             throw Problem.unauthenticated("Trail takes Authorization: ApiKey <key> or Authorization: Bearer <key>.")
         }
-        let credential = parts[1].trimmingCharacters(in: .whitespaces)
+        let credential = parts[1].trimmingHeaderWhitespace
         guard let presented = APIKeyText(parsing: credential) else {
             if let tokens, parts[0].lowercased() == "bearer", JWTVerifier.looksLikeToken(credential) {
                 return try await tokens.principal(token: credential)

@@ -66,7 +66,7 @@ struct IngestController: Sendable {
     static func wantsAsync(_ request: Request) -> Bool {
         if request.uri.queryParameters["async"].map({ $0 == "true" || $0 == "1" }) == true { return true }
         return request.headers[values: .prefer].contains { value in
-            value.split(separator: ",").contains { $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "respond-async" }
+            value.split(separator: ",").contains { $0.split(separator: ";").first?.trimmingHeaderWhitespace.lowercased() == "respond-async" }
         }
     }
 

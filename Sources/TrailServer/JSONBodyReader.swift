@@ -25,7 +25,7 @@ struct JSONBodyReader: Sendable {
     /// `application/json` or any `+json` type; a charset, if given, must be UTF-8 (RFC 8259 §8.1).
     static func isJSON(_ contentType: String) -> Bool {
         if contentType == "application/json" { return true }  // the common case, without parsing
-        let parts = contentType.lowercased().split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = contentType.lowercased().split(separator: ";").map(\.trimmingHeaderWhitespace)
         guard let type = parts.first, type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
         else { return false }
         for parameter in parts.dropFirst() where parameter.hasPrefix("charset=") {

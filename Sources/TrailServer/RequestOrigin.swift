@@ -87,7 +87,7 @@ struct RequestOrigin: Sendable {
         guard isTrusted(peer) else { return peer }
         let forwarded = request.headers[values: .xForwardedFor]
             .flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map(\.trimmingHeaderWhitespace)
             .filter { !$0.isEmpty }
         // Right to left: each trusted proxy says who it got the request from.
         var client = peer

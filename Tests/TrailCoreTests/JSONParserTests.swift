@@ -63,6 +63,23 @@ import TrailCore
         #expect(try parse(text) == original)
     }
 
+    /// The writer skips runs of plain bytes eight at a time: a byte to escape is found at every offset of a word,
+    /// next to non-ASCII text, and at the end.
+    @Test func encoderEscapesAtEveryOffset() throws {
+        for special in ["\"", "\\", "\n", "\u{1F}", "\u{8}", "\t"] {
+            for offset in 0..<18 {
+                for filler in ["x", "é"] {
+                    let text = String(repeating: filler, count: offset) + special + String(repeating: "y", count: 17 - offset)
+                    let written = JSONWriter.string(.string(text))
+                    #expect(try parse(written) == .string(text), "\(written)")
+                    #expect(written.utf8.count == text.utf8.count + 2 + (special == "\u{1F}" ? 5 : 1))
+                }
+            }
+        }
+        #expect(JSONWriter.string(.string("")) == #""""#)
+        #expect(JSONWriter.string(.string("plain text that is long enough")) == #""plain text that is long enough""#)
+    }
+
     @Test func invalidUTF8IsRefusedWithItsPlace() throws {
         // "ab" then a lone continuation byte inside a string, on line 2.
         let bytes: [UInt8] = Array("{\n\"k\":\"ab".utf8) + [0x80] + Array("\"}".utf8)

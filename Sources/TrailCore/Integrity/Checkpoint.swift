@@ -37,7 +37,7 @@ public struct Checkpoint: Sendable, Equatable {
     /// What the signature covers.
     public var signedBytes: [UInt8] {
         var writer = JSONWriter(capacity: 192)
-        writer.raw("{\"root\":"); writer.write(string: Hex.encode(root))
+        writer.raw("{\"root\":"); writer.write(hex: root)
         writer.raw(",\"size\":"); writer.raw(CanonicalJSON.format(integer: size))
         writer.raw(",\"tenant\":"); writer.write(string: tenant)
         writer.raw(",\"time\":"); writer.write(string: time.formatted())
@@ -53,7 +53,7 @@ public struct Checkpoint: Sendable, Equatable {
     public func write(into writer: inout JSONWriter) {
         writer.raw("{"); writer.key("tenant"); writer.write(string: tenant)
         writer.raw(","); writer.key("size"); writer.raw(String(size))
-        writer.raw(","); writer.key("root"); writer.write(string: Hex.encode(root))
+        writer.raw(","); writer.key("root"); writer.write(hex: root)
         writer.raw(","); writer.key("time"); writer.write(string: time.formatted())
         writer.raw(","); writer.key("key_id"); writer.write(string: keyId)
         writer.raw(","); writer.key("signature"); writer.write(string: Data(signature).base64EncodedString())

@@ -105,7 +105,7 @@ public enum EventHash {
     static func writeSuffix(_ event: RecordedEvent, into writer: inout JSONWriter) {
         writer.raw(",\"occurred_at\":"); writer.write(string: event.occurredAt.formatted())
         writer.raw(",\"outcome\":"); writer.write(string: event.outcome.rawValue)
-        writer.raw(",\"prev_hash\":"); writer.write(string: Hex.encode(event.prevHash))
+        writer.raw(",\"prev_hash\":"); writer.write(hex: event.prevHash)
         writer.raw(",\"recorded_at\":"); writer.write(string: event.recordedAt.formatted())
         writer.raw(",\"resource\":")
         if event.resourceType != nil || event.resourceId != nil || event.resourceName != nil {

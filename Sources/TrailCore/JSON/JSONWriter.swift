@@ -51,37 +51,84 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "}"))
     }
 
+    /// Empties the writer, keeping its memory for what comes next.
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
     /// Raw UTF-8 that the caller guarantees is valid JSON (literals, punctuation, pre-encoded values).
     public mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
-
-
     public mutating func write(string: String) {
-        bytes.append(UInt8(ascii: "\""))
         var text = string
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            for (i, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
-                runStart = i + 1
-                switch byte {
-                case 0x22: raw("\\\"")
-                case 0x5C: raw("\\\\")
-                case 0x0A: raw("\\n")
-                case 0x0D: raw("\\r")
-                case 0x09: raw("\\t")
-                case 0x08: raw("\\b")
-                case 0x0C: raw("\\f")
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    raw("\\u00")
-                    bytes.append(hex[Int(byte >> 4)])
-                    bytes.append(hex[Int(byte & 0xF)])
+        text.withUTF8 { write(escaping: $0) }
+    }
+
+    /// A JSON string of UTF-8 text: quoted, with `"`, `\` and control characters escaped. Runs of bytes that
+    /// need nothing are found eight at a time and copied whole.
+    public mutating func write(escaping utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        if let base = utf8.baseAddress {
+            let count = utf8.count
+            var (index, runStart) = (0, 0)
+            while index < count {
+                while index + 8 <= count, !Self.mayNeedEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                    index += 8
                 }
+                // The byte to escape is among the next eight, if any is (the word test has no false "no").
+                let end = min(index + 8, count)
+                while index < end, base[index] >= 0x20, base[index] != 0x22, base[index] != 0x5C { index += 1 }
+                guard index < end else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - runStart))
+                appendEscape(base[index])
+                index += 1
+                runStart = index
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of a word's bytes may be `"`, `\` or a control character (never a false "no").
+    @inline(__always) static func mayNeedEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote
+        let hasBackslash = (backslash &- ones) & ~backslash
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl) & highs != 0
+    }
+
+    private mutating func appendEscape(_ byte: UInt8) {
+        switch byte {
+        case 0x22: raw("\\\"")
+        case 0x5C: raw("\\\\")
+        case 0x0A: raw("\\n")
+        case 0x0D: raw("\\r")
+        case 0x09: raw("\\t")
+        case 0x08: raw("\\b")
+        case 0x0C: raw("\\f")
+        default:
+            raw("\\u00")
+            bytes.append(Self.hexDigits[Int(byte >> 4)])
+            bytes.append(Self.hexDigits[Int(byte & 0xF)])
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Bytes as a JSON string of lower-case hex digits (hashes).
+    public mutating func write(hex data: [UInt8]) {
+        let count = 2 * data.count + 2
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { text in
+            text[0] = UInt8(ascii: "\"")
+            Self.hexDigits.withUnsafeBufferPointer { digits in
+                for (i, byte) in data.enumerated() {
+                    text[1 + 2 * i] = digits[Int(byte >> 4)]
+                    text[2 + 2 * i] = digits[Int(byte & 0xF)]
+                }
+            }
+            text[count - 1] = UInt8(ascii: "\"")
+            bytes.append(contentsOf: UnsafeBufferPointer(text))
+        }
     }
 
     // Convenience for hand-built responses: `"key":` with the separating comma handled by the caller.

@@ -91,9 +91,9 @@ extension JSONWriter {
             raw("null")
             return
         }
-        raw("{"); key("type"); write(optional: event.resourceType)
-        raw(","); key("id"); write(optional: event.resourceId)
-        raw(","); key("name"); write(optional: event.resourceName)
+        raw("{\"type\":"); write(optional: event.resourceType)
+        raw(",\"id\":"); write(optional: event.resourceId)
+        raw(",\"name\":"); write(optional: event.resourceName)
         raw("}")
     }
 
