@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// Group commit: concurrent submissions are gathered and written by one writer in a single transaction, so they
@@ -8,6 +9,14 @@ import Synchronization
 /// on their total weight), so the batch size adapts to the load by itself.
 final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     typealias Commit = @Sendable ([Input]) async -> [Result<Output, StoreError>]
+    typealias BlockingCommit = @Sendable ([Input]) -> [Result<Output, StoreError>]
+
+    /// How transactions are run: awaited in a task (a client that does not block), or one after the other on
+    /// a thread of their own (SQLite, which blocks while it writes).
+    private enum Committer: Sendable {
+        case async(Commit)
+        case blocking(DispatchQueue, BlockingCommit)
+    }
 
     private struct Pending: Sendable {
         var input: Input
@@ -48,7 +57,7 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
 
     private let state = Mutex(State())
     private let maximumWeight: Int
-    private let commit: Commit
+    private let committer: Committer
 
     /// - Parameters:
     ///   - maximumWeight: the bound on the summed weight of one transaction's inputs; a single heavier input
@@ -56,7 +65,15 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     ///   - commit: writes all inputs in one transaction and returns one result per input, in order.
     init(maximumWeight: Int, commit: @escaping Commit) {
         self.maximumWeight = maximumWeight
-        self.commit = commit
+        committer = .async(commit)
+    }
+
+    /// For a `commit` that blocks: transactions run on `queue`, the next one taken as soon as one ends, and
+    /// their submitters are answered from there — no hop to Swift's cooperative pool between transactions,
+    /// where the writer would wait behind the requests being parsed.
+    init(maximumWeight: Int, on queue: DispatchQueue, blockingCommit commit: @escaping BlockingCommit) {
+        self.maximumWeight = maximumWeight
+        committer = .blocking(queue, commit)
     }
 
     func submit(_ input: Input, weight: Int) async throws(StoreError) -> Output {
@@ -76,35 +93,57 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
             state.draining = true
             return true
         }
-        if startDrain { Task { await self.drain() } }
+        if startDrain {
+            switch committer {
+            case .async(let commit): Task { await self.drain(commit) }
+            case .blocking(let queue, let commit): queue.async { self.drain(commit) }
+            }
+        }
         var results: [Result<Output, StoreError>] = []
         for ticket in tickets { results.append(await ticket.value) }
         return results
     }
 
-    private func drain() async {
+    private func drain(_ commit: Commit) async {
         while true {
-            let batch: [Pending] = state.withLock { state in
-                guard !state.queue.isEmpty else {
-                    state.draining = false
-                    return []
-                }
-                var weight = 0
-                var count = 0
-                for pending in state.queue {
-                    if count > 0 && weight + pending.weight > maximumWeight { break }
-                    weight += pending.weight
-                    count += 1
-                }
-                let taken = Array(state.queue.prefix(count))
-                state.queue.removeFirst(count)
-                return taken
-            }
+            let batch = nextBatch()
             if batch.isEmpty { return }
-            let results = await commit(batch.map(\.input))
-            for (pending, result) in zip(batch, results) {
-                pending.ticket.deliver(result)
+            deliver(await commit(batch.map(\.input)), to: batch)
+        }
+    }
+
+    private func drain(_ commit: BlockingCommit) {
+        while true {
+            let batch = nextBatch()
+            if batch.isEmpty { return }
+            deliver(commit(batch.map(\.input)), to: batch)
+        }
+    }
+
+    /// The next transaction's inputs: every queued one, up to the weight bound; none (and draining stops) when
+    /// the queue is empty.
+    private func nextBatch() -> [Pending] {
+        state.withLock { state in
+            guard !state.queue.isEmpty else {
+                state.draining = false
+                return []
             }
+            var weight = 0
+            var count = 0
+            for pending in state.queue {
+                if count > 0 && weight + pending.weight > maximumWeight { break }
+                weight += pending.weight
+                count += 1
+            }
+            let taken = Array(state.queue.prefix(count))
+            state.queue.removeFirst(count)
+            return taken
+        }
+    }
+
+    private func deliver(_ results: [Result<Output, StoreError>], to batch: [Pending]) {
+        for (pending, result) in zip(batch, results) {
+            pending.ticket.deliver(result)
         }
     }
 }

@@ -53,10 +53,8 @@ public final class SQLiteEventStore: EventStore {
         self.appender = appender
         // SQLite blocks while it writes: the writer gets a thread of its own, off Swift's cooperative pool.
         let thread = DispatchQueue(label: "trail.sqlite.writer", qos: .userInitiated)
-        writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in
-            await withCheckedContinuation { continuation in
-                thread.async { continuation.resume(returning: appender.commit(requests, in: pool)) }
-            }
+        writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction, on: thread) { requests in
+            appender.commit(requests, in: pool)
         }
     }
 
