@@ -3,7 +3,7 @@ import GRDB
 import Synchronization
 import Testing
 import TrailCore
-import TrailStore
+@testable import TrailStore
 
 /// What only the SQLite store has: its file, its schema's own refusals. The shared contract is in
 /// StoreContractTests.
@@ -55,6 +55,18 @@ import TrailStore
         #expect(throws: DatabaseError.self) { try insert(sequence: 2, version: 1, newVersion: 1, id: "x4") }  // duplicated version
         #expect(throws: DatabaseError.self) { try insert(sequence: 2, version: 2, newVersion: 0, id: "x5") }  // version without a change
         try insert(sequence: 2, version: 2, newVersion: 1, id: "x6")  // the one valid next event
+    }
+
+    /// The durability asked for is the one the writer's connection has (GRDB enables WAL with `NORMAL`, after
+    /// the connection's own setup: the default `full` was silently `normal` until this test).
+    @Test func theWriterHasTheDurabilityAskedFor() throws {
+        for (durability, level) in [(SQLiteEventStore.Durability.full, 2), (.normal, 1), (.off, 0)] {
+            let store = try SQLiteEventStore(path: directory.path, durability: durability)
+            let synchronous = try store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+            #expect(synchronous == level, "\(durability)")
+        }
+        let store = try SQLiteEventStore(path: directory.path)
+        #expect(try store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2, "full by default")
     }
 
     @Test func anUnwritablePathIsUnavailable() {

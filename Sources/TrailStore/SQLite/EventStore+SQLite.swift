@@ -27,7 +27,6 @@ public final class SQLiteEventStore: EventStore {
         var config = Configuration()
         config.busyMode = .timeout(busyTimeoutSeconds)
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue.uppercased())")
             // Statement journals in memory rather than in temporary files.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             // The writer's larger page cache keeps the hot index pages of the events table in memory (64 MiB).
@@ -39,6 +38,12 @@ public final class SQLiteEventStore: EventStore {
         let redactor: Redactor
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // After the pool is open: GRDB sets `synchronous = NORMAL` on the writer when it enables WAL, after
+            // `prepareDatabase` has run (until 2026-11-30 that silently made every store `normal`). Only the
+            // writer's setting matters; it keeps its one connection for the pool's life.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue.uppercased())")
+            }
             try SQLiteMigrations.migrator.migrate(pool)
             let secret = try pool.read { db in
                 try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'redaction_secret'")
