@@ -445,12 +445,7 @@ public enum CanonicalLine {
         /// Whether any of a word's bytes is `"`, `\`, below 0x20 or from 0x80 (never a false "no"; a false "yes"
         /// only after a true one, which the byte-by-byte look then finds first).
         @inline(__always) static func needsALook(_ word: UInt64) -> Bool {
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-            let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
-            let hasQuote = (quote &- ones) & ~quote
-            let hasBackslash = (backslash &- ones) & ~backslash
-            let hasControl = word &- (ones &* 0x20)
-            return (hasQuote | hasBackslash | hasControl | word) & highs != 0
+            JSONWriter.escapeMarks(word) | (word & 0x8080_8080_8080_8080) != 0
         }
 
         /// An escape inside a string, which must be canonical already.

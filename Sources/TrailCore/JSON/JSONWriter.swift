@@ -89,12 +89,18 @@ public struct JSONWriter: Sendable {
 
     /// Whether any of a word's bytes may be `"`, `\` or a control character (never a false "no").
     @inline(__always) static func mayNeedEscaping(_ word: UInt64) -> Bool {
+        escapeMarks(word) != 0
+    }
+
+    /// Eight bytes read as one word: the high bit of each byte set where that byte may be `"`, `\` or a
+    /// control character. Never a false "no"; a false "yes" only in a byte after a true one (a borrow).
+    @inline(__always) static func escapeMarks(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
         let hasQuote = (quote &- ones) & ~quote
         let hasBackslash = (backslash &- ones) & ~backslash
         let hasControl = (word &- ones &* 0x20) & ~word
-        return (hasQuote | hasBackslash | hasControl) & highs != 0
+        return (hasQuote | hasBackslash | hasControl) & highs
     }
 
     private mutating func appendEscape(_ byte: UInt8) {
