@@ -1,6 +1,7 @@
 public import Crypto
 import Dispatch
 import Foundation
+import Synchronization
 public import TrailCore
 public import TrailStore
 
@@ -27,23 +28,54 @@ public enum Verification {
         return ChainVerifier(tenant: tenant, checkpoints: stored + extra.filter { $0.tenant == tenant }, publicKey: key)
     }
 
-    /// Feeds `verifier` the tenant's stored events, oldest first, hashed on every core, a page at a time.
+    /// Feeds `verifier` the tenant's stored events, oldest first. Each page of events is written out as the
+    /// lines an export would hold (what reads return is what was hashed) and examined like an export's lines, by
+    /// the pool's threads, a few pages ahead of the chain check.
     public static func check(
         _ store: any TrailStorage, tenant: String, with verifier: ChainVerifier
     ) async throws -> ChainVerifier.Report {
         var verifier = verifier
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        let pool = ExaminationPool(threads: workers)
+        defer { pool.close() }
         var after: Int64 = 0
+        var ended = false
+        var inFlight: [ExaminationPool.Job] = []
         while verifier.failure == nil {
-            let page = try await store.events(tenant: tenant, matching: EventQuery(
-                afterSequence: after, oldestFirst: true, includesAccess: true, limit: 5_000))
-            guard let last = page.last else { break }
-            for examined in examineAll(page, ChainVerifier.examine) {
-                verifier.add(examined)
+            while !ended && inFlight.count < 2 * workers + 2 {
+                let page = try await store.eventColumns(tenant: tenant, matching: EventQuery(
+                    afterSequence: after, oldestFirst: true, includesAccess: true, limit: 2_000))
+                guard let last = page.last else {
+                    ended = true
+                    break
+                }
+                after = last.sequence
+                inFlight.append(pool.submit(exportLines(page)))
+            }
+            guard !inFlight.isEmpty else { break }
+            for item in await inFlight.removeFirst().value {
+                verifier.add(item)
                 if verifier.failure != nil { break }
             }
-            after = last.sequence
         }
         return verifier.finish()
+    }
+
+    /// The events as the lines of an NDJSON export (one buffer, sliced).
+    static func exportLines(_ events: [StoredEventColumns]) -> [ArraySlice<UInt8>] {
+        var writer = JSONWriter(capacity: 1024 * events.count)
+        var ends: [Int] = []
+        ends.reserveCapacity(events.count)
+        for event in events {
+            StoredEventJSON.write(event, into: &writer)
+            ends.append(writer.bytes.count)
+        }
+        let text = writer.bytes
+        var start = 0
+        return ends.map { end in
+            defer { start = end }
+            return text[start..<end]
+        }
     }
 
     /// Checks an NDJSON export read in chunks from `read` (nil or empty at its end) against `verifier`. Each
@@ -81,17 +113,42 @@ public enum Verification {
     /// Threads that examine lines of an export, each with its own canonicalizer. (Threads of its own, not
     /// Dispatch's: on Linux, Dispatch's pool left a core idle a third of the time while the reader waited.)
     private final class ExaminationPool: @unchecked Sendable {  // `queue` and `closed` are guarded by `condition`
-        /// Some lines to examine, and their outcome once done.
-        final class Job: @unchecked Sendable {  // `result` is written once, before `done` is signalled
+        /// Some lines to examine, and their outcome once done: waited for by a thread (``wait()``) or a task
+        /// (``value``), never both.
+        final class Job: Sendable {
             fileprivate let lines: [ArraySlice<UInt8>]
-            fileprivate var result: [ChainVerifier.Examined] = []
-            fileprivate let done = DispatchSemaphore(value: 0)
+            private let state = Mutex<(result: [ChainVerifier.Examined]?, waiter: CheckedContinuation<[ChainVerifier.Examined], Never>?)>((nil, nil))
+            private let done = DispatchSemaphore(value: 0)
 
             init(_ lines: [ArraySlice<UInt8>]) { self.lines = lines }
 
+            fileprivate func finish(_ result: [ChainVerifier.Examined]) {
+                let waiter = state.withLock { state in
+                    state.result = result
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume(returning: result)
+                done.signal()
+            }
+
+            /// Blocks the calling thread until the lines are examined.
             func wait() -> [ChainVerifier.Examined] {
                 done.wait()
-                return result
+                return state.withLock { $0.result ?? [] }
+            }
+
+            /// Suspends the calling task (not its thread) until the lines are examined.
+            var value: [ChainVerifier.Examined] {
+                get async {
+                    await withCheckedContinuation { continuation in
+                        let ready = state.withLock { state in
+                            if state.result == nil { state.waiter = continuation }
+                            return state.result
+                        }
+                        if let ready { continuation.resume(returning: ready) }
+                    }
+                }
             }
         }
 
@@ -132,29 +189,9 @@ public enum Verification {
                 guard !queue.isEmpty else { return condition.unlock() }
                 let job = queue.removeFirst()
                 condition.unlock()
-                job.result = job.lines.map { ChainVerifier.examine(line: $0, with: canonicalizer) }
-                job.done.signal()
+                job.finish(job.lines.map { ChainVerifier.examine(line: $0, with: canonicalizer) })
             }
         }
-    }
-
-    /// `examine` of every item, spread over the machine's cores, in order.
-    static func examineAll<T: Sendable>(
-        _ items: [T], _ examine: @Sendable (T) -> ChainVerifier.Examined
-    ) -> [ChainVerifier.Examined] {
-        // Many small slices rather than one per core, so that a core busy elsewhere (the chain check) does not
-        // leave half the work waiting for it.
-        let slices = items.count < 256 ? 1 : 8 * ProcessInfo.processInfo.activeProcessorCount
-        var results = [ChainVerifier.Examined](repeating: .blank, count: items.count)
-        results.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let out = buffer  // each slice writes its own range
-            DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                for index in items.count * slice / slices ..< items.count * (slice + 1) / slices {
-                    out[index] = examine(items[index])
-                }
-            }
-        }
-        return results
     }
 
     /// The store's own checkpoint key.
