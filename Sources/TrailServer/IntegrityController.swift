@@ -92,19 +92,10 @@ struct IntegrityController: Sendable {
         }
         router.post("/api/v1/integrity/verify") { request, context in
             let tenant = try context.tenant(for: .verify)
-            // The body is streamed through the verifier line by line: an export of any size, in constant memory.
+            // The body is streamed through the verifier: an export of any size, in constant memory.
             var verifier = try await Verification.verifier(for: store, tenant: tenant)
-            var splitter = LineSplitter()
-            let canonicalizer = CanonicalLine.Canonicalizer()
-            var sawBody = false
-            for try await chunk in request.body where chunk.readableBytes > 0 {
-                sawBody = true
-                splitter.feed(Array(chunk.readableBytesView)) { verifier.add(line: $0, with: canonicalizer) }
-                if verifier.failure != nil { break }
-            }
             let report: ChainVerifier.Report
-            if sawBody {
-                splitter.finish { verifier.add(line: $0, with: canonicalizer) }
+            if try await Verification.verifyExport(&verifier, chunks: request.body.map { Array($0.readableBytesView) }) {
                 report = verifier.finish()
             } else {
                 report = try await Verification.check(store, tenant: tenant, with: verifier)

@@ -110,6 +110,44 @@ public enum Verification {
         }
     }
 
+    /// Checks an NDJSON export arriving in `chunks` (a request's body) against `verifier`, like
+    /// ``verifyExport(_:read:)`` but suspending, not blocking, while it waits for the examining threads. False if
+    /// no chunk had a byte (no export was sent).
+    public static func verifyExport<Chunks: AsyncSequence>(
+        _ verifier: inout ChainVerifier, chunks: Chunks
+    ) async throws -> Bool where Chunks.Element == [UInt8] {
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        let pool = ExaminationPool(threads: workers)
+        defer { pool.close() }
+        var splitter = LineSplitter()
+        var inFlight: [ExaminationPool.Job] = []
+        var sawBytes = false
+        for try await chunk in chunks where !chunk.isEmpty {
+            sawBytes = true
+            var lines: [ArraySlice<UInt8>] = []
+            splitter.feed(chunk) { lines.append($0) }
+            inFlight.append(pool.submit(lines))
+            while inFlight.count > 2 * workers + 2 && verifier.failure == nil {
+                for item in await inFlight.removeFirst().value {
+                    verifier.add(item)
+                    if verifier.failure != nil { break }
+                }
+            }
+            if verifier.failure != nil { return true }
+        }
+        guard sawBytes else { return false }
+        var last: [ArraySlice<UInt8>] = []
+        splitter.finish { last.append($0) }
+        inFlight.append(pool.submit(last))
+        while !inFlight.isEmpty && verifier.failure == nil {
+            for item in await inFlight.removeFirst().value {
+                verifier.add(item)
+                if verifier.failure != nil { break }
+            }
+        }
+        return true
+    }
+
     /// Threads that examine lines of an export, each with its own canonicalizer. (Threads of its own, not
     /// Dispatch's: on Linux, Dispatch's pool left a core idle a third of the time while the reader waited.)
     private final class ExaminationPool: @unchecked Sendable {  // `queue` and `closed` are guarded by `condition`

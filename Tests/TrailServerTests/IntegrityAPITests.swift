@@ -165,6 +165,50 @@ import TrailTestSupport
         }
     }
 
+    /// An export verifies alike however it is cut into chunks (lines split across them, one byte at a time), on
+    /// the blocking path (`trail verify`) and the suspending one (the endpoint); a changed event is found in any.
+    @Test func exportsVerifyAlikeInAnyChunking() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                for i in 0..<40 {
+                    _ = try await store.append(AppendRequest(tenant: "default", activities: [Self.activity("create", "c-\(i)")]))
+                }
+                let stored = try await Verification.verifyStore(store, tenant: "default")
+                let columns = try await store.eventColumns(tenant: "default", matching: EventQuery(oldestFirst: true, includesAccess: true, limit: 100))
+                var writer = JSONWriter()
+                for event in columns {
+                    StoredEventJSON.write(event, into: &writer)
+                    writer.raw("\n")
+                }
+                let export = writer.bytes
+                let changed = Array(String(decoding: export, as: UTF8.self).replacingOccurrences(of: "c-17", with: "c-97").utf8)
+                #expect(changed != export)
+                for size in [1, 7, 100, 4096, export.count] {
+                    func chunks(_ bytes: [UInt8]) -> [[UInt8]] {
+                        stride(from: 0, to: bytes.count, by: size).map { Array(bytes[$0..<min($0 + size, bytes.count)]) }
+                    }
+                    var blocking = ChainVerifier(tenant: "default")
+                    var pieces = chunks(export).makeIterator()
+                    try Verification.verifyExport(&blocking) { pieces.next() }
+                    #expect(blocking.finish() == stored, "chunks of \(size), blocking")
+                    var suspending = ChainVerifier(tenant: "default")
+                    let stream = AsyncStream<[UInt8]> { continuation in
+                        for chunk in chunks(export) { continuation.yield(chunk) }
+                        continuation.finish()
+                    }
+                    #expect(try await Verification.verifyExport(&suspending, chunks: stream))
+                    #expect(suspending.finish() == stored, "chunks of \(size), suspending")
+                    var tampered = ChainVerifier(tenant: "default")
+                    var changedPieces = chunks(changed).makeIterator()
+                    try Verification.verifyExport(&tampered) { changedPieces.next() }
+                    #expect(tampered.finish().failure?.sequence == 18, "chunks of \(size)")
+                }
+                var empty = ChainVerifier(tenant: "default")
+                #expect(try await !Verification.verifyExport(&empty, chunks: AsyncStream<[UInt8]> { $0.finish() }), "no body")
+            }
+        }
+    }
+
     /// A signer started later goes on from the newest checkpoint's stored basis (no rereading of every hash), and
     /// its checkpoints extend the same tree; one that finds the checkpointed event's hash changed signs nothing.
     @Test(arguments: StoreKind.available)
