@@ -1,7 +1,5 @@
 public import Crypto
-import Dispatch
 import Foundation
-import Synchronization
 public import TrailCore
 public import TrailStore
 
@@ -29,34 +27,18 @@ public enum Verification {
     }
 
     /// Feeds `verifier` the tenant's stored events, oldest first. Each page of events is written out as the
-    /// lines an export would hold (what reads return is what was hashed) and examined like an export's lines, by
-    /// the pool's threads, a few pages ahead of the chain check.
+    /// lines an export would hold (what reads return is what was hashed) and examined like an export's lines.
     public static func check(
         _ store: any TrailStorage, tenant: String, with verifier: ChainVerifier
     ) async throws -> ChainVerifier.Report {
         var verifier = verifier
-        let workers = ProcessInfo.processInfo.activeProcessorCount
-        let pool = ExaminationPool(threads: workers)
-        defer { pool.close() }
         var after: Int64 = 0
-        var ended = false
-        var inFlight: [ExaminationPool.Job] = []
-        while verifier.failure == nil {
-            while !ended && inFlight.count < 2 * workers + 2 {
-                let page = try await store.eventColumns(tenant: tenant, matching: EventQuery(
-                    afterSequence: after, oldestFirst: true, includesAccess: true, limit: 2_000))
-                guard let last = page.last else {
-                    ended = true
-                    break
-                }
-                after = last.sequence
-                inFlight.append(pool.submit(exportLines(page)))
-            }
-            guard !inFlight.isEmpty else { break }
-            for item in await inFlight.removeFirst().value {
-                verifier.add(item)
-                if verifier.failure != nil { break }
-            }
+        try await examine(into: &verifier) {
+            let page = try await store.eventColumns(tenant: tenant, matching: EventQuery(
+                afterSequence: after, oldestFirst: true, includesAccess: true, limit: 2_000))
+            guard let last = page.last else { return nil }
+            after = last.sequence
+            return exportLines(page)
         }
         return verifier.finish()
     }
@@ -78,116 +60,64 @@ public enum Verification {
         }
     }
 
-    /// Checks an NDJSON export read in chunks from `read` (nil or empty at its end) against `verifier`. Each
-    /// chunk's lines are parsed and hashed by one of a few threads (one per core), several chunks ahead so that
-    /// every core stays busy, while this thread reads and splits the next chunks and checks the finished ones
-    /// against the chain, in order. Memory: a few chunks, whatever the export's size.
-    public static func verifyExport(
-        _ verifier: inout ChainVerifier, read: () throws -> [UInt8]?
-    ) throws {
-        let workers = ProcessInfo.processInfo.activeProcessorCount
-        let pool = ExaminationPool(threads: workers)
-        defer { pool.close() }
-        var splitter = LineSplitter()
-        var ended = false
-        var inFlight: [ExaminationPool.Job] = []
-        while verifier.failure == nil {
-            while !ended && inFlight.count < 2 * workers + 2 {
-                var lines: [ArraySlice<UInt8>] = []
-                if let chunk = try read(), !chunk.isEmpty {
-                    splitter.feed(chunk) { lines.append($0) }
-                } else {
-                    splitter.finish { lines.append($0) }
-                    ended = true
-                }
-                inFlight.append(pool.submit(lines))
-            }
-            guard !inFlight.isEmpty else { break }
-            for item in inFlight.removeFirst().wait() {
-                verifier.add(item)
-                if verifier.failure != nil { break }
-            }
-        }
-    }
-
-    /// Checks an NDJSON export arriving in `chunks` (a request's body) against `verifier`, like
-    /// ``verifyExport(_:read:)`` but suspending, not blocking, while it waits for the examining threads. False if
-    /// no chunk had a byte (no export was sent).
+    /// Checks an NDJSON export arriving in `chunks` (a file read in turn, a request's body) against `verifier`,
+    /// in constant memory whatever its size. False if no chunk had a byte (no export was given).
     public static func verifyExport<Chunks: AsyncSequence>(
         _ verifier: inout ChainVerifier, chunks: Chunks
     ) async throws -> Bool where Chunks.Element == [UInt8] {
+        var splitter = LineSplitter()
+        var iterator = chunks.makeAsyncIterator()
+        var (sawBytes, ended) = (false, false)
+        try await examine(into: &verifier) {
+            while let chunk = try await iterator.next() {
+                guard !chunk.isEmpty else { continue }
+                sawBytes = true
+                var lines: [ArraySlice<UInt8>] = []
+                splitter.feed(chunk) { lines.append($0) }
+                return lines
+            }
+            if ended { return nil }
+            ended = true
+            var last: [ArraySlice<UInt8>] = []
+            splitter.finish { last.append($0) }
+            return last
+        }
+        return sawBytes
+    }
+
+    /// Feeds `verifier` the lines `next` gives, batch after batch (nil at the end), in order. Each batch is
+    /// parsed and hashed by one of a few threads (one per core), several batches ahead so that every core stays
+    /// busy, while the calling task reads the next batches and checks the finished ones against the chain,
+    /// suspending (not blocking its thread) while it waits. Memory: a few batches.
+    private static func examine(
+        into verifier: inout ChainVerifier, batches next: () async throws -> [ArraySlice<UInt8>]?
+    ) async throws {
         let workers = ProcessInfo.processInfo.activeProcessorCount
         let pool = ExaminationPool(threads: workers)
         defer { pool.close() }
-        var splitter = LineSplitter()
         var inFlight: [ExaminationPool.Job] = []
-        var sawBytes = false
-        for try await chunk in chunks where !chunk.isEmpty {
-            sawBytes = true
-            var lines: [ArraySlice<UInt8>] = []
-            splitter.feed(chunk) { lines.append($0) }
-            inFlight.append(pool.submit(lines))
-            while inFlight.count > 2 * workers + 2 && verifier.failure == nil {
-                for item in await inFlight.removeFirst().value {
-                    verifier.add(item)
-                    if verifier.failure != nil { break }
-                }
+        var ended = false
+        while verifier.failure == nil {
+            while !ended && inFlight.count < 2 * workers + 2 {
+                if let lines = try await next() { inFlight.append(pool.submit(lines)) } else { ended = true }
             }
-            if verifier.failure != nil { return true }
-        }
-        guard sawBytes else { return false }
-        var last: [ArraySlice<UInt8>] = []
-        splitter.finish { last.append($0) }
-        inFlight.append(pool.submit(last))
-        while !inFlight.isEmpty && verifier.failure == nil {
-            for item in await inFlight.removeFirst().value {
+            guard !inFlight.isEmpty else { break }
+            for item in await inFlight.removeFirst().examined.value {
                 verifier.add(item)
                 if verifier.failure != nil { break }
             }
         }
-        return true
     }
 
     /// Threads that examine lines of an export, each with its own canonicalizer. (Threads of its own, not
     /// Dispatch's: on Linux, Dispatch's pool left a core idle a third of the time while the reader waited.)
     private final class ExaminationPool: @unchecked Sendable {  // `queue` and `closed` are guarded by `condition`
-        /// Some lines to examine, and their outcome once done: waited for by a thread (``wait()``) or a task
-        /// (``value``), never both.
+        /// Some lines to examine, and their outcome once done.
         final class Job: Sendable {
             fileprivate let lines: [ArraySlice<UInt8>]
-            private let state = Mutex<(result: [ChainVerifier.Examined]?, waiter: CheckedContinuation<[ChainVerifier.Examined], Never>?)>((nil, nil))
-            private let done = DispatchSemaphore(value: 0)
+            let examined = OneShot<[ChainVerifier.Examined]>()
 
             init(_ lines: [ArraySlice<UInt8>]) { self.lines = lines }
-
-            fileprivate func finish(_ result: [ChainVerifier.Examined]) {
-                let waiter = state.withLock { state in
-                    state.result = result
-                    defer { state.waiter = nil }
-                    return state.waiter
-                }
-                waiter?.resume(returning: result)
-                done.signal()
-            }
-
-            /// Blocks the calling thread until the lines are examined.
-            func wait() -> [ChainVerifier.Examined] {
-                done.wait()
-                return state.withLock { $0.result ?? [] }
-            }
-
-            /// Suspends the calling task (not its thread) until the lines are examined.
-            var value: [ChainVerifier.Examined] {
-                get async {
-                    await withCheckedContinuation { continuation in
-                        let ready = state.withLock { state in
-                            if state.result == nil { state.waiter = continuation }
-                            return state.result
-                        }
-                        if let ready { continuation.resume(returning: ready) }
-                    }
-                }
-            }
         }
 
         private let condition = NSCondition()
@@ -227,7 +157,7 @@ public enum Verification {
                 guard !queue.isEmpty else { return condition.unlock() }
                 let job = queue.removeFirst()
                 condition.unlock()
-                job.finish(job.lines.map { ChainVerifier.examine(line: $0, with: canonicalizer) })
+                job.examined.deliver(job.lines.map { ChainVerifier.examine(line: $0, with: canonicalizer) })
             }
         }
     }

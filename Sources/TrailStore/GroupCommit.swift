@@ -25,30 +25,7 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     }
 
     /// Where one input's result is delivered, whether its submitter is already waiting or not.
-    private final class Ticket: Sendable {
-        private let state = Mutex<(result: Result<Output, StoreError>?, waiter: CheckedContinuation<Result<Output, StoreError>, Never>?)>((nil, nil))
-
-        func deliver(_ result: Result<Output, StoreError>) {
-            let waiter = state.withLock { state in
-                state.result = result
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume(returning: result)
-        }
-
-        var value: Result<Output, StoreError> {
-            get async {
-                await withCheckedContinuation { continuation in
-                    let ready = state.withLock { state in
-                        if state.result == nil { state.waiter = continuation }
-                        return state.result
-                    }
-                    if let ready { continuation.resume(returning: ready) }
-                }
-            }
-        }
-    }
+    private typealias Ticket = OneShot<Result<Output, StoreError>>
 
     private struct State: Sendable {
         var queue: [Pending] = []

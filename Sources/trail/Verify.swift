@@ -55,7 +55,12 @@ struct Verify: AsyncParsableCommand {
             var verifier = ChainVerifier(tenant: tenant, checkpoints: checkpoints, publicKey: key)
             let handle = export == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: export)
             guard let handle else { throw ValidationError("cannot read \(export)") }
-            try Verification.verifyExport(&verifier) { try Self.nextChunk(of: handle.fileDescriptor, named: export) }
+            let descriptor = handle.fileDescriptor
+            let chunks = AsyncThrowingStream<[UInt8], any Error>(unfolding: {
+                let chunk = try Self.nextChunk(of: descriptor, named: export)
+                return chunk.isEmpty ? nil : chunk
+            })
+            _ = try await Verification.verifyExport(&verifier, chunks: chunks)
             reports.append(verifier.finish())
         } else {
             reports = try await store.withStore { store in

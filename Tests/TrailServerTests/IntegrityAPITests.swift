@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import Testing
 import TrailCore
 import TrailServer
@@ -165,8 +166,9 @@ import TrailTestSupport
         }
     }
 
-    /// An export verifies alike however it is cut into chunks (lines split across them, one byte at a time), on
-    /// the blocking path (`trail verify`) and the suspending one (the endpoint); a changed event is found in any.
+    /// An export verifies alike however it is cut into chunks (lines split across them, one byte at a time),
+    /// read in turn as `trail verify` reads a file or pushed as the endpoint receives a body; a changed event is
+    /// found in any.
     @Test func exportsVerifyAlikeInAnyChunking() async throws {
         try await withFreshLocation(.sqlite) { location, _ in
             try await location.withStore { store in
@@ -188,9 +190,8 @@ import TrailTestSupport
                         stride(from: 0, to: bytes.count, by: size).map { Array(bytes[$0..<min($0 + size, bytes.count)]) }
                     }
                     var blocking = ChainVerifier(tenant: "default")
-                    var pieces = chunks(export).makeIterator()
-                    try Verification.verifyExport(&blocking) { pieces.next() }
-                    #expect(blocking.finish() == stored, "chunks of \(size), blocking")
+                    _ = try await Verification.verifyExport(&blocking, chunks: Pieces(chunks(export)).stream)
+                    #expect(blocking.finish() == stored, "chunks of \(size), read in turn")
                     var suspending = ChainVerifier(tenant: "default")
                     let stream = AsyncStream<[UInt8]> { continuation in
                         for chunk in chunks(export) { continuation.yield(chunk) }
@@ -199,13 +200,21 @@ import TrailTestSupport
                     #expect(try await Verification.verifyExport(&suspending, chunks: stream))
                     #expect(suspending.finish() == stored, "chunks of \(size), suspending")
                     var tampered = ChainVerifier(tenant: "default")
-                    var changedPieces = chunks(changed).makeIterator()
-                    try Verification.verifyExport(&tampered) { changedPieces.next() }
+                    _ = try await Verification.verifyExport(&tampered, chunks: Pieces(chunks(changed)).stream)
                     #expect(tampered.finish().failure?.sequence == 18, "chunks of \(size)")
                 }
                 var empty = ChainVerifier(tenant: "default")
                 #expect(try await !Verification.verifyExport(&empty, chunks: AsyncStream<[UInt8]> { $0.finish() }), "no body")
             }
+        }
+    }
+
+    /// Chunks read one after the other on demand, as `trail verify` reads a file.
+    final class Pieces: Sendable {
+        private let rest: Mutex<ArraySlice<[UInt8]>>
+        init(_ chunks: [[UInt8]]) { rest = Mutex(chunks[...]) }
+        var stream: AsyncThrowingStream<[UInt8], any Error> {
+            AsyncThrowingStream(unfolding: { self.rest.withLock { $0.popFirst() } })
         }
     }
 

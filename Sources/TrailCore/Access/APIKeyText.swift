@@ -60,8 +60,10 @@ public struct APIKeyText: Sendable, Equatable {
 }
 
 enum Hex {
+    /// The lower-case hex digits, by value.
+    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
     static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(bytes.count * 2)
         for byte in bytes {
@@ -78,16 +80,9 @@ enum Hex {
 
     static func decode(_ digits: some Collection<UInt8>, count: Int) -> [UInt8]? {
         guard digits.count == count * 2 else { return nil }
-        var valid = true
+        var valid = false
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var high: UInt8 = 0
-            var i = 0
-            for digit in digits {
-                let value = hexValues[Int(digit)]
-                valid = valid && value != 0xFF
-                if i & 1 == 0 { high = value << 4 } else { buffer[i >> 1] = high | value }
-                i += 1
-            }
+            valid = Array(digits).withUnsafeBytes { decode($0, into: UnsafeMutableRawBufferPointer(buffer)) }
             initialized = count
         }
         return valid ? bytes : nil

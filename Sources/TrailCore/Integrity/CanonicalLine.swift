@@ -252,17 +252,23 @@ public enum CanonicalLine {
             } else {
                 while true {
                     try value()
-                    skipWhitespace()
-                    guard index < count else { throw GiveUp() }
-                    let byte = source[index]
-                    index += 1
-                    if byte == UInt8(ascii: "]") { break }
-                    guard byte == UInt8(ascii: ",") else { throw GiveUp() }
+                    if try closes(with: UInt8(ascii: "]")) { break }
                     emit(UInt8(ascii: ","))
                 }
             }
             emit(UInt8(ascii: "]"))
             depth -= 1
+        }
+
+        /// After an element or member: true at the closing `bracket`, false past a comma; anything else gives up.
+        mutating func closes(with bracket: UInt8) throws(GiveUp) -> Bool {
+            skipWhitespace()
+            guard index < count else { throw GiveUp() }
+            let byte = source[index]
+            index += 1
+            if byte == bracket { return true }
+            guard byte == UInt8(ascii: ",") else { throw GiveUp() }
+            return false
         }
 
         /// An object: each member written as it comes (`"name":value,`), then, if the names were not in order,
@@ -302,12 +308,7 @@ public enum CanonicalLine {
                         memberCount += 1
                         emit(UInt8(ascii: ","))
                     }
-                    skipWhitespace()
-                    guard index < count else { throw GiveUp() }
-                    let byte = source[index]
-                    index += 1
-                    if byte == UInt8(ascii: "}") { break }
-                    guard byte == UInt8(ascii: ",") else { throw GiveUp() }
+                    if try closes(with: UInt8(ascii: "}")) { break }
                 }
             }
             if memberCount > first {

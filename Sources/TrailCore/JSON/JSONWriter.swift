@@ -114,19 +114,17 @@ public struct JSONWriter: Sendable {
         case 0x0C: raw("\\f")
         default:
             raw("\\u00")
-            bytes.append(Self.hexDigits[Int(byte >> 4)])
-            bytes.append(Self.hexDigits[Int(byte & 0xF)])
+            bytes.append(Hex.digits[Int(byte >> 4)])
+            bytes.append(Hex.digits[Int(byte & 0xF)])
         }
     }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Bytes as a JSON string of lower-case hex digits (hashes).
     public mutating func write(hex data: [UInt8]) {
         let count = 2 * data.count + 2
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { text in
             text[0] = UInt8(ascii: "\"")
-            Self.hexDigits.withUnsafeBufferPointer { digits in
+            Hex.digits.withUnsafeBufferPointer { digits in
                 for (i, byte) in data.enumerated() {
                     text[1 + 2 * i] = digits[Int(byte >> 4)]
                     text[2 + 2 * i] = digits[Int(byte & 0xF)]
