@@ -58,9 +58,9 @@ struct IntegrityController: Sendable {
             writer.raw(","); writer.key("sequence"); writer.raw(String(event.sequence))
             writer.raw(","); writer.key("leaf_index"); writer.raw(String(event.sequence - 1))
             writer.raw(","); writer.key("tree_size"); writer.raw(String(size))
-            writer.raw(","); writer.key("hash"); writer.write(string: EventHash.hex(event.hash))
-            writer.raw(","); writer.key("leaf_hash"); writer.write(string: EventHash.hex(leaves[Int(event.sequence - 1)]))
-            writer.raw(","); writer.key("root"); writer.write(string: EventHash.hex(MerkleTree.root(ofLeafHashes: leaves)))
+            writer.raw(","); writer.key("hash"); writer.write(hex: event.hash)
+            writer.raw(","); writer.key("leaf_hash"); writer.write(hex: leaves[Int(event.sequence - 1)])
+            writer.raw(","); writer.key("root"); writer.write(hex: MerkleTree.root(ofLeafHashes: leaves))
             writer.raw(","); writer.key("proof"); Self.write(proof, into: &writer)
             writer.raw(","); writer.key("checkpoint"); try await writeCheckpoint(tenant, size: size, into: &writer)
             writer.raw("}")
@@ -82,8 +82,8 @@ struct IntegrityController: Sendable {
             var writer = JSONWriter(capacity: 1024 + 70 * proof.count)
             writer.raw("{"); writer.key("from"); writer.raw(String(from))
             writer.raw(","); writer.key("to"); writer.raw(String(to))
-            writer.raw(","); writer.key("from_root"); writer.write(string: EventHash.hex(MerkleTree.root(ofLeafHashes: leaves[..<Int(from)])))
-            writer.raw(","); writer.key("to_root"); writer.write(string: EventHash.hex(MerkleTree.root(ofLeafHashes: leaves)))
+            writer.raw(","); writer.key("from_root"); writer.write(hex: MerkleTree.root(ofLeafHashes: leaves[..<Int(from)]))
+            writer.raw(","); writer.key("to_root"); writer.write(hex: MerkleTree.root(ofLeafHashes: leaves))
             writer.raw(","); writer.key("proof"); Self.write(proof, into: &writer)
             writer.raw(","); writer.key("from_checkpoint"); try await writeCheckpoint(tenant, size: from, into: &writer)
             writer.raw(","); writer.key("to_checkpoint"); try await writeCheckpoint(tenant, size: to, into: &writer)
@@ -153,7 +153,7 @@ struct IntegrityController: Sendable {
         writer.raw("[")
         for (i, hash) in hashes.enumerated() {
             if i > 0 { writer.raw(",") }
-            writer.write(string: EventHash.hex(hash))
+            writer.write(hex: hash)
         }
         writer.raw("]")
     }

@@ -174,8 +174,8 @@ public enum Verification {
         writer.raw(","); writer.key("tenant")
         if let tenant = report.tenant { writer.write(string: tenant) } else { writer.raw("null") }
         writer.raw(","); writer.key("events"); writer.raw(String(report.events))
-        writer.raw(","); writer.key("last_hash"); writer.write(string: EventHash.hex(report.lastHash))
-        writer.raw(","); writer.key("root"); writer.write(string: EventHash.hex(report.root))
+        writer.raw(","); writer.key("last_hash"); writer.write(hex: report.lastHash)
+        writer.raw(","); writer.key("root"); writer.write(hex: report.root)
         writer.raw(","); writer.key("checkpoints_verified"); writer.raw(String(report.checkpointsVerified.count))
         writer.raw(","); writer.key("latest_checkpoint_verified")
         if let latest = report.checkpointsVerified.last { latest.write(into: &writer) } else { writer.raw("null") }
