@@ -14,23 +14,32 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public var description: String { formatted() }
 
     public func formatted() -> String {
+        String(unsafeUninitializedCapacity: Timestamp.formattedCount) { buffer in
+            format(into: buffer.baseAddress!)
+            return Timestamp.formattedCount
+        }
+    }
+
+    /// The length of ``formatted()``, in bytes.
+    public static let formattedCount = 32
+
+    /// Writes the ``formatted()`` form at `out`, which has room for ``formattedCount`` bytes.
+    public func format(into out: UnsafeMutablePointer<UInt8>) {
         let (days, micros) = microseconds.floorDividedAndModulo(86_400_000_000)
         let (year, month, day) = Timestamp.civil(fromDays: days)
         let secondsOfDay = micros / 1_000_000
-        var bytes = [UInt8](repeating: 0, count: 32)
         func put(_ value: Int64, _ width: Int, at offset: Int) {
             var value = value
             for i in stride(from: offset + width - 1, through: offset, by: -1) {
-                bytes[i] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                out[i] = UInt8(truncatingIfNeeded: 48 + value % 10)
                 value /= 10
             }
         }
-        put(year, 4, at: 0); bytes[4] = UInt8(ascii: "-"); put(month, 2, at: 5); bytes[7] = UInt8(ascii: "-")
-        put(day, 2, at: 8); bytes[10] = UInt8(ascii: "T"); put(secondsOfDay / 3600, 2, at: 11)
-        bytes[13] = UInt8(ascii: ":"); put(secondsOfDay / 60 % 60, 2, at: 14); bytes[16] = UInt8(ascii: ":")
-        put(secondsOfDay % 60, 2, at: 17); bytes[19] = UInt8(ascii: "."); put(micros % 1_000_000, 6, at: 20)
-        bytes.replaceSubrange(26..<32, with: "+00:00".utf8)
-        return String(decoding: bytes, as: UTF8.self)
+        put(year, 4, at: 0); out[4] = UInt8(ascii: "-"); put(month, 2, at: 5); out[7] = UInt8(ascii: "-")
+        put(day, 2, at: 8); out[10] = UInt8(ascii: "T"); put(secondsOfDay / 3600, 2, at: 11)
+        out[13] = UInt8(ascii: ":"); put(secondsOfDay / 60 % 60, 2, at: 14); out[16] = UInt8(ascii: ":")
+        put(secondsOfDay % 60, 2, at: 17); out[19] = UInt8(ascii: "."); put(micros % 1_000_000, 6, at: 20)
+        for (i, byte) in "+00:00".utf8.enumerated() { out[26 + i] = byte }
     }
 
     /// This instant plus `duration` (to the microsecond).

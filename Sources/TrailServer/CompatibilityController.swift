@@ -62,7 +62,7 @@ struct CompatibilityController: Sendable {
     static func writeLog(_ event: RecordedEvent, into writer: inout JSONWriter) {
         writer.raw("{")
         writer.key("id"); writer.write(string: event.id)
-        writer.raw(","); writer.key("timestamp"); writer.write(string: event.recordedAt.formatted())
+        writer.raw(","); writer.key("timestamp"); writer.write(timestamp: event.recordedAt)
         writer.raw(","); writer.key("user_display"); writer.raw("{")
         writer.key("id"); writer.write(event.actor?["id"] ?? .null)
         writer.raw(","); writer.key("username"); writer.write(event.actor?["username"] ?? event.actor?["name"] ?? .null)

@@ -27,7 +27,7 @@ struct IngestController: Sendable {
                 writer.raw(","); writer.key("data"); ActivityRecord.writeArray(result.events, into: &writer)
                 writer.raw(","); writer.key("metadata"); writer.raw("{")
                 writer.key("processed_count"); writer.raw(String(result.events.count))
-                writer.raw(","); writer.key("timestamp"); writer.write(string: result.recordedAt.formatted())
+                writer.raw(","); writer.key("timestamp"); writer.write(timestamp: result.recordedAt)
                 writer.raw("}}")
             }
         }

@@ -92,9 +92,9 @@ public enum APIKeyJSON {
         writer.raw(","); writer.key("tenant"); writer.write(string: key.tenant)
         writer.raw(","); writer.key("name"); writer.write(string: key.name)
         writer.raw(","); writer.key("role"); writer.write(string: key.role.rawValue)
-        writer.raw(","); writer.key("created_at"); writer.write(string: key.createdAt.formatted())
+        writer.raw(","); writer.key("created_at"); writer.write(timestamp: key.createdAt)
         writer.raw(","); writer.key("revoked_at")
-        if let revoked = key.revokedAt { writer.write(string: revoked.formatted()) } else { writer.raw("null") }
+        if let revoked = key.revokedAt { writer.write(timestamp: revoked) } else { writer.raw("null") }
         if let text { writer.raw(","); writer.key("key"); writer.write(string: text) }
         writer.raw("}")
     }

@@ -69,8 +69,8 @@ enum MessageJSON {
         writer.raw(","); writer.key("attempts"); writer.raw(String(message.attempts))
         writer.raw(","); writer.key("error")
         if let error = message.error { writer.write(string: error) } else { writer.raw("null") }
-        writer.raw(","); writer.key("created_at"); writer.write(string: message.createdAt.formatted())
-        writer.raw(","); writer.key("updated_at"); writer.write(string: message.updatedAt.formatted())
+        writer.raw(","); writer.key("created_at"); writer.write(timestamp: message.createdAt)
+        writer.raw(","); writer.key("updated_at"); writer.write(timestamp: message.updatedAt)
         writer.raw(","); writer.key("processed_count"); writer.raw(String(message.eventCount))
         if let records {
             writer.raw(","); writer.key("records")

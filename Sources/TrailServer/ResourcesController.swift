@@ -49,7 +49,7 @@ struct ResourcesController: Sendable {
             writer.raw(","); writer.key("deleted"); writer.raw(snapshot.state == nil ? "true" : "false")
             writer.raw(","); writer.key("state"); writer.write(snapshot.state.map(JSONValue.object) ?? .null)
             writer.raw(","); writer.key("event_id"); writer.write(string: snapshot.eventId)
-            writer.raw(","); writer.key("as_of"); writer.write(string: snapshot.asOf.formatted())
+            writer.raw(","); writer.key("as_of"); writer.write(timestamp: snapshot.asOf)
             writer.raw("}")
             return Response.json(writer.bytes)
         }

@@ -40,7 +40,7 @@ public struct Checkpoint: Sendable, Equatable {
         writer.raw("{\"root\":"); writer.write(hex: root)
         writer.raw(",\"size\":"); writer.raw(CanonicalJSON.format(integer: size))
         writer.raw(",\"tenant\":"); writer.write(string: tenant)
-        writer.raw(",\"time\":"); writer.write(string: time.formatted())
+        writer.raw(",\"time\":"); writer.write(timestamp: time)
         writer.raw("}")
         return writer.bytes
     }
@@ -54,7 +54,7 @@ public struct Checkpoint: Sendable, Equatable {
         writer.raw("{"); writer.key("tenant"); writer.write(string: tenant)
         writer.raw(","); writer.key("size"); writer.raw(String(size))
         writer.raw(","); writer.key("root"); writer.write(hex: root)
-        writer.raw(","); writer.key("time"); writer.write(string: time.formatted())
+        writer.raw(","); writer.key("time"); writer.write(timestamp: time)
         writer.raw(","); writer.key("key_id"); writer.write(string: keyId)
         writer.raw(","); writer.key("signature"); writer.write(string: Data(signature).base64EncodedString())
         writer.raw("}")

@@ -103,10 +103,10 @@ public enum EventHash {
     }
 
     static func writeSuffix(_ event: RecordedEvent, into writer: inout JSONWriter) {
-        writer.raw(",\"occurred_at\":"); writer.write(string: event.occurredAt.formatted())
+        writer.raw(",\"occurred_at\":"); writer.write(timestamp: event.occurredAt)
         writer.raw(",\"outcome\":"); writer.write(string: event.outcome.rawValue)
         writer.raw(",\"prev_hash\":"); writer.write(hex: event.prevHash)
-        writer.raw(",\"recorded_at\":"); writer.write(string: event.recordedAt.formatted())
+        writer.raw(",\"recorded_at\":"); writer.write(timestamp: event.recordedAt)
         writer.raw(",\"resource\":")
         if event.resourceType != nil || event.resourceId != nil || event.resourceName != nil {
             writer.raw("{\"id\":"); writer.write(optional: event.resourceId)

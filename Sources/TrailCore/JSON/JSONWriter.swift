@@ -57,6 +57,15 @@ public struct JSONWriter: Sendable {
     /// Raw UTF-8 that the caller guarantees is valid JSON (literals, punctuation, pre-encoded values).
     public mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
+    /// A timestamp as a JSON string, in its ``Timestamp/formatted()`` form, without making the string.
+    public mutating func write(timestamp: Timestamp) {
+        bytes.append(UInt8(ascii: "\""))
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: Timestamp.formattedCount))
+        bytes.withUnsafeMutableBufferPointer { timestamp.format(into: $0.baseAddress! + start) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     public mutating func write(string: String) {
         var text = string
         text.withUTF8 { write(escaping: $0) }

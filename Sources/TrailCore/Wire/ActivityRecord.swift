@@ -3,7 +3,6 @@
 /// "created_at", "updated_at"}`.
 public enum ActivityRecord {
     public static func write(_ event: RecordedEvent, into writer: inout JSONWriter) {
-        let recorded = event.recordedAt.formatted()
         writer.raw("{")
         writer.key("id"); writer.write(string: event.id)
         writer.raw(","); writer.key("actor"); writer.write(event.actor.map(JSONValue.object) ?? .null)
@@ -16,8 +15,8 @@ public enum ActivityRecord {
         writer.raw(","); writer.key("description"); writer.write(string: event.summary)
         writer.raw(","); writer.key("version"); writer.raw(event.version.map(String.init) ?? "null")
         writer.raw(","); writer.key("sequence"); writer.raw(String(event.sequence))
-        writer.raw(","); writer.key("created_at"); writer.write(string: recorded)
-        writer.raw(","); writer.key("updated_at"); writer.write(string: recorded)
+        writer.raw(","); writer.key("created_at"); writer.write(timestamp: event.recordedAt)
+        writer.raw(","); writer.key("updated_at"); writer.write(timestamp: event.recordedAt)
         writer.raw("}")
     }
 

@@ -32,8 +32,8 @@ final class PostgresAppender: Sendable {
     }
 
     /// The head a resource is expected to have when the writer reaches it (see `PreparedRequest`).
-    func expectedHead(tenant: String, type: String, id: String) -> ResourceHead? {
-        cache.head(HeadKey(tenant: tenant, type: type, id: id))
+    func expectedHead(_ key: HeadKey) -> ResourceHead? {
+        cache.head(key)
     }
 
     /// Writes the submissions in one transaction. As in the SQLite store, a refused idempotency key fails alone,
@@ -79,7 +79,7 @@ final class PostgresAppender: Sendable {
         let held = try await heldMessageClaims(requests, on: connection)
         var completions: [(claim: MessageClaim, result: AppendResult)] = []
 
-        var written = Written()
+        var written = Written(for: requests)
         var results: [Result<AppendResult, StoreError>] = []
         var rows: [EventRow] = []
         var touched: [HeadKey] = []
@@ -199,8 +199,7 @@ final class PostgresAppender: Sendable {
         var seen = Set<HeadKey>()
         for request in requests {
             for item in request.items {
-                guard let resource = item.activity.resource else { continue }
-                let key = HeadKey(tenant: request.tenant, type: resource.type, id: resource.id)
+                guard let key = item.key else { continue }
                 guard cache.head(key) == nil, seen.insert(key).inserted else { continue }
                 wanted[key.tenant, default: ([], [])].types.append(key.type)
                 wanted[key.tenant, default: ([], [])].ids.append(key.id)

@@ -116,9 +116,7 @@ public final class PostgresEventStore: EventStore {
 
     public func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>] {
         await writer.submit(requests.map { request in
-            let prepared = PreparedRequest(request, redactor: appender.redactor) { type, id in
-                appender.expectedHead(tenant: request.tenant, type: type, id: id)
-            }
+            let prepared = PreparedRequest(request, redactor: appender.redactor, expectedHead: appender.expectedHead)
             return (prepared, weight: max(request.activities.count, 1))
         })
     }

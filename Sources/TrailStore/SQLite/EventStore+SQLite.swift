@@ -84,9 +84,7 @@ public final class SQLiteEventStore: EventStore {
     public func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>] {
         // Work that does not depend on current state happens here, on the caller's thread, not the writer's.
         let writes = requests.map { request in
-            let prepared = PreparedRequest(request, redactor: appender.redactor) { type, id in
-                appender.expectedHead(tenant: request.tenant, type: type, id: id)
-            }
+            let prepared = PreparedRequest(request, redactor: appender.redactor, expectedHead: appender.expectedHead)
             return (SQLiteAppender.Write.append(prepared), weight: max(request.activities.count, 1))
         }
         return await writer.submit(writes).map { result in
