@@ -32,4 +32,18 @@ import TrailCore
         let epoch = Timestamp(microseconds: -1).month()
         #expect(epoch.year == 1969 && epoch.month == 12)
     }
+
+    @Test func writtenIntoJSONAsFormatted() throws {
+        var writer = JSONWriter()
+        writer.raw("[")
+        let times = [Int64(0), -1, 1_771_241_499_762_704, 253_402_300_799_999_999]  // … 9999-12-31T23:59:59.999999
+        for (i, microseconds) in times.enumerated() {
+            if i > 0 { writer.raw(",") }
+            writer.write(timestamp: Timestamp(microseconds: microseconds))
+        }
+        writer.raw("]")
+        let expected = "[" + times.map { "\"\(Timestamp(microseconds: $0).formatted())\"" }.joined(separator: ",") + "]"
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
+        #expect(expected.contains("\"1969-12-31T23:59:59.999999+00:00\"") && expected.contains("\"9999-12-31T23:59:59.999999+00:00\""))
+    }
 }
