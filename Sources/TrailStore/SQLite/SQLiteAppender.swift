@@ -126,15 +126,15 @@ final class SQLiteAppender: Sendable {
             """))
         let tenantToken = SQLiteSearch.tenantToken(tenant)
         for row in rows {
+            let event = row.event
             try insert.execute(db, [
-                .text(tenant), .integer(row.event.sequence), .text(row.event.id),
-                .integer(row.event.occurredAt.microseconds), .integer(now.microseconds), .text(row.event.action),
-                .text(row.actorId), .text(row.actorJSON), .text(row.event.resourceType), .text(row.event.resourceId),
-                .integer(row.event.version), .integer(row.advancesVersion ? 1 : 0), .text(row.changesJSON),
-                .text(row.event.summary), .text(row.stateJSON), .text(row.digestsJSON), .text(row.contextJSON),
-                .text(row.metadataJSON), .text(row.event.category), .text(row.event.outcome.rawValue),
-                .text(row.event.resourceName), .integer(row.event.durationMs), .text(row.errorJSON),
-                .blob(row.event.prevHash), .blob(row.event.hash),
+                .text(tenant), .integer(event.sequence), .text(event.id), .integer(event.occurredAt.microseconds),
+                .integer(now.microseconds), .text(event.action), .text(row.actorId), .text(row.actorJSON),
+                .text(event.resourceType), .text(event.resourceId), .integer(event.version),
+                .integer(row.advancesVersion ? 1 : 0), .text(row.changesJSON), .text(event.summary),
+                .text(row.stateJSON), .text(row.digestsJSON), .text(row.contextJSON), .text(row.metadataJSON),
+                .text(event.category), .text(event.outcome.rawValue), .text(event.resourceName),
+                .integer(event.durationMs), .text(row.errorJSON), .blob(event.prevHash), .blob(event.hash),
             ])
             if !row.searchText.isEmpty {  // no words, nothing to find it by
                 try index.execute(db, [.integer(db.lastInsertedRowID), .text(SQLiteSearch.row(tenantToken: tenantToken, words: row.searchText))])
