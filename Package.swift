@@ -35,10 +35,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Trail's SQLite VFS (reads of a store through one mapping of the whole file), in C like SQLite's API.
+        .target(
+            name: "CTrailSQLite",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
         .target(
             name: "TrailStore",
             dependencies: [
                 "TrailCore",
+                "CTrailSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -92,7 +98,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TrailStoreTests",
-            dependencies: ["TrailCore", "TrailStore", "TrailTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "TrailCore", "TrailStore", "TrailTestSupport", "CTrailSQLite",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

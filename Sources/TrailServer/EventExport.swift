@@ -39,6 +39,7 @@ public struct EventExport: Sendable {
         first.afterSequence = nil
         first.oldestFirst = true
         first.limit = EventExport.pageSize
+        first.bulk = true
         self.first = first
         self.store = store
         self.tenant = tenant

@@ -34,8 +34,9 @@ public enum Verification {
         var verifier = verifier
         var after: Int64 = 0
         try await examine(into: &verifier) {
-            let page = try await store.eventColumns(tenant: tenant, matching: EventQuery(
-                afterSequence: after, oldestFirst: true, includesAccess: true, limit: 2_000))
+            var query = EventQuery(afterSequence: after, oldestFirst: true, includesAccess: true, limit: 2_000)
+            query.bulk = true
+            let page = try await store.eventColumns(tenant: tenant, matching: query)
             guard let last = page.last else { return nil }
             after = last.sequence
             return exportLines(page)

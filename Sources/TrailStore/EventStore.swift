@@ -68,6 +68,10 @@ public struct EventQuery: Sendable, Equatable {
     /// hash chain, for verification (SPEC §8).
     public var includesAccess: Bool
     public var limit: Int
+    /// One page of a read that goes through many (an export, a verification): each page of the store is touched
+    /// about once. The SQLite store then reads it with `pread` rather than through its mapping of the file, so
+    /// that a long export does not add what it read to the server's resident memory.
+    public var bulk: Bool = false
 
     public init(
         actorId: String? = nil, action: String? = nil, resourceType: String? = nil, resourceId: String? = nil,
