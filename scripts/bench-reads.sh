@@ -4,7 +4,8 @@
 #   DATABASE: a populated SQLite file or postgres:// URL, e.g. made with
 #     .build/release/trail bench populate --events 10000000 --resources 100000 --database /tmp/populated.sqlite
 # Scenarios: resource history (random resource), first pages of filtered lists (one actor; a resource type and
-# an action; a resource type in the last 7 days), q search (random words), then one NDJSON export of every event (or of the last
+# an action; a resource type in the last 7 days), q search (random words), history again with 1, 2 and 4
+# connections (those below the given count), then one NDJSON export of every event (or of the last
 # export-days days), timed, with the server's peak resident memory during it. Each wrk run is bounded by its duration; the server is stopped at the end.
 # TRAIL_BENCH_SERVE_ARGS="--insecure-no-auth": more arguments for trail serve (without authentication, reads are not recorded).
 set -euo pipefail
@@ -32,7 +33,7 @@ start() {
 run() { # title scenario
   start
   cat scripts/bench/common.lua scripts/bench/reads.lua > "$WORK/reads.lua"
-  READ_SCENARIO=$2 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/reads.lua" \
+  READ_SCENARIO=$2 wrk -t"$(( CONNECTIONS < 2 ? 1 : 2 ))" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/reads.lua" \
     "http://127.0.0.1:$PORT" > "$WORK/wrk"
   local result
   result=$(grep '^RESULT' "$WORK/wrk") || { echo "wrk failed: $(cat "$WORK/wrk")" >&2; exit 1; }
@@ -50,6 +51,15 @@ run "list, one actor, first page" list-actor
 run "list, resource type and action, first page" list-type-action
 run "list, resource type in the last 7 days, first page" list-recent
 run "q search, first page" search
+echo
+# A latency target means something only below saturation: history again with fewer connections (each a fresh server).
+echo "| resource history, by connections | requests/s | p50 ms | p99 ms | errors |"
+echo "|---|---|---|---|---|"
+MAIN_CONNECTIONS=$CONNECTIONS
+for CONNECTIONS in 1 2 4; do
+  [ "$CONNECTIONS" -lt "$MAIN_CONNECTIONS" ] && run "$CONNECTIONS connection(s)" history
+done
+CONNECTIONS=$MAIN_CONNECTIONS
 echo
 start
 # Peak resident memory counts from here (writing 5 to clear_refs resets the high-water mark).
