@@ -1,8 +1,8 @@
 import CTrailSQLite
-import GRDBSQLite
 import Dispatch
 import Foundation
 import GRDB
+import GRDBSQLite
 public import TrailCore
 
 /// The embedded store: one SQLite file in WAL mode, written by one group-commit writer.
