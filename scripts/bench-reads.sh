@@ -57,7 +57,7 @@ echo "| resource history, by connections | requests/s | p50 ms | p99 ms | errors
 echo "|---|---|---|---|---|"
 MAIN_CONNECTIONS=$CONNECTIONS
 for CONNECTIONS in 1 2 4; do
-  [ "$CONNECTIONS" -lt "$MAIN_CONNECTIONS" ] && run "$CONNECTIONS connection(s)" history
+  if [ "$CONNECTIONS" -lt "$MAIN_CONNECTIONS" ]; then run "$CONNECTIONS connection(s)" history; fi
 done
 CONNECTIONS=$MAIN_CONNECTIONS
 echo

@@ -73,7 +73,7 @@ import TrailCore
         var configuration = Configuration()
         configuration.maximumReaderCount = 4
         configuration.prepareDatabase { db in
-            if db.configuration.readonly { try db.execute(sql: "PRAGMA mmap_size = \(SQLiteEventStore.mappedReads)") }
+            if db.configuration.readonly { try SQLiteEventStore.setMapping(db, on: true) }
         }
         let pool = try DatabasePool(path: directory.path, configuration: configuration)
         try await pool.write { db in

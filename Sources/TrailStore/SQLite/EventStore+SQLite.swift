@@ -37,7 +37,7 @@ public final class SQLiteEventStore: EventStore {
             // per reader would hold the same pages several times (an export would fill it to no use).
             try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -8192 : -65536)")
             // Readers take pages from a mapping of the whole file (`CTrailSQLite`) instead of a `pread` each.
-            if db.configuration.readonly { try db.execute(sql: "PRAGMA mmap_size = \(SQLiteEventStore.mappedReads)") }
+            if db.configuration.readonly { try SQLiteEventStore.setMapping(db, on: true) }
         }
         let pool: DatabasePool
         let redactor: Redactor
@@ -78,11 +78,16 @@ public final class SQLiteEventStore: EventStore {
         guard code == SQLITE_OK else { throw StoreError(.unavailable, "SQLite's VFS could not be registered (code \(code))") }
     }
 
+    /// Switches a reader's mapping of the file on or off.
+    static func setMapping(_ db: Database, on: Bool) throws {
+        try db.cachedStatement(sql: "PRAGMA mmap_size = \(on ? mappedReads : 0)").execute()
+    }
+
     /// Runs `body` on a reader with its mapping of the file on or off (``EventQuery/bulk``); back on after.
     static func mapping<T>(_ db: Database, on: Bool, _ body: () throws -> T) throws -> T {
         if on { return try body() }
-        try db.cachedStatement(sql: "PRAGMA mmap_size = 0").execute()
-        defer { try? db.cachedStatement(sql: "PRAGMA mmap_size = \(mappedReads)").execute() }
+        try setMapping(db, on: false)
+        defer { try? setMapping(db, on: true) }
         return try body()
     }
 
