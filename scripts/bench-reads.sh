@@ -5,12 +5,13 @@
 #     .build/release/trail bench populate --events 10000000 --resources 100000 --database /tmp/populated.sqlite
 # Scenarios: resource history (random resource), first pages of filtered lists (one actor; a resource type and
 # an action; a resource type in the last 7 days), q search (random words), history again with 1, 2 and 4
-# connections (those below the given count), then one NDJSON export of every event (or of the last
+# connections (those below the given count), history at fixed arrival rates (READ_RATES, default "200 500 1000"
+# per second, Poisson, over 32 connections), then one NDJSON export of every event (or of the last
 # export-days days), timed, with the server's peak resident memory during it. Each wrk run is bounded by its duration; the server is stopped at the end.
 # TRAIL_BENCH_SERVE_ARGS="--insecure-no-auth": more arguments for trail serve (without authentication, reads are not recorded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
 POPULATED=$1
 DURATION=${2:-10}
 CONNECTIONS=${3:-8}
@@ -30,10 +31,10 @@ start() {
   curl -fs "http://127.0.0.1:$PORT/health" >/dev/null || { echo "trail serve did not start" >&2; exit 1; }
 }
 
-run() { # title scenario
+run() { # title scenario [rate]
   start
-  cat scripts/bench/common.lua scripts/bench/reads.lua > "$WORK/reads.lua"
-  READ_SCENARIO=$2 wrk -t"$(( CONNECTIONS < 2 ? 1 : 2 ))" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/reads.lua" \
+  cat scripts/bench/common.lua scripts/bench/reads.lua ${3:+scripts/bench/paced.lua} > "$WORK/reads.lua"
+  READ_SCENARIO=$2 READ_RATE=${3:-} READ_CONNECTIONS=$CONNECTIONS wrk -t"$(( CONNECTIONS < 2 ? 1 : 2 ))" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s --latency -s "$WORK/reads.lua" \
     "http://127.0.0.1:$PORT" > "$WORK/wrk"
   local result
   result=$(grep '^RESULT' "$WORK/wrk") || { echo "wrk failed: $(cat "$WORK/wrk")" >&2; exit 1; }
@@ -59,6 +60,13 @@ MAIN_CONNECTIONS=$CONNECTIONS
 for CONNECTIONS in 1 2 4; do
   if [ "$CONNECTIONS" -lt "$MAIN_CONNECTIONS" ]; then run "$CONNECTIONS connection(s)" history; fi
 done
+echo
+# Closed-loop connections send their next request as soon as the last is answered, which never lets the server
+# idle; real clients arrive at random. History again with requests arriving at fixed rates (Poisson).
+echo "| resource history, by arrival rate (32 connections) | requests/s | p50 ms | p99 ms | errors |"
+echo "|---|---|---|---|---|"
+CONNECTIONS=32
+for RATE in ${READ_RATES:-200 500 1000}; do run "$RATE requests/s offered" history "$RATE"; done
 CONNECTIONS=$MAIN_CONNECTIONS
 echo
 start
