@@ -48,6 +48,7 @@ run() { # name script events-per-request [path]
   errors=$(sed -E 's/.*errors=([0-9]+).*/\1/' "$WORK/results" | awk '{s += $1} END {print s}')
   local events="-"; [ "$3" -gt 0 ] && events=$((rps * $3))
   printf "| %s | %s | %s | %s | %s | %s |\n" "$1" "$rps" "$events" "$p50" "$p99" "$errors"
+  LAST_RPS=$rps
 }
 
 STORE="SQLite synchronous=FULL"
@@ -57,10 +58,13 @@ echo
 echo "| scenario | requests/s | events/s | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|---|"
 run "GET /health (ceiling)" health.lua 0 /health
+HEALTH_RPS=$LAST_RPS
 run "single-event creates, distinct resources" creates.lua 1
+CREATES_RPS=$LAST_RPS
 run "single-event updates over 1,000 resources" updates.lua 1
 run "1,000-event batches (creates)" batches.lua 1000
 echo
+awk -v c="$CREATES_RPS" -v h="$HEALTH_RPS" 'BEGIN { if (h > 0) printf "single-event creates: %.1f%% of the /health rate\n", 100 * c / h }'
 case "$DATABASE" in
   postgres://*|postgresql://*)
     EVENTS=$(psql "${DATABASE%%\?*}" -Atc "SELECT count(*) FROM events" 2>/dev/null || echo "?")
