@@ -4,8 +4,7 @@ sqlite3 module (the same system libsqlite3 Trail links), with no payload parsing
 
 Usage: scripts/sqlite_ceiling.py TRAIL_BINARY   (the binary is used only to create the schema with `trail migrate`)
 Prints events/s for: the events table alone; plus the resource-head upsert; plus the head lookup Trail does
-before each event; plus what the rest of Trail's write adds (each event's two hashes, and its words in the
-full-text index). Bounded: 60 transactions per variant.
+before each event. Bounded: 60 transactions per variant.
 """
 import json, os, sqlite3, subprocess, sys, tempfile, time
 
@@ -19,11 +18,8 @@ def run(binary, variant):
     state = json.dumps({"username": "johndoe", "email": "john@example.com", "age": 21})
     changes = json.dumps({"username": [None, "johndoe"], "email": [None, "john@example.com"], "age": [None, 21]})
     insert = ("INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor, resource_type,"
-              " resource_id, version, new_version, changes, summary, state_after, prev_hash, hash) VALUES ('default', ?, ?, 0, 0,"
-              " 'created', '12', '{\"id\":\"12\"}', 'user', ?, 1, 1, ?, 'Username set to johndoe, email set to john@example.com"
-              " and age set to 21.', ?, ?, ?)")
-    index = "INSERT INTO events_fts (rowid, words) VALUES (?, ?)"
-    words = "_t64656661756c74 12 age com created email example john johndoe set to user username 21"
+              " resource_id, version, new_version, changes, summary, state_after) VALUES ('default', ?, ?, 0, 0, 'created',"
+              " '12', '{\"id\":\"12\"}', 'user', ?, 1, 1, ?, 'Username set to johndoe, email set to john@example.com and age set to 21.', ?)")
     upsert = ("INSERT INTO resource_heads (tenant, resource_type, resource_id, version, state, last_sequence, updated_at)"
               " VALUES ('default', 'user', ?, 1, ?, ?, 0) ON CONFLICT (tenant, resource_type, resource_id) DO UPDATE SET"
               " version = excluded.version, state = excluded.state")
@@ -39,10 +35,7 @@ def run(binary, variant):
         for seq, event_id, resource in rows:
             if "lookup" in variant:
                 db.execute(select, (resource,)).fetchone()
-            hashes = (os.urandom(32), os.urandom(32)) if "hashes" in variant else (None, None)
-            cursor = db.execute(insert, (seq, event_id, resource, changes, state) + hashes)
-            if "search" in variant:
-                db.execute(index, (cursor.lastrowid, words + " " + resource))
+            db.execute(insert, (seq, event_id, resource, changes, state))
         if "head" in variant:
             for seq, _, resource in rows:
                 db.execute(upsert, (resource, state, seq))
@@ -54,5 +47,5 @@ def run(binary, variant):
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    for variant in ("events", "events+head", "events+head+lookup", "events+head+lookup+hashes+search"):
+    for variant in ("events", "events+head", "events+head+lookup"):
         run(sys.argv[1], variant)
