@@ -20,8 +20,7 @@ trap cleanup EXIT
 start() { # workers
   "$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$DATABASE" --workers "$1" --log-level warning --rate-limit 0 &
   PID=$!
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && return; sleep 0.1; done
-  echo "trail serve did not start" >&2; exit 1
+  wait_ready "$PORT"
 }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 open_messages() { # pending + processing, through the API (at most 1,000 per page is enough to tell zero)

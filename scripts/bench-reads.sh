@@ -27,8 +27,7 @@ start() {
   [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
   "$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$POPULATED" --workers 0 --log-level warning --rate-limit 0 ${TRAIL_BENCH_SERVE_ARGS:-} &
   SERVER=$!
-  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
-  curl -fs "http://127.0.0.1:$PORT/health" >/dev/null || { echo "trail serve did not start" >&2; exit 1; }
+  wait_ready "$PORT"
 }
 
 run() { # title scenario [rate]

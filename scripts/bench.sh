@@ -17,15 +17,13 @@ PORT=${TRAIL_BENCH_PORT:-9099}
 PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done; rm -rf "$WORK"; }
 trap cleanup EXIT
-"$BIN" migrate --database "$DATABASE" >/dev/null
 bench_key "$DATABASE"
 for p in $(seq 0 $((PROCESSES - 1))); do
   "$BIN" serve --host 127.0.0.1 --port $((PORT + p)) --database "$DATABASE" --log-level warning --rate-limit 0 ${TRAIL_BENCH_SERVE_ARGS:-} &
   PIDS+=($!)
 done
 for p in $(seq 0 $((PROCESSES - 1))); do
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$((PORT + p))/health" >/dev/null && break; sleep 0.1; done
-  curl -fs "http://127.0.0.1:$((PORT + p))/health" >/dev/null || { echo "trail serve did not start" >&2; exit 1; }
+  wait_ready $((PORT + p))
 done
 THREADS=$(( PROCESSES > 1 ? 1 : 2 ))
 PER_PROCESS=$(( CONNECTIONS / PROCESSES ))

@@ -13,6 +13,11 @@ import TrailStore
 struct AccessLog: Sendable {
     let store: any EventStore
     let origin: RequestOrigin
+    /// The routes, whose query parameters are the only ones recorded.
+    let routes: RouteTable
+    /// The longest path or parameter value recorded, in characters: a record stays a few hundred bytes whatever
+    /// the request (a longer one is cut, ending in `…`).
+    static let maximumValueLength = 128
     /// Failed authentications recorded per key: at most 10 a minute, so a client retrying a revoked key in a
     /// loop does not fill its tenant's log.
     let failures = RateLimiter(limit: RateLimit(perSecond: 10.0 / 60, burst: 10))
@@ -39,10 +44,21 @@ struct AccessLog: Sendable {
         case .apiKeyRevoked: "revoked an API key with"
         case .authenticationFailed: "was refused at"
         }
+        let path = Self.bounded(request.uri.path)
         var metadata = JSONObject()
         metadata.append("method", .string(request.method.rawValue))
-        metadata.append("path", .string(request.uri.path))
-        if let query = request.uri.query, !query.isEmpty { metadata.append("query", .string(query)) }
+        metadata.append("route", context.endpointPath.map(JSONValue.string) ?? .null)
+        metadata.append("path", .string(path))
+        // The parameters the route reads, never the raw query: a client's unknown or oversized parameters do
+        // not grow the log.
+        var query = JSONObject()
+        if let route = routes.route(method: request.method, path: context.endpointPath) {
+            let given = request.uri.queryParameters
+            for name in route.query {
+                if let value = given[Substring(name)] { query.append(name, .string(Self.bounded(value))) }
+            }
+        }
+        if !query.isEmpty { metadata.append("query", .object(query)) }
         metadata.append("status", .number(JSONNumber(status)))
         for member in details { metadata.append(member.key, member.value) }
         var actor = JSONObject()
@@ -52,13 +68,18 @@ struct AccessLog: Sendable {
             action: action.rawValue, actor: actor, actorId: caller.subject, resourceType: nil, resourceId: nil,
             metadata: metadata, category: EventQuery.accessCategory, outcome: status < 400 ? .success : .failure,
             reportedChanges: [],  // a generic event, about no resource
-            summary: "\(who) \(what) \(request.method.rawValue) \(request.uri.path) (\(status)).")
+            summary: "\(who) \(what) \(request.method.rawValue) \(path) (\(status)).")
         activity.addRequestContext(origin.context(of: request, in: context))
         _ = try await store.append(AppendRequest(tenant: caller.tenant, activities: [activity]))
     }
+
+    /// `text`, or its first characters and `…` when it is longer than ``maximumValueLength``.
+    static func bounded(_ text: some StringProtocol) -> String {
+        text.count <= maximumValueLength ? String(text) : String(text.prefix(maximumValueLength - 1)) + "…"
+    }
 }
 
-/// Records every read of the log (`GET` but `/api/v1/messages` and `/api/v1/admin`, and
+/// Records every read of the log (`GET` and `HEAD` but `/api/v1/messages` and `/api/v1/admin`, and
 /// `POST /api/v1/integrity/verify`, which reads all of it) by an authenticated caller, answered or refused, with
 /// its status.
 struct AccessAuditMiddleware: RouterMiddleware {
@@ -67,7 +88,7 @@ struct AccessAuditMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let verifies = request.method == .post && request.uri.path == "/api/v1/integrity/verify"
-        guard request.method == .get || verifies, let caller = context.principal, caller.credential != .none,
+        guard request.method == .get || request.method == .head || verifies, let caller = context.principal, caller.credential != .none,
               Self.readsTheLog(request.uri.path) else {
             return try await next(request, context)
         }

@@ -1,57 +1,102 @@
 public import Hummingbird
+import HummingbirdCore
 public import Logging
+import NIOCore
+import ServiceLifecycle
 public import TrailStore
 
-/// Builds Trail's HTTP application: what `trail serve` runs and what the tests run.
+/// Builds Trail's HTTP application on a store that is already open: what the tests run. (`trail serve` runs
+/// ``runServer(configuration:location:storeConfiguration:workers:checkpoints:logger:onListening:onStoreOpened:)``,
+/// which listens before it opens its store, and then serves the same router and services.)
 ///
 /// - Parameters:
 ///   - store: where events are kept (opened by the caller, e.g. with `StoreLocation.withStore`).
+///   - logger: the application's logger; by default (nil) one that logs warnings and worse only (a line per
+///     request at `info` is for `trail serve`'s operators, not for test runs).
 ///   - onServerRunning: called with the bound address once the server listens (useful with port 0).
 public func buildApplication(
     configuration: ServerConfiguration,
     store: any TrailStorage,
     workers: WorkerConfiguration = WorkerConfiguration(),
     checkpoints: CheckpointConfiguration = CheckpointConfiguration(),
-    logger: Logger = Logger(label: "trail"),
+    logger: Logger? = nil,
     onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(configuration: configuration, store: store)
+    let logger = logger ?? .quiet
     return Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        // A service that returns ends the whole application: with no workers, there is no worker service.
-        services: (workers.count > 0 ? [MessageWorkers(store: store, configuration: workers, logger: logger)] : [])
-            + [Checkpointer(store: store, configuration: checkpoints, logger: logger)],
-        onServerRunning: { channel in
-            await onServerRunning(channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" } ?? "")
-        },
-        logger: logger
+        router: buildRouter(configuration: configuration, store: store, logger: logger),
+        server: httpServer,
+        configuration: configuration.application,
+        services: backgroundServices(store: store, workers: workers, checkpoints: checkpoints, logger: logger),
+        onServerRunning: { channel in await onServerRunning(configuration.address(of: channel)) },
+        logger: serverLogger(logger)
     )
 }
 
-/// The router alone, for in-process tests.
-public func buildRouter(configuration: ServerConfiguration, store: any TrailStorage) -> Router<TrailRequestContext> {
-    let router = Router(context: TrailRequestContext.self)
-    // Outermost, so that every response carries the request id, errors included.
-    router.add(middleware: RequestIDMiddleware())
-    // Outside the error mapping, so that error responses carry them too.
-    router.add(middleware: SecurityHeadersMiddleware())
-    if !configuration.allowedOrigins.isEmpty {
-        router.add(middleware: AllowedOriginsMiddleware(allowedOrigins: Set(configuration.allowedOrigins)))
+/// HTTP/1.1, with problem+json answers to requests that cannot be parsed.
+let httpServer = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ProtocolErrorHandler()]))
+
+/// What runs beside the HTTP server on an open store: queue workers (none when `workers.count` is 0: a service
+/// that returns would end the whole application) and the checkpoint signer.
+func backgroundServices(
+    store: any TrailStorage, workers: WorkerConfiguration, checkpoints: CheckpointConfiguration, logger: Logger
+) -> [any Service] {
+    (workers.count > 0 ? [MessageWorkers(store: store, configuration: workers, logger: logger)] : [])
+        + [Checkpointer(store: store, configuration: checkpoints, logger: logger)]
+}
+
+/// The logger Hummingbird's server is given: at `notice` at least, so that its own `info` lines ("Server started
+/// and listening", "Shutting down") do not repeat what Trail says. Requests get the configured level back
+/// (``RequestIDMiddleware``).
+func serverLogger(_ logger: Logger) -> Logger {
+    var quieter = logger
+    quieter.logLevel = max(logger.logLevel, .notice)
+    return quieter
+}
+
+extension ServerConfiguration {
+    var application: ApplicationConfiguration {
+        ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil)
     }
-    router.add(middleware: ProblemMiddleware())
-    HealthController().addRoutes(to: router)
+
+    /// `host:port` of a listening channel.
+    func address(of channel: any Channel) -> String {
+        channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? "\(host):\(port)"
+    }
+}
+
+extension Logger {
+    /// Warnings and worse, for applications built in tests.
+    static var quiet: Logger {
+        var logger = Logger(label: "trail")
+        logger.logLevel = .warning
+        return logger
+    }
+}
+
+/// The router alone, for in-process tests.
+///
+/// - Parameter routes: filled with every route registered (pass one to look at them).
+public func buildRouter(configuration: ServerConfiguration, store: any TrailStorage,
+                        logger: Logger? = nil, routes table: RouteTable = RouteTable()) -> Router<TrailRequestContext> {
+    let logger = logger ?? .quiet
+    // HEAD is answered on every GET route, by it, without the body.
+    let router = Router(context: TrailRequestContext.self, options: .autoGenerateHeadEndpoints)
+    addOuterMiddleware(to: router, configuration: configuration, logger: logger)
+    let open = Routes(router: router, table: table)
+    HealthController().addRoutes(to: open)
     let integrity = IntegrityController(store: store)
-    integrity.addPublicRoutes(to: router)
+    integrity.addPublicRoutes(to: open)
     // Everything else needs a caller (SPEC §7); each route checks what the caller may do.
     let origin = RequestOrigin(trustedProxies: configuration.trustedProxies)
-    let access = AccessLog(store: store, origin: origin)
+    let access = AccessLog(store: store, origin: origin, routes: table)
     let keys = KeyCache(keys: store)
-    let api = router.group().add(middleware: AuthenticationMiddleware(
+    let group = router.group().add(middleware: AuthenticationMiddleware(
         mode: configuration.authentication, keys: keys, limiter: configuration.rateLimit.map(RateLimiter.init(limit:)),
         tokens: configuration.jwt.map(JWTVerifier.init), access: access))
     // Reads of the log are recorded (meta-audit), once the caller is known.
-    api.add(middleware: AccessAuditMiddleware(log: access))
+    group.add(middleware: AccessAuditMiddleware(log: access))
+    let api = Routes(router: group, table: table)
     let body = JSONBodyReader(maximumBytes: configuration.maximumBodyBytes)
     IngestController(
         store: store,
@@ -65,5 +110,20 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     CompatibilityController(store: store).addRoutes(to: api)
     KeysController(keys: store, cache: keys, body: body, access: access).addRoutes(to: api)
     integrity.addRoutes(to: api)
+    // Last: the methods each path lacks are 405 (with Allow), not 404.
+    table.addMethodAnswers(to: router)
     return router
+}
+
+/// What every response goes through, the API's and those of a server still opening its store: the request id
+/// (outermost, so that every response and log line carries it), the request's log line, security headers and
+/// CORS (outside the error mapping, so that error responses carry them too), problem+json.
+func addOuterMiddleware(to router: Router<TrailRequestContext>, configuration: ServerConfiguration, logger: Logger) {
+    router.add(middleware: RequestIDMiddleware(logLevel: logger.logLevel))
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
+    if !configuration.allowedOrigins.isEmpty {
+        router.add(middleware: AllowedOriginsMiddleware(allowedOrigins: Set(configuration.allowedOrigins)))
+    }
+    router.add(middleware: ProblemMiddleware())
 }

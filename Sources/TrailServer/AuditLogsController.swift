@@ -13,11 +13,17 @@ struct AuditLogsController: Sendable {
     static var defaultLimit: Int { 50 }
     static var maximumLimit: Int { 1000 }
 
-    func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/v1/audit/logs") { request, context in
+    /// The filters of lists, summaries and exports (SPEC §5).
+    static let filters = ["actor", "action", "resource_type", "resource_id", "category", "outcome", "since", "until",
+                          "days", "q", "include_access"]
+    /// A list's pages.
+    static let pages = ["limit", "cursor"]
+
+    func addRoutes(to routes: Routes) {
+        routes.get("/api/v1/audit/logs", query: Self.filters + Self.pages) { request, context in
             try await list(try Self.query(request.uri.queryParameters), tenant: try context.tenant(for: .read))
         }
-        router.get("/api/v1/audit/logs/summary") { request, context in
+        routes.get("/api/v1/audit/logs/summary", query: Self.filters) { request, context in
             let tenant = try context.tenant(for: .read)
             // The list's filters; `days` defaults to 30.
             let parameters = request.uri.queryParameters
@@ -26,13 +32,13 @@ struct AuditLogsController: Sendable {
             let summary = try await store.summary(tenant: tenant, matching: query)
             return Response.json(AuditSummaryJSON.encode(summary, days: days))
         }
-        router.get("/api/v1/audit/logs/export") { request, context in
+        routes.get("/api/v1/audit/logs/export", query: Self.filters + ["format"]) { request, context in
             try await export(request, tenant: try context.tenant(for: .read), logger: context.logger)
         }
-        router.get("/api/v1/actors/:id/activity") { request, context in
+        routes.get("/api/v1/actors/{id}/activity", query: Self.filters.filter { $0 != "actor" } + Self.pages) { request, context in
             let tenant = try context.tenant(for: .read)
             var query = try Self.query(request.uri.queryParameters)
-            query.actorId = try context.parameters.require("id")
+            query.actorId = try context.pathParameter("id")
             return try await list(query, tenant: tenant)
         }
     }
@@ -43,9 +49,6 @@ struct AuditLogsController: Sendable {
         let formatText = parameters["format"].map(String.init) ?? "json"
         guard let format = EventExport.Format(rawValue: formatText.lowercased()) else {
             throw Problem.badRequest("format must be csv, json or ndjson.", path: "format")
-        }
-        guard parameters["cursor"] == nil else {
-            throw Problem.badRequest("An export has no pages: leave cursor out.", path: "cursor")
         }
         let export = try await EventExport(store: store, tenant: tenant, query: try Self.query(parameters), format: format)
         let body = ResponseBody { writer in

@@ -10,11 +10,14 @@ struct CompatibilityController: Sendable {
     typealias Context = TrailRequestContext
     let store: any TrailStorage
 
-    func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/audit/logs") { request, context in
+    /// The list's filters, `model` (the resource type) and `limit`.
+    static let parameters = AuditLogsController.filters + ["model", "limit"]
+
+    func addRoutes(to routes: Routes) {
+        routes.get("/api/audit/logs", query: Self.parameters) { request, context in
             try await list(request.uri.queryParameters, actor: nil, tenant: try context.tenant(for: .read))
         }
-        router.get("/api/audit/logs/my_activity") { request, context in
+        routes.get("/api/audit/logs/my_activity", query: Self.parameters) { request, context in
             let caller = try context.principal(for: .read)
             // A token's subject is a person: by default, theirs. An API key stands for an application acting for
             // many people: the actor is named.
@@ -25,7 +28,7 @@ struct CompatibilityController: Sendable {
             }
             return try await list(request.uri.queryParameters, actor: actor, tenant: caller.tenant)
         }
-        router.get("/api/audit/logs/summary") { request, context in
+        routes.get("/api/audit/logs/summary", query: Self.parameters.filter { $0 != "limit" }) { request, context in
             let tenant = try context.tenant(for: .read)
             let parameters = request.uri.queryParameters
             let query = try Self.query(parameters)

@@ -1,9 +1,9 @@
 import Hummingbird
 
 /// `GET /health`: the process is alive and answering.
-struct HealthController<Context: RequestContext>: Sendable {
-    func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/health") { _, _ in
+struct HealthController: Sendable {
+    func addRoutes(to routes: Routes) {
+        routes.get("/health") { _, _ in
             Response.json(Array(#"{"status":"ok"}"#.utf8))
         }
     }

@@ -14,13 +14,14 @@ struct IngestController: Sendable {
     let gate: QueueGate
     let origin: RequestOrigin
 
-    func addRoutes(to router: some RouterMethods<Context>) {
-        router.post("/audit/activity-stream") { request, context in
+    func addRoutes(to routes: Routes) {
+        // `async=true` is `Prefer: respond-async` for clients that cannot set headers.
+        routes.post("/audit/activity-stream", query: ["async"]) { request, context in
             try await self.handle(request, context: context, format: .activityStream) { result, writer in
                 ActivityRecord.writeArray(result.events, into: &writer)
             }
         }
-        router.post("/api/v1/audit/activity-stream") { request, context in
+        routes.post("/api/v1/audit/activity-stream", query: ["async"]) { request, context in
             try await self.handle(request, context: context, format: .activityStream) { result, writer in
                 writer.raw("{")
                 writer.key("status"); writer.write(string: "success")
@@ -31,13 +32,13 @@ struct IngestController: Sendable {
                 writer.raw("}}")
             }
         }
-        router.post("/api/v1/audit/logs") { request, context in
+        routes.post("/api/v1/audit/logs", query: ["async"]) { request, context in
             try await self.handle(request, context: context, format: .auditEvent) { result, writer in
                 // One event (a key's digest includes the endpoint, so a repeat answers the same one event).
                 if let event = result.events.first { StoredEventJSON.write(event, into: &writer) } else { writer.raw("null") }
             }
         }
-        router.post("/api/v1/audit/logs/batch") { request, context in
+        routes.post("/api/v1/audit/logs/batch", query: ["async"]) { request, context in
             try await self.handle(request, context: context, format: .auditEventBatch) { result, writer in
                 StoredEventJSON.writeList(result.events, into: &writer)
             }

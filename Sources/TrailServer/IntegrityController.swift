@@ -19,8 +19,8 @@ struct IntegrityController: Sendable {
     let store: any TrailStorage
 
     /// The public-key route, which needs no caller.
-    func addPublicRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/v1/integrity/public-key") { _, _ in
+    func addPublicRoutes(to routes: Routes) {
+        routes.get("/api/v1/integrity/public-key") { _, _ in
             let key = try await Verification.publicKey(of: store)
             var writer = JSONWriter(capacity: 256)
             writer.raw("{")
@@ -33,17 +33,17 @@ struct IntegrityController: Sendable {
         }
     }
 
-    func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/v1/integrity/checkpoints/latest") { _, context in
+    func addRoutes(to routes: Routes) {
+        routes.get("/api/v1/integrity/checkpoints/latest") { _, context in
             let tenant = try context.tenant(for: .read)
             let checkpoint = try await latest(tenant)
             var writer = JSONWriter(capacity: 320)
             checkpoint.write(into: &writer)
             return Response.json(writer.bytes)
         }
-        router.get("/api/v1/integrity/proofs/inclusion/:id") { request, context in
+        routes.get("/api/v1/integrity/proofs/inclusion/{id}", query: ["size"]) { request, context in
             let tenant = try context.tenant(for: .read)
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             guard let event = try await store.event(tenant: tenant, id: id) else {
                 throw Problem(.notFound, "event-not-found", title: "No such event", detail: "There is no event \(id).")
             }
@@ -66,7 +66,7 @@ struct IntegrityController: Sendable {
             writer.raw("}")
             return Response.json(writer.bytes)
         }
-        router.get("/api/v1/integrity/proofs/consistency") { request, context in
+        routes.get("/api/v1/integrity/proofs/consistency", query: ["from", "to"]) { request, context in
             let tenant = try context.tenant(for: .read)
             let parameters = request.uri.queryParameters
             guard parameters["from"] != nil else {
@@ -90,7 +90,7 @@ struct IntegrityController: Sendable {
             writer.raw("}")
             return Response.json(writer.bytes)
         }
-        router.post("/api/v1/integrity/verify") { request, context in
+        routes.post("/api/v1/integrity/verify") { request, context in
             let tenant = try context.tenant(for: .verify)
             // The body is streamed through the verifier: an export of any size, in constant memory.
             var verifier = try await Verification.verifier(for: store, tenant: tenant)

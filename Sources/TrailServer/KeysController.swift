@@ -12,8 +12,8 @@ struct KeysController: Sendable {
     let body: JSONBodyReader
     let access: AccessLog
 
-    func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/v1/admin/keys") { _, context in
+    func addRoutes(to routes: Routes) {
+        routes.get("/api/v1/admin/keys") { _, context in
             let tenant = try context.tenant(for: .manageKeys)
             let keys = try await keys.keys(tenant: tenant)
             var writer = JSONWriter(capacity: 256 * (keys.count + 1))
@@ -25,7 +25,7 @@ struct KeysController: Sendable {
             writer.raw("]}")
             return Response.json(writer.bytes)
         }
-        router.post("/api/v1/admin/keys") { request, context in
+        routes.post("/api/v1/admin/keys") { request, context in
             let caller = try context.principal(for: .manageKeys)
             let (role, name) = try Self.parse(try await body.read(request))
             let (key, text) = try await keys.createKey(tenant: caller.tenant, role: role, name: name)
@@ -35,9 +35,9 @@ struct KeysController: Sendable {
             APIKeyJSON.write(key, text: text, into: &writer)
             return Response.json(writer.bytes, status: .created)
         }
-        router.delete("/api/v1/admin/keys/:id") { request, context in
+        routes.delete("/api/v1/admin/keys/{id}") { request, context in
             let caller = try context.principal(for: .manageKeys)
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             guard let key = try await keys.revokeKey(tenant: caller.tenant, id: id) else {
                 throw Problem(.notFound, "key-not-found", title: "No such key", detail: "Tenant \(caller.tenant) has no API key \(id).")
             }

@@ -11,10 +11,10 @@ struct MessagesController: Sendable {
 
     static var maximumLimit: Int { 1000 }
 
-    func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/v1/messages/:id") { request, context in
+    func addRoutes(to routes: Routes) {
+        routes.get("/api/v1/messages/{id}") { request, context in
             let tenant = try context.tenant(for: .messages)
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             guard let message = try await store.message(tenant: tenant, id: id) else {
                 throw Problem(.notFound, "message-not-found", title: "No such message",
                               detail: "There is no message \(id).")
@@ -24,7 +24,7 @@ struct MessagesController: Sendable {
             MessageJSON.write(message, records: records, into: &writer)
             return Response.json(writer.bytes)
         }
-        router.get("/api/v1/messages") { request, context in
+        routes.get("/api/v1/messages", query: ["status", "limit"]) { request, context in
             let tenant = try context.tenant(for: .messages)
             let query = request.uri.queryParameters
             var status: QueuedMessage.Status?

@@ -6,6 +6,7 @@ import Darwin
 import Foundation
 public import Hummingbird
 import HTTPTypes
+import Logging
 public import NIOCore
 public import TrailCore
 
@@ -26,15 +27,23 @@ public struct TrailRequestContext: RequestContext, RemoteAddressRequestContext {
 }
 
 /// Echoes the client's `X-Request-ID` on every response, or makes one up (32 random hex digits) when the
-/// request has none or an unusable one (more than 200 characters, or anything but visible ASCII).
+/// request has none or an unusable one (more than 200 characters, or anything but visible ASCII). Every line
+/// logged while serving the request carries it: it replaces the counter Hummingbird puts in the request's
+/// logger (under the same key, which Hummingbird reads back), and the request's logger gets the configured level
+/// (the server's own logger is quieter, see `serverLogger`).
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = TrailRequestContext
     static let maximumLength = 200
+    /// The key of the request id in loggers' metadata (Hummingbird's; log handlers show it as `request_id`).
+    static let metadataKey = "hb.request.id"
+    let logLevel: Logger.Level
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let id = request.headers[.requestID].flatMap(Self.usable) ?? RequestIDMiddleware.make()
         context.requestId = id
+        context.logger.logLevel = logLevel
+        context.logger[metadataKey: Self.metadataKey] = .string(id)
         var response = try await next(request, context)
         response.headers[.requestID] = id
         return response

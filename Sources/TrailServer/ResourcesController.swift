@@ -8,10 +8,10 @@ struct ResourcesController: Sendable {
     typealias Context = TrailRequestContext
     let store: any TrailStorage
 
-    func addRoutes(to router: some RouterMethods<Context>) {
-        router.get("/api/v1/audit/logs/:id") { _, context in
+    func addRoutes(to routes: Routes) {
+        routes.get("/api/v1/audit/logs/{id}") { _, context in
             let tenant = try context.tenant(for: .read)
-            let id = try context.parameters.require("id")
+            let id = try context.pathParameter("id")
             guard let event = try await store.event(tenant: tenant, id: id) else {
                 throw Problem(.notFound, "event-not-found", title: "No such event", detail: "There is no event \(id).")
             }
@@ -19,18 +19,18 @@ struct ResourcesController: Sendable {
             StoredEventJSON.write(event, into: &writer)
             return Response.json(writer.bytes)
         }
-        router.get("/api/v1/resources/:type/:id/history") { _, context in
+        routes.get("/api/v1/resources/{type}/{id}/history") { _, context in
             let tenant = try context.tenant(for: .read)
-            let (type, id) = (try context.parameters.require("type"), try context.parameters.require("id"))
+            let (type, id) = (try context.pathParameter("type"), try context.pathParameter("id"))
             // As stored, JSON columns unparsed: a history is written out, never looked into.
             let events = try await store.eventColumns(tenant: tenant, matching: .history(resourceType: type, resourceId: id))
             var writer = JSONWriter(capacity: 256 + 1024 * events.count)
             StoredEventJSON.writeList(events, into: &writer)
             return Response.json(writer.bytes)
         }
-        router.get("/api/v1/resources/:type/:id") { request, context in
+        routes.get("/api/v1/resources/{type}/{id}", query: ["version", "at"]) { request, context in
             let tenant = try context.tenant(for: .read)
-            let (type, id) = (try context.parameters.require("type"), try context.parameters.require("id"))
+            let (type, id) = (try context.pathParameter("type"), try context.pathParameter("id"))
             let point = try Self.point(request.uri.queryParameters)
             guard let snapshot = try await store.snapshot(tenant: tenant, resourceType: type, resourceId: id, at: point) else {
                 let when = switch point {

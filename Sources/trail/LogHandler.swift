@@ -1,17 +1,18 @@
 import Foundation
 import Logging
+import TrailCore
+import TrailStore
 
-/// Logs one line per message to standard error, like swift-log's `StreamLogHandler`, but formats metadata only
+/// Logs one line per message to standard error: `time level message key=value…`. Metadata is formatted only
 /// when a message is written: the HTTP server sets a request id on every request's logger, and formatting it
-/// each time costs more than answering `/health`.
+/// each time costs more than answering `/health`. The request id, kept under Hummingbird's key, is shown as
+/// `request_id`.
 struct TrailLogHandler: LogHandler {
-    let label: String
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String, level: Logger.Level) {
-        self.label = label
+    init(level: Logger.Level) {
         logLevel = level
     }
 
@@ -24,9 +25,10 @@ struct TrailLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let time = Date().formatted(.iso8601)
-        let line = "\(time) \(event.level) \(label):\(fields.isEmpty ? "" : " " + fields) \(event.message)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        var line = "\(SystemClock.now().formatted()) \(event.level) \(event.message)"
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            line += " \(key == "hb.request.id" ? "request_id" : key)=\(value)"
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

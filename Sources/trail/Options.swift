@@ -85,7 +85,12 @@ func fail(_ problem: Problem) -> ExitCode {
 }
 
 func fail(_ error: StoreError) -> ExitCode {
-    FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+    fail(error.message)
+}
+
+/// Prints `error: message` on standard error and fails the command.
+func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     return ExitCode(1)
 }
 

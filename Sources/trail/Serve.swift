@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import Hummingbird
 import Logging
+import NIOCore
 import TrailServer
 import TrailStore
 
@@ -87,7 +87,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel)!
-        LoggingSystem.bootstrap { label in TrailLogHandler(label: label, level: level) }
+        LoggingSystem.bootstrap { _ in TrailLogHandler(level: level) }
         let logger = Logger(label: "trail")
         let jwt = try jwtConfiguration()
         let configuration = ServerConfiguration(host: host, port: port, maximumBodyBytes: maxBodyBytes,
@@ -100,20 +100,38 @@ struct Serve: AsyncParsableCommand {
         let location = try store.location()
         var metadata: Logger.Metadata = ["database": "\(location)", "workers": "\(workers.count)"]
         if case .sqlite = location { metadata["durability"] = "\(store.durability)" }
-        try await store.withStore(logger: logger) { eventStore in
-            if insecureNoAuth {
-                logger.warning("Authentication is OFF (--insecure-no-auth): anyone who can reach this port reads and writes tenant default as an admin. Use it only for local experiments.")
-            } else {
-                try await Self.createFirstKey(in: eventStore, logger: logger)
-            }
-            let checkpoints = CheckpointConfiguration(
-                everyEvents: checkpointEvery, interval: .milliseconds(Int64(checkpointSeconds * 1000)),
-                pollInterval: .milliseconds(Int64(min(1, checkpointSeconds) * 1000)), witnessFile: witnessFile)
-            let app = buildApplication(configuration: configuration, store: eventStore, workers: workers,
-                                       checkpoints: checkpoints, logger: logger) { [metadata] address in
-                logger.info("Trail listening on http://\(address)", metadata: metadata)
-            }
-            try await app.runService()
+        let checkpoints = CheckpointConfiguration(
+            everyEvents: checkpointEvery, interval: .milliseconds(Int64(checkpointSeconds * 1000)),
+            pollInterval: .milliseconds(Int64(min(1, checkpointSeconds) * 1000)), witnessFile: witnessFile)
+        let insecureNoAuth = self.insecureNoAuth
+        do {
+            try await runServer(
+                configuration: configuration, location: location, storeConfiguration: store.storeConfiguration,
+                workers: workers, checkpoints: checkpoints, logger: logger,
+                onListening: { [metadata] address in
+                    logger.info("Trail listening on http://\(address)", metadata: metadata)
+                },
+                onStoreOpened: { eventStore in
+                    if insecureNoAuth {
+                        logger.warning("Authentication is OFF (--insecure-no-auth): anyone who can reach this port reads and writes tenant default as an admin. Use it only for local experiments.")
+                    } else {
+                        try await Self.createFirstKey(in: eventStore, logger: logger)
+                    }
+                })
+        } catch let error as IOError {
+            throw fail(Self.listenFailure(error, host: host, port: port))
+        } catch let error as StoreError {
+            throw fail(error)
+        }
+    }
+
+    /// What a failure to listen means, in one line.
+    static func listenFailure(_ error: IOError, host: String, port: Int) -> String {
+        switch error.errnoCode {
+        case EADDRINUSE: "port \(port) on \(host) is in use: stop what holds it, or choose another port with --port"
+        case EACCES: "not allowed to listen on port \(port) (ports below 1024 need privileges): choose another with --port"
+        case EADDRNOTAVAIL: "\(host) is not an address of this machine: choose another with --host"
+        default: "cannot listen on \(host):\(port): \(error.description)"
         }
     }
 

@@ -21,7 +21,7 @@ struct Worker: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel)!
-        LoggingSystem.bootstrap { label in TrailLogHandler(label: label, level: level) }
+        LoggingSystem.bootstrap { _ in TrailLogHandler(level: level) }
         let logger = Logger(label: "trail")
         let configuration = worker.configuration
         let location = try store.location()

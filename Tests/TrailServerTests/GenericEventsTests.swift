@@ -161,7 +161,8 @@ import TrailTestSupport
         }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: StoreKind.available)
+    // The limit includes the wait for one of the few PostgreSQL test databases, behind the slow process tests.
+    @Test(.timeLimit(.minutes(3)), arguments: StoreKind.available)
     func queuedGenericEventsKeepTheirRequestsContext(kind: StoreKind) async throws {
         try await withRouter(kind, workers: WorkerConfiguration(count: 1)) { client in
             var headers = jsonHeaders

@@ -7,7 +7,48 @@ import TrailCore
 import TrailServer
 import TrailStore
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 import TrailTestSupport
+
+extension HTTPField.Name {
+    static let allowTest = HTTPField.Name("Allow")!
+}
+
+/// One request written on a fresh connection to 127.0.0.1, and everything read back until the server closes it.
+enum RawHTTP {
+    static func exchange(port: Int, _ request: String) throws -> String {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TrailProcessError(message: "socket: \(errno)") }
+        defer { close(socket) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TrailProcessError(message: "connect: \(errno)") }
+        let bytes = Array(request.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }  // the server may close before reading it all
+            sent += n
+        }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(socket, &buffer, buffer.count, 0)
+            guard n > 0 else { break }
+            answer += buffer[..<n]
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
+}
 
 /// Edges of the HTTP contract beyond the conformance scenarios, through the real router.
 @Suite struct HTTPBehaviourTests {
@@ -105,7 +146,138 @@ import TrailTestSupport
     func unknownRoutesAndMethodsAreProblems(kind: StoreKind) async throws {
         try await withApp(kind) { client in
             try expectProblem(try await client.execute(uri: "/nowhere", method: .get), .notFound)
-            try expectProblem(try await client.execute(uri: "/audit/activity-stream/", method: .get), .notFound)
+            // A method the path lacks: 405 naming the ones it takes.
+            let get = try await client.execute(uri: "/audit/activity-stream/", method: .get)
+            try expectProblem(get, .methodNotAllowed)
+            #expect(get.headers[.allowTest] == "OPTIONS, POST")
+            for (path, method, allow) in [("/api/v1/audit/logs", HTTPRequest.Method.delete, "GET, HEAD, OPTIONS, POST"),
+                                          ("/api/v1/audit/logs/batch", .get, "OPTIONS, POST"),
+                                          ("/api/v1/resources/doc/a", .put, "GET, HEAD, OPTIONS"),
+                                          ("/health", HTTPRequest.Method("PROPFIND")!, "GET, HEAD, OPTIONS")] {
+                let response = try await client.execute(uri: path, method: method)
+                try expectProblem(response, .methodNotAllowed)
+                #expect(response.headers[.allowTest] == allow, "\(method) \(path)")
+                #expect(response.headers[.xContentTypeOptionsTest] == "nosniff")
+            }
+            let options = try await client.execute(uri: "/api/v1/admin/keys/abc", method: .options)
+            #expect(options.status == .noContent && options.headers[.allowTest] == "DELETE, OPTIONS")
+        }
+    }
+
+    /// Requests the HTTP parser refuses get problem+json with the security headers, and the connection closes.
+    @Test func protocolErrorsAreProblems() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in try await location.withStore { store in
+            let app = buildApplication(configuration: ServerConfiguration(port: 0, authentication: .disabled), store: store)
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                let long = String(repeating: "a", count: 100_000)
+                for (request, status, type) in [
+                    ("FOO / HTTP/1.1\r\nHost: x\r\n\r\n", 501, "unknown-method"),
+                    ("POST /audit/activity-stream/ HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400, "bad-content-length"),
+                    ("GET /api/v1/audit/logs?q=\(long) HTTP/1.1\r\nHost: x\r\n\r\n", 431, "request-head-too-large"),
+                    ("GET /health HTTP/1.1\r\nHost: x\r\nX-Long: \(long)\r\n\r\n", 431, "request-head-too-large"),
+                ] {
+                    let answer = try RawHTTP.exchange(port: port, request)
+                    #expect(answer.hasPrefix("HTTP/1.1 \(status) "), "\(answer.prefix(200))")
+                    #expect(answer.contains("Content-Type: application/problem+json"))
+                    #expect(answer.contains("X-Content-Type-Options: nosniff") && answer.contains("Cache-Control: no-store"))
+                    #expect(answer.contains("\"type\":\"urn:trail:problem:\(type)\""), "\(answer)")
+                }
+            }
+        } }
+    }
+
+    /// HEAD answers every GET route with its status and headers and no body.
+    @Test(arguments: StoreKind.available)
+    func headAnswersEveryGetRoute(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
+            let created = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders,
+                                                   body: ByteBuffer(string: Self.payload))
+            let id = try #require(try parseJSON(created.body)[0]?["id"]?.stringValue)
+            let routes = RouteTable()
+            try await withFreshLocation(.sqlite) { location, _ in
+                try await location.withStore { store in _ = buildRouter(configuration: ServerConfiguration(), store: store, routes: routes) }
+            }
+            let gets = routes.all.filter { $0.method == .get }
+            #expect(gets.count >= 15)
+            for route in gets {
+                let path = route.path.replacingOccurrences(of: "/audit/logs/{id}", with: "/audit/logs/\(id)")
+                    .replacingOccurrences(of: "/inclusion/{id}", with: "/inclusion/\(id)")
+                    .replacingOccurrences(of: "{type}", with: "t").replacingOccurrences(of: "{id}", with: "x")
+                let query = route.path.hasSuffix("/consistency") ? "?from=1&to=1" : ""
+                let get = try await client.execute(uri: path + query, method: .get)
+                let head = try await client.execute(uri: path + query, method: .head)
+                #expect(head.status == get.status, "\(route)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(route)")
+                #expect(head.body.readableBytes == 0, "\(route)")
+            }
+        }
+    }
+
+    /// Ids in paths are percent-decoded, as every HTTP client encodes them.
+    @Test(arguments: StoreKind.available)
+    func idsInPathsArePercentDecoded(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
+            let ids = ["my doc", "a/b", "x@y.z", "100%", "naïve ☃", "q?#&=+"]
+            for (n, id) in ids.enumerated() {
+                var object = JSONObject()
+                object.append("id", .string(id))
+                object.append("type", "doc type")
+                object.append("n", .number(JSONNumber(n)))
+                var actor = JSONObject()
+                actor.append("id", "john@example.com")
+                var payload = JSONObject()
+                payload.append("actor", .object(actor))
+                payload.append("verb", "update")
+                payload.append("object", .object(object))
+                let created = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders,
+                                                       body: jsonBody(.object(payload)))
+                #expect(created.status == .created)
+            }
+            func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
+            for id in ids {
+                let base = "/api/v1/resources/\(encoded("doc type"))/\(encoded(id))"
+                let state = try await client.execute(uri: base, method: .get)
+                #expect(state.status == .ok, "\(id)")
+                #expect(try parseJSON(state.body)["id"]?.stringValue == id)
+                #expect(try parseJSON(try await client.execute(uri: base + "?version=1", method: .get).body)["version"]?.intValue == 1)
+                let history = try parseJSON(try await client.execute(uri: base + "/history", method: .get).body)
+                #expect(history["data"]?.arrayValue?.count == 1, "\(id)")
+                #expect(history["data"]?[0]?["resource"]?["id"]?.stringValue == id)
+            }
+            let activity = try parseJSON(try await client.execute(uri: "/api/v1/actors/john%40example.com/activity", method: .get).body)
+            #expect(activity["data"]?.arrayValue?.count == ids.count)
+            let bad = try await client.execute(uri: "/api/v1/resources/doc/%E2%28", method: .get)
+            try expectProblem(bad, .badRequest)
+        }
+    }
+
+    /// A query parameter a route does not read is refused, naming it, instead of being ignored.
+    @Test(arguments: StoreKind.available)
+    func unknownQueryParametersAreRefused(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
+            _ = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
+            for (uri, name, suggestion) in [("/api/v1/audit/logs?user=12", "user", "actor"),
+                                            ("/api/v1/audit/logs?limt=1", "limt", "limit"),
+                                            ("/api/v1/audit/logs/summary?cursor=x", "cursor", nil),
+                                            ("/api/v1/audit/logs/export?format=csv&limit=5", "limit", nil),
+                                            ("/api/v1/resources/t/x/history?verison=1", "verison", nil),
+                                            ("/api/v1/resources/t/x?versoin=1", "versoin", "version"),
+                                            ("/api/v1/messages?state=failed", "state", "status"),
+                                            ("/health?x=1", "x", nil),
+                                            ("/audit/activity-stream/?asyn=true", "asyn", "async")] as [(String, String, String?)] {
+                let response = try await client.execute(uri: uri, method: uri.contains("activity-stream") ? .post : .get,
+                                                        headers: jsonHeaders, body: ByteBuffer(string: Self.payload))
+                try expectProblem(response, .badRequest)
+                let problem = try parseJSON(response.body)
+                #expect(problem["errors"]?[0]?["path"]?.stringValue == name, "\(uri)")
+                if let suggestion {
+                    #expect(problem["detail"]?.stringValue?.contains("did you mean \(suggestion)?") == true, "\(uri): \(problem)")
+                }
+            }
+            let twice = try await client.execute(uri: "/api/v1/audit/logs?actor=1&actor=2", method: .get)
+            try expectProblem(twice, .badRequest)
+            #expect(try await client.execute(uri: "/api/v1/audit/logs?actor=1&limit=5", method: .get).status == .ok)
         }
     }
 

@@ -224,12 +224,13 @@ final class TrailProcess: Sendable {
     /// What the process logged on standard error so far.
     var log: String { output.withLock { $0 } }
 
-    /// The port the server logged once it listens.
+    /// The port the server logged once it listens, as soon as it also logged that it serves the API on its
+    /// store (it listens first, and answers 503 until then).
     func port() async throws -> Int {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             let text = output.withLock { $0 }
-            if let match = text.firstMatch(of: /Trail listening on http:\/\/127\.0\.0\.1:(\d+)/) {
+            if let match = text.firstMatch(of: /Trail listening on http:\/\/127\.0\.0\.1:(\d+)/), text.contains("Trail ready") {
                 return Int(match.1)!
             }
             guard process.isRunning else { break }

@@ -83,11 +83,19 @@ public final class PostgresEventStore: EventStore {
     ) async throws -> T {
         let client = PostgresClient(
             configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(client)
+        // Detached: `PostgresClient.run()` ends at a graceful shutdown it sees in its task's locals, which a
+        // child task inherits when the store is opened inside a service (`trail serve`). The pool must outlive
+        // `body` instead, whose users (workers, the signer) stop first and may still be writing.
+        let pool = Task.detached { await client.run() }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(client))
+        } catch {
+            result = .failure(error)
         }
+        pool.cancel()
+        await pool.value
+        return try result.get()
     }
 
     /// Fails fast with a clear message when the server cannot be reached: PostgresNIO itself retries a refused
