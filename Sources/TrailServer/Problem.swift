@@ -63,11 +63,16 @@ extension Problem {
                 errors: [FieldError(index: nil, path: "", message: error.description)])
     }
 
+    /// The most errors one problem lists: a batch of 10,000 bad items is refused with the first hundred, and
+    /// the count of all.
+    public static let maximumErrors = 100
+
     public static func invalid(_ failure: InvalidSubmission) -> Problem {
         let count = failure.errors.count
+        let listed = count > maximumErrors ? "the first \(maximumErrors) are listed in errors" : "see errors"
         return Problem(.unprocessableContent, "invalid-payload", title: "Invalid payload",
-                       detail: "The submission was refused and nothing was stored: \(count) error\(count == 1 ? "" : "s") (see errors).",
-                       errors: failure.errors)
+                       detail: "The submission was refused and nothing was stored: \(count) error\(count == 1 ? "" : "s") (\(listed)).",
+                       errors: Array(failure.errors.prefix(maximumErrors)))
     }
 
     public static func unsupportedMediaType(_ given: String) -> Problem {

@@ -70,6 +70,15 @@ import TrailTestSupport
             let text = String(buffer: csv.body)
             #expect(text.contains(",REPORTS,partial,"))
             #expect(text.contains(",1250,"))
+
+            // Values a spreadsheet would run as formulas are neutralised in CSV, exact in NDJSON.
+            _ = try await Self.post(client, "/api/v1/audit/logs",
+                                    #"{"action":"@SUM(1+1)","category":"=1+2","user_id":"u","description":"-2+3 =cmd|'/C calc'!A0"}"#)
+            let injected = String(buffer: try await client.execute(uri: "/api/v1/audit/logs/export?format=csv&category=%3D1%2B2", method: .get).body)
+            #expect(injected.contains(",'@sum(1+1),'=1+2,success,"), "\(injected)")
+            #expect(injected.contains(",'-2+3 =cmd|'/C calc'!A0,"), "\(injected)")
+            let exact = String(buffer: try await client.execute(uri: "/api/v1/audit/logs/export?format=ndjson&category=%3D1%2B2", method: .get).body)
+            #expect(exact.contains(#""category":"=1+2""#) && exact.contains(#""summary":"-2+3 =cmd|'/C calc'!A0""#))
         }
     }
 

@@ -252,6 +252,25 @@ enum RawHTTP {
         }
     }
 
+    /// A batch with thousands of bad items is refused with the first 100 errors and the count of all.
+    @Test(arguments: StoreKind.available)
+    func errorListsAreCapped(kind: StoreKind) async throws {
+        try await withApp(kind) { client in
+            let items = (0..<2_500).map { _ in #"{"verb":"create","object":{"id":"x","type":"t"}}"# }
+            let response = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders,
+                                                    body: ByteBuffer(string: "[" + items.joined(separator: ",") + "]"))
+            try expectProblem(response, .unprocessableContent)
+            let problem = try parseJSON(response.body)
+            #expect(problem["errors"]?.arrayValue?.count == 100)
+            #expect(problem["errors"]?[99]?["index"]?.intValue == 99)
+            #expect(problem["detail"]?.stringValue?.contains("2500 errors (the first 100 are listed in errors)") == true, "\(problem)")
+            let few = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders,
+                                               body: ByteBuffer(string: "[" + items.prefix(3).joined(separator: ",") + "]"))
+            #expect(try parseJSON(few.body)["detail"]?.stringValue?.hasSuffix("3 errors (see errors).") == true)
+            #expect(try parseJSON(try await client.execute(uri: "/api/v1/audit/logs", method: .get).body)["data"]?.arrayValue?.isEmpty == true)
+        }
+    }
+
     /// A query parameter a route does not read is refused, naming it, instead of being ignored.
     @Test(arguments: StoreKind.available)
     func unknownQueryParametersAreRefused(kind: StoreKind) async throws {
