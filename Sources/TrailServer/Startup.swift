@@ -51,10 +51,11 @@ public func runServer(
             }
         }
     }
-    // Shut down in reverse order: the server first, the store's users after it.
+    // Shut down in reverse order: the server first, the store's users after it. A store that fails to open
+    // stops the server gracefully (it has nothing to serve), and its error is what the start reports.
     let group = ServiceGroup(configuration: .init(
-        services: [.init(service: store), .init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: logger))
+        services: [.init(service: store, failureTerminationBehavior: .gracefullyShutdownGroup), .init(service: app)],
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
 }
 

@@ -262,6 +262,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let corrupt = Code(name: "corrupt")
         /// The store refused the operation as invalid (a broken invariant: a bug).
         public static let rejected = Code(name: "rejected")
+        /// There is no store where one was named, and the operation does not create one.
+        public static let missing = Code(name: "missing")
         public var description: String { name }
     }
 

@@ -24,17 +24,24 @@ public enum StoreLocation: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Opens the store (creating and migrating it as needed), runs `body` with it, and closes it.
+    /// Opens the store (migrating it as needed), runs `body` with it, and closes it.
+    ///
+    /// - Parameter creating: whether a store that does not exist yet is created (`trail serve`, `worker`,
+    ///   `migrate`); if not, a missing SQLite file or a database without Trail's schema is refused
+    ///   (``StoreError/Code/missing``) and nothing is created.
     public func withStore<T: Sendable>(
-        configuration: StoreConfiguration = StoreConfiguration(), logger: Logger = Logger(label: "trail.store"),
+        configuration: StoreConfiguration = StoreConfiguration(), creating: Bool = true,
+        logger: Logger = Logger(label: "trail.store"),
         _ body: (any TrailStorage) async throws -> T
     ) async throws -> T {
         switch self {
         case .sqlite(let path, let durability):
+            if !creating { try SQLiteEventStore.requireStore(at: path) }
             return try await body(SQLiteEventStore(path: path, durability: durability, configuration: configuration))
         case .postgres(let url, let maximumConnections):
             return try await PostgresEventStore.withStore(
-                url: url, configuration: configuration, maximumConnections: maximumConnections, logger: logger, body)
+                url: url, configuration: configuration, maximumConnections: maximumConnections, creating: creating,
+                logger: logger, body)
         }
     }
 

@@ -42,7 +42,7 @@ struct Export: AsyncParsableCommand {
     @Flag(name: .long, help: "Include Trail's records of who read the log (category AUDIT_ACCESS): with no filter, the tenant's whole hash chain, as trail verify wants it.")
     var includeAccess = false
 
-    @OptionGroup var store: StoreOptions
+    @OptionGroup var store: DatabaseOption
 
     func validate() throws {
         guard EventExport.Format(rawValue: format) != nil else { throw ValidationError("--format must be csv, json or ndjson") }

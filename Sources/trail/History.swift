@@ -19,7 +19,7 @@ struct History: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the records as a JSON array instead of text.")
     var json = false
 
-    @OptionGroup var store: StoreOptions
+    @OptionGroup var store: DatabaseOption
 
     func run() async throws {
         let (tenant, resourceType, resourceId) = (self.tenant, self.resourceType, self.resourceId)

@@ -42,7 +42,7 @@ struct Ingest: AsyncParsableCommand {
         let body = handle.readDataToEndOfFile()
         let format = ActivityIngest.Format(rawValue: self.format)!  // checked by validate()
         let (idempotencyKey, async) = (self.idempotencyKey, self.async)
-        try await store.withStore { eventStore in
+        try await store.withStore(creating: false) { eventStore in
             do {
                 let ingest = ActivityIngest(store: eventStore)
                 if async {

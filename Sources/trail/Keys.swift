@@ -24,7 +24,7 @@ struct Keys: AsyncParsableCommand {
         @Option(name: .long, help: "A name to recognise the key by, e.g. the application using it.")
         var name: String = ""
 
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: DatabaseOption
 
         func validate() throws {
             guard TenantName.isValid(tenant) else { throw ValidationError("--tenant must be \(TenantName.rule)") }
@@ -55,7 +55,7 @@ struct Keys: AsyncParsableCommand {
         @Flag(name: .long, help: "Print a JSON array instead of a table.")
         var json = false
 
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: DatabaseOption
 
         func run() async throws {
             let tenant = self.tenant
@@ -91,7 +91,7 @@ struct Keys: AsyncParsableCommand {
         @Option(name: .long, help: "Only if the key belongs to this tenant.")
         var tenant: String?
 
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: DatabaseOption
 
         func run() async throws {
             let (id, tenant) = (self.id, self.tenant)

@@ -4,7 +4,7 @@ import TrailStore
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create or upgrade the database schema, then exit.")
 
-    @OptionGroup var store: StoreOptions
+    @OptionGroup var store: DatabaseOption
 
     func run() async throws {
         do {

@@ -21,12 +21,41 @@ enum Env {
     }
 }
 
-/// The store options every command that touches the database shares.
-struct StoreOptions: ParsableArguments {
+/// Where the store is: every command that touches one. Only `serve`, `worker` and `migrate` create a store; the
+/// others refuse a path or database that holds none, and create nothing.
+struct DatabaseOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "A SQLite file, or a postgres://user:password@host:port/database URL (env TRAIL_DATABASE_URL, then TRAIL_DATABASE).",
         valueName: "file-or-url"))
     var database: String = Env.string("TRAIL_DATABASE_URL") ?? Env.string("TRAIL_DATABASE") ?? "trail.sqlite"
+
+    func validate() throws {
+        do {
+            _ = try location()
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func location(durability: SQLiteEventStore.Durability = .full, poolSize: Int = 2) throws(StoreError) -> StoreLocation {
+        try StoreLocation(database, durability: durability, maximumConnections: poolSize)
+    }
+
+    /// Opens the store, which must exist, runs `body` with it and closes it; a store that cannot be opened fails
+    /// the command with its message.
+    func withStore<T: Sendable>(_ body: (any TrailStorage) async throws -> T) async throws -> T {
+        do {
+            return try await location().withStore(creating: false, body)
+        } catch let error as StoreError {
+            throw fail(error)
+        }
+    }
+}
+
+/// The options of the commands that write events (`serve`, `worker`, `ingest`): the database, and how it is
+/// written.
+struct StoreOptions: ParsableArguments {
+    @OptionGroup var database: DatabaseOption
 
     @Option(name: .long, help: "SQLite synchronous level: full, normal or off (env TRAIL_DURABILITY).")
     var durability: String = Env.string("TRAIL_DURABILITY") ?? "full"
@@ -42,16 +71,10 @@ struct StoreOptions: ParsableArguments {
             throw ValidationError("--durability must be full, normal or off")
         }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
-        do {
-            _ = try location()
-        } catch {
-            throw ValidationError(error.message)
-        }
     }
 
     func location() throws(StoreError) -> StoreLocation {
-        try StoreLocation(database, durability: SQLiteEventStore.Durability(rawValue: durability) ?? .full,
-                          maximumConnections: poolSize)
+        try database.location(durability: SQLiteEventStore.Durability(rawValue: durability) ?? .full, poolSize: poolSize)
     }
 
     var storeConfiguration: StoreConfiguration {
@@ -64,10 +87,12 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store, runs `body` with it and closes it; a store that cannot be opened fails the command with
-    /// its message.
-    func withStore<T: Sendable>(logger: Logger = Logger(label: "trail"), _ body: (any TrailStorage) async throws -> T) async throws -> T {
+    /// its message. Only `serve` and `worker` create a store that does not exist.
+    func withStore<T: Sendable>(
+        creating: Bool, logger: Logger = Logger(label: "trail"), _ body: (any TrailStorage) async throws -> T
+    ) async throws -> T {
         do {
-            return try await location().withStore(configuration: storeConfiguration, logger: logger, body)
+            return try await location().withStore(configuration: storeConfiguration, creating: creating, logger: logger, body)
         } catch let error as StoreError {
             throw fail(error)
         }

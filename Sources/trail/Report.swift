@@ -23,7 +23,7 @@ struct Report: AsyncParsableCommand {
     @Option(name: .long, help: "The tenant to report on.")
     var tenant: String = ServerConfiguration.defaultTenant
 
-    @OptionGroup var store: StoreOptions
+    @OptionGroup var store: DatabaseOption
 
     func validate() throws {
         guard ["table", "csv", "json"].contains(format) else { throw ValidationError("--format must be table, csv or json") }

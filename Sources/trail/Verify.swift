@@ -37,7 +37,7 @@ struct Verify: AsyncParsableCommand {
     @Flag(name: .long, help: "Print each tenant's report as one line of JSON.")
     var json = false
 
-    @OptionGroup var store: StoreOptions
+    @OptionGroup var store: DatabaseOption
 
     func validate() throws {
         if export != nil {

@@ -25,7 +25,7 @@ struct Worker: AsyncParsableCommand {
         let logger = Logger(label: "trail")
         let configuration = worker.configuration
         let location = try store.location()
-        try await store.withStore(logger: logger) { eventStore in
+        try await store.withStore(creating: true, logger: logger) { eventStore in
             logger.info("Trail worker started", metadata: ["database": "\(location)", "workers": "\(configuration.count)"])
             let group = ServiceGroup(configuration: .init(
                 services: [MessageWorkers(store: eventStore, configuration: configuration, logger: logger)],
@@ -52,7 +52,7 @@ struct Messages: AsyncParsableCommand {
         @Option(name: .long, help: "At most this many.")
         var limit: Int = 100
 
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: DatabaseOption
 
         func validate() throws {
             if let status, QueuedMessage.Status(rawValue: status) == nil {
@@ -83,7 +83,7 @@ struct Messages: AsyncParsableCommand {
         @Option(name: .long, help: "The message's tenant.")
         var tenant: String = ServerConfiguration.defaultTenant
 
-        @OptionGroup var store: StoreOptions
+        @OptionGroup var store: DatabaseOption
 
         func run() async throws {
             let (id, tenant) = (self.id, self.tenant)

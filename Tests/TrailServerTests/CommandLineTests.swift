@@ -87,6 +87,7 @@ import TrailTestSupport
     @Test(arguments: StoreKind.available)
     func ingestTakesGenericAuditEvents(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { _, database in
+        #expect(try trail(["migrate", "--database", database.text]).status == 0)
         let single = try trail(["ingest", "--format", "audit-event", "--file", "-", "--database", database.text],
                                stdin: #"{"event_type":"user_login","user_id":"u1","ip_address":"10.0.0.1"}"#)
         #expect(single.status == 0, "\(single.errors)")
@@ -104,6 +105,7 @@ import TrailTestSupport
     @Test(arguments: StoreKind.available)
     func refusedInputSaysWhyAndStoresNothing(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { _, database in
+        #expect(try trail(["migrate", "--database", database.text]).status == 0)
         let run = try trail(["ingest", "--file", "-", "--database", database.text], stdin: #"[{"verb":"create"}]"#)
         #expect(run.status == 1)
         #expect(run.errors.contains("item 0, actor: actor is required"))
@@ -119,6 +121,7 @@ import TrailTestSupport
     func asyncIngestMessagesAndAWorker(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { _, database in
             let payload = #"{"actor": {"id": "12"}, "verb": "create", "object": {"id": "user-9", "type": "user", "email": "a@x.io"}}"#
+            #expect(try trail(["migrate", "--database", database.text]).status == 0)
             let queued = try trail(["ingest", "--file", "-", "--async", "--database", database.text], stdin: payload)
             #expect(queued.status == 0, "\(queued.errors)")
             let id = queued.output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -141,6 +144,36 @@ import TrailTestSupport
             #expect(completed.contains("\(id)  completed  default  attempts=1"))
             let history = try trail(["history", "--resource-type", "user", "--resource-id", "user-9", "--database", database.text])
             #expect(history.output.contains("user user-9: 1 event, version 1"))
+        }
+    }
+
+    /// Only serve, worker and migrate create a store: every other command refuses a place that holds none, says
+    /// so, and creates nothing there.
+    @Test(arguments: StoreKind.available)
+    func commandsOtherThanServeWorkerAndMigrateCreateNoStore(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, database in
+            let commands: [[String]] = [
+                ["verify"], ["history", "--resource-type", "t", "--resource-id", "x"], ["report"], ["export"],
+                ["keys", "list"], ["keys", "create", "--tenant", "a", "--role", "admin"], ["keys", "revoke", "0123456789abcdef"],
+                ["messages", "list"], ["messages", "retry", "01a209c4-ffe1-7ceb-a9a2-36ffb2490cb0"],
+                ["ingest", "--file", "-"],
+            ]
+            for command in commands {
+                let run = try trail(command + ["--database", database.text], stdin: #"{"actor":"1","verb":"create","type":"t","id":"x"}"#)
+                #expect(run.status == 1, "\(command)")
+                #expect(run.errors.contains("no Trail store") || run.errors.contains("holds no Trail store"), "\(command): \(run.errors)")
+                #expect(!run.errors.contains("Error:"), "one line, not a usage error")
+            }
+            switch location {
+            case .sqlite(let path, _):
+                #expect(!FileManager.default.fileExists(atPath: path))
+                #expect(try FileManager.default.contentsOfDirectory(atPath: database.directory.path).isEmpty)
+            case .postgres(let url, _):
+                let tables = try await PostgresAdmin.rows("SELECT count(*)::text FROM pg_tables WHERE schemaname = 'public'", on: url)
+                #expect(tables == [["0"]])
+            }
+            #expect(try trail(["migrate", "--database", database.text]).status == 0)
+            #expect(try trail(["report", "--database", database.text]).status == 0)
         }
     }
 

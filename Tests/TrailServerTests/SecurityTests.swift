@@ -401,6 +401,7 @@ import TrailTestSupport
     func keysFromTheCommandLineAreStoredAsDigests(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, fresh in
             let cli = CommandLineTests()
+            #expect(try cli.trail(["migrate", "--database", fresh.text]).status == 0)
             let created = try cli.trail(["keys", "create", "--database", fresh.text, "--tenant", "acme", "--role", "writer", "--name", "ci"])
             #expect(created.status == 0, "\(created.errors)")
             let text = String(try #require(created.output.split(separator: "\n").last))

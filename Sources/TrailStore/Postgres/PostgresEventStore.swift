@@ -40,13 +40,18 @@ public final class PostgresEventStore: EventStore {
     ///
     /// - Parameter maximumConnections: the size of this process's connection pool (the writer uses one; reads
     ///   share the rest).
+    ///   - creating: whether a database without Trail's schema gets it; if not, such a database is refused
+    ///     (``StoreError/Code/missing``).
     public static func withStore<T: Sendable>(
         url: PostgresURL, configuration: StoreConfiguration = StoreConfiguration(), maximumConnections: Int = 10,
-        logger: Logger = Logger(label: "trail.postgres"),
+        creating: Bool = true, logger: Logger = Logger(label: "trail.postgres"),
         _ body: (PostgresEventStore) async throws -> T
     ) async throws -> T {
-        try await withClient(url: url, maximumConnections: maximumConnections, logger: logger) { client in
-            try await reachable(client, url: url, logger: logger)
+        let exists = try await PostgresProbe.connect(url, timeout: probeTimeout, logger: logger)
+        guard creating || exists else {
+            throw StoreError(.missing, "database \(url.database) at \(url.host):\(url.port) holds no Trail store: trail serve or trail migrate creates one")
+        }
+        return try await withClient(url: url, maximumConnections: maximumConnections, logger: logger) { client in
             do {
                 _ = try await PostgresMigrations.migrate(client, logger: logger)
                 let rows = try await client.query(
@@ -68,8 +73,8 @@ public final class PostgresEventStore: EventStore {
 
     /// Applies pending migrations (the `trail migrate` command). Returns the ids of those applied now.
     public static func migrate(url: PostgresURL, logger: Logger = Logger(label: "trail.postgres")) async throws -> [String] {
-        try await withClient(url: url, maximumConnections: 1, logger: logger) { client in
-            try await reachable(client, url: url, logger: logger)
+        _ = try await PostgresProbe.connect(url, timeout: probeTimeout, logger: logger)
+        return try await withClient(url: url, maximumConnections: 1, logger: logger) { client in
             do {
                 return try await PostgresMigrations.migrate(client, logger: logger)
             } catch let error as PSQLError {
@@ -98,25 +103,8 @@ public final class PostgresEventStore: EventStore {
         return try result.get()
     }
 
-    /// Fails fast with a clear message when the server cannot be reached: PostgresNIO itself retries a refused
-    /// connection for a minute, with the cause only in its logs.
-    private static func reachable(_ client: PostgresClient, url: PostgresURL, logger: Logger) async throws {
-        let probe = try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await client.query("SELECT 1", logger: logger)
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(for: .seconds(10))
-                return false
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? false
-        }
-        guard probe else {
-            throw StoreError(.unavailable, "PostgreSQL at \(url) did not answer within 10 seconds (is it running, and are the user, password and database right?)")
-        }
-    }
+    /// How long the first connection may take before a start fails.
+    static let probeTimeout = Duration.seconds(10)
 
     public func append(_ request: AppendRequest) async throws(StoreError) -> AppendResult {
         try await append([request])[0].get()

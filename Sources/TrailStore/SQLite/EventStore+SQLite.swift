@@ -91,6 +91,25 @@ public final class SQLiteEventStore: EventStore {
         return try body()
     }
 
+    /// Refuses a path that holds no Trail store (no file, or a file that is not one), without creating anything.
+    static func requireStore(at path: String) throws(StoreError) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.missing, "there is no Trail store at \(path): trail serve or trail migrate creates one")
+        }
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let isStore = try DatabaseQueue(path: path, configuration: configuration).read { db in
+                try db.tableExists("grdb_migrations") && db.tableExists("events")
+            }
+            guard isStore else { throw StoreError(.missing, "\(path) is a SQLite file but not a Trail store") }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.missing, "\(path) is not a Trail store: \(storeError(error, path: path).message)")
+        }
+    }
+
     /// Applies pending migrations without opening a store for use (the `trail migrate` command).
     /// Returns the identifiers of the migrations applied now.
     public static func migrate(path: String) throws(StoreError) -> [String] {
