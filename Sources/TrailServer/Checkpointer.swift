@@ -51,6 +51,8 @@ public final class Checkpointer: Service, Sendable {
         var lastSigned: (size: Int64, time: Timestamp)?
         /// Why the tenant gets no more checkpoints, if it does not.
         var refused: String?
+        /// While the tree is built again from the first event: the checkpoint it must match on the way.
+        var rebuilding: Checkpoint?
     }
 
     private let trees = Mutex<[String: Tree]>([:])
@@ -86,17 +88,38 @@ public final class Checkpointer: Service, Sendable {
         var signed: [Checkpoint] = []
         for (tenant, head) in heads.sorted(by: { $0.key < $1.key }) {
             guard var tree = try await tree(tenant) else { continue }
-            if head.sequence < tree.frontier.size {
-                refuse(tenant, &tree, "the log of tenant \(tenant) ends at event \(head.sequence), before its checkpoint of size \(tree.frontier.size): events were removed outside Trail (run trail verify)")
+            if head.sequence < max(tree.frontier.size, tree.rebuilding?.size ?? 0) {
+                refuse(tenant, &tree, "the log of tenant \(tenant) ends at event \(head.sequence), before its checkpoint of size \(max(tree.frontier.size, tree.rebuilding?.size ?? 0)): events were removed outside Trail (run trail verify)")
                 continue
             }
-            // Extend the tree to the head read above (events appended since wait for the next round).
+            // Extend the tree to the head read above (events appended since wait for the next round), keeping the
+            // roots of the subtrees it completes.
             while tree.frontier.size < head.sequence {
+                // A rebuild stops at the checkpoint it must match.
+                let end = tree.rebuilding.map { min($0.size, head.sequence) } ?? head.sequence
                 let hashes = try await store.eventHashes(
-                    tenant: tenant, after: tree.frontier.size, limit: Int(min(head.sequence - tree.frontier.size, 100_000)))
+                    tenant: tenant, after: tree.frontier.size, limit: Int(min(end - tree.frontier.size, 100_000)))
                 guard let last = hashes.last else { break }
-                for hash in hashes { tree.frontier.append(leafHash: MerkleTree.leafHash(hash)) }
+                var completed: [(MerkleTree.Subtree, Digest256)] = []
+                for hash in hashes {
+                    // (A leaf hash is always 32 bytes.)
+                    tree.frontier.append(leaf: Digest256(MerkleTree.leafHash(hash))!) { subtree, root in
+                        if subtree.level >= SubtreeRoots.minimumLevel { completed.append((subtree, root)) }
+                    }
+                }
                 tree.lastHash = last
+                if let expected = tree.rebuilding, tree.frontier.size == expected.size {
+                    guard tree.frontier.root == expected.root else {
+                        refuse(tenant, &tree, "the first \(expected.size) events of tenant \(tenant) no longer have the Merkle root signed at \(expected.time.formatted()): the log was changed outside Trail (run trail verify)")
+                        break
+                    }
+                    tree.rebuilding = nil
+                }
+                try await store.saveSubtreeRoots(tenant: tenant, completed, through: tree.frontier.size)
+            }
+            if tree.refused != nil || tree.rebuilding != nil {
+                trees.withLock { $0[tenant] = tree }
+                continue
             }
             let now = clock()
             let size = tree.frontier.size
@@ -129,6 +152,12 @@ public final class Checkpointer: Service, Sendable {
         var tree = Tree()
         if let (latest, basis) = try await store.latestCheckpointBasis(tenant: tenant) {
             tree.lastSigned = (latest.size, latest.time)
+            if try await store.subtreeRootsSize(tenant: tenant) < latest.size {
+                // Subtree roots are missing below the checkpoint: build the tree again from its first event.
+                tree.rebuilding = latest
+                trees.withLock { $0[tenant] = tree }
+                return tree
+            }
             let stored = try await store.eventHashes(tenant: tenant, after: latest.size - 1, limit: 1).first
             if let frontier = MerkleTree.Frontier(size: latest.size, hashes: basis.frontier), frontier.root == latest.root,
                stored == basis.lastHash {

@@ -51,16 +51,16 @@ struct IntegrityController: Sendable {
             guard event.sequence <= size else {
                 throw Problem.badRequest("Event \(id) is event \(event.sequence), after the tree of \(size) events; ask for a larger size.", path: "size")
             }
-            let leaves = try await leafHashes(tenant, size: size)
-            let proof = MerkleTree.inclusionProof(index: Int(event.sequence - 1), leafHashes: leaves)
+            let tree = TreeProofs(store: store, tenant: tenant)
+            let proof = try await tree.inclusionProof(index: event.sequence - 1, size: size)
             var writer = JSONWriter(capacity: 512 + 70 * proof.count)
             writer.raw("{"); writer.key("event_id"); writer.write(string: event.id)
             writer.raw(","); writer.key("sequence"); writer.raw(String(event.sequence))
             writer.raw(","); writer.key("leaf_index"); writer.raw(String(event.sequence - 1))
             writer.raw(","); writer.key("tree_size"); writer.raw(String(size))
             writer.raw(","); writer.key("hash"); writer.write(hex: event.hash)
-            writer.raw(","); writer.key("leaf_hash"); writer.write(hex: leaves[Int(event.sequence - 1)])
-            writer.raw(","); writer.key("root"); writer.write(hex: MerkleTree.root(ofLeafHashes: leaves))
+            writer.raw(","); writer.key("leaf_hash"); writer.write(hex: MerkleTree.leafHash(event.hash))
+            writer.raw(","); writer.key("root"); writer.write(hex: try await tree.root(size: size))
             writer.raw(","); writer.key("proof"); Self.write(proof, into: &writer)
             writer.raw(","); writer.key("checkpoint"); try await writeCheckpoint(tenant, size: size, into: &writer)
             writer.raw("}")
@@ -77,13 +77,13 @@ struct IntegrityController: Sendable {
             guard from <= to else {
                 throw Problem.badRequest("from (\(from)) must not be larger than to (\(to)).", path: "from")
             }
-            let leaves = try await leafHashes(tenant, size: to)
-            let proof = MerkleTree.consistencyProof(from: Int(from), leafHashes: leaves)
+            let tree = TreeProofs(store: store, tenant: tenant)
+            let proof = try await tree.consistencyProof(from: from, size: to)
             var writer = JSONWriter(capacity: 1024 + 70 * proof.count)
             writer.raw("{"); writer.key("from"); writer.raw(String(from))
             writer.raw(","); writer.key("to"); writer.raw(String(to))
-            writer.raw(","); writer.key("from_root"); writer.write(hex: MerkleTree.root(ofLeafHashes: leaves[..<Int(from)]))
-            writer.raw(","); writer.key("to_root"); writer.write(hex: MerkleTree.root(ofLeafHashes: leaves))
+            writer.raw(","); writer.key("from_root"); writer.write(hex: try await tree.root(size: from))
+            writer.raw(","); writer.key("to_root"); writer.write(hex: try await tree.root(size: to))
             writer.raw(","); writer.key("proof"); Self.write(proof, into: &writer)
             writer.raw(","); writer.key("from_checkpoint"); try await writeCheckpoint(tenant, size: from, into: &writer)
             writer.raw(","); writer.key("to_checkpoint"); try await writeCheckpoint(tenant, size: to, into: &writer)
@@ -126,18 +126,6 @@ struct IntegrityController: Sendable {
             throw Problem.badRequest("\(name) must be a whole number from 1 to \(events) (the tenant's events).", path: name)
         }
         return size
-    }
-
-    /// The leaf hashes of the tenant's first `size` events.
-    private func leafHashes(_ tenant: String, size: Int64) async throws -> [MerkleTree.Hash] {
-        var leaves: [MerkleTree.Hash] = []
-        leaves.reserveCapacity(Int(size))
-        while leaves.count < size {
-            let hashes = try await store.eventHashes(tenant: tenant, after: Int64(leaves.count), limit: Int(min(size - Int64(leaves.count), 100_000)))
-            guard !hashes.isEmpty else { break }
-            leaves += hashes.map(MerkleTree.leafHash)
-        }
-        return leaves
     }
 
     /// The stored checkpoint of exactly `size`, or `null`.

@@ -28,6 +28,22 @@ public protocol IntegrityStore: Sendable {
 
     /// The tenant's checkpoint of exactly `size`, or nil.
     func checkpoint(tenant: String, size: Int64) async throws(StoreError) -> Checkpoint?
+
+    /// Keeps roots of perfect subtrees of the tenant's Merkle tree (of ``SubtreeRoots/minimumLevel`` and up),
+    /// and that every such root within the first `size` leaves is kept now. A root kept already stays as it is.
+    func saveSubtreeRoots(tenant: String, _ roots: [(MerkleTree.Subtree, Digest256)], through size: Int64) async throws(StoreError)
+
+    /// The kept roots of those of `subtrees` that are kept.
+    func subtreeRoots(tenant: String, _ subtrees: [MerkleTree.Subtree]) async throws(StoreError) -> [MerkleTree.Subtree: Digest256]
+
+    /// The number of leaves of the tenant's tree within which every subtree root is kept (0 before any).
+    func subtreeRootsSize(tenant: String) async throws(StoreError) -> Int64
+}
+
+/// Which subtree roots a store keeps: those of 256 leaves and more. A proof then reads a few dozen roots and at
+/// most a few blocks of 256 event hashes, whatever the size of the log, for n/128 rows kept.
+public enum SubtreeRoots {
+    public static let minimumLevel = 8
 }
 
 extension IntegrityStore {

@@ -137,6 +137,62 @@ import Testing
     }
 }
 
+/// Roots and proofs from the roots of perfect subtrees, as a store keeps them, instead of every leaf.
+@Suite struct MerkleSubtreeTests {
+    static let leaves = (0..<700).map { Digest256(MerkleTree.leafHash([UInt8(truncatingIfNeeded: $0), UInt8($0 >> 8)]))! }
+
+    /// Every perfect subtree of two leaves or more, as appending the leaves completes them.
+    static let completed: [MerkleTree.Subtree: Digest256] = {
+        var frontier = MerkleTree.Frontier()
+        var found: [MerkleTree.Subtree: Digest256] = [:]
+        for leaf in leaves {
+            frontier.append(leaf: leaf) { subtree, root in
+                precondition(found.updateValue(root, forKey: subtree) == nil, "each subtree once")
+            }
+        }
+        return found
+    }()
+
+    /// Roots as a store would give them: level 0 from the leaves, others from `completed`.
+    static func roots(_ subtree: MerkleTree.Subtree) -> Digest256 {
+        subtree.level == 0 ? leaves[Int(subtree.index)] : completed[subtree]!
+    }
+
+    @Test func appendingReportsEveryPerfectSubtreeWithItsRoot() {
+        #expect(Self.completed.count == (1...9).reduce(0) { $0 + 700 >> $1 })
+        for (subtree, root) in Self.completed {
+            let slice = Self.leaves[Int(subtree.leaves.lowerBound)..<Int(subtree.leaves.upperBound)]
+            #expect(MerkleTree.subtreeRoot(leafHashes: slice) == root, "\(subtree)")
+        }
+    }
+
+    @Test func proofsFromSubtreesAreTheProofsFromLeaves() {
+        let hashes = Self.leaves.map(\.bytes)
+        for size in [1, 2, 3, 7, 8, 9, 255, 256, 257, 511, 512, 513, 699, 700] {
+            let tree = Array(hashes.prefix(size))
+            #expect(MerkleTree.root(size: Int64(size), Self.roots) == MerkleTree.root(ofLeafHashes: tree))
+            for index in Set([0, 1, size / 3, size / 2, size - 2, size - 1]) where index >= 0 && index < size {
+                #expect(MerkleTree.inclusionProof(index: Int64(index), size: Int64(size), Self.roots)
+                        == MerkleTree.inclusionProof(index: index, leafHashes: tree), "\(index) of \(size)")
+            }
+            for from in Set([1, 2, size / 2, size - 1, size]) where from >= 1 && from <= size {
+                #expect(MerkleTree.consistencyProof(from: Int64(from), size: Int64(size), Self.roots)
+                        == MerkleTree.consistencyProof(from: from, leafHashes: tree), "\(from) → \(size)")
+            }
+        }
+    }
+
+    /// At ten million leaves a proof names a few dozen subtrees, not millions of leaves.
+    @Test func aProofNeedsLogarithmicallyManySubtrees() {
+        let size: Int64 = 10_000_037
+        let inclusion = MerkleTree.subtreesNeeded { _ = MerkleTree.inclusionProof(index: 4_321_987, size: size, $0) }
+        let consistency = MerkleTree.subtreesNeeded { _ = MerkleTree.consistencyProof(from: 7_654_321, size: size, $0) }
+        let root = MerkleTree.subtreesNeeded { _ = MerkleTree.root(size: size, $0) }
+        #expect(inclusion.count <= 2 * 24 && consistency.count <= 3 * 24 && root.count == size.nonzeroBitCount)
+        #expect(inclusion.allSatisfy { $0.leaves.upperBound <= size })
+    }
+}
+
 /// The hash chain's canonical form (SPEC §8): the event as reads return it, without `hash`, per RFC 8785.
 @Suite struct EventHashTests {
     static func o(_ value: JSONValue) -> JSONObject { value.objectValue! }

@@ -260,4 +260,91 @@ import TrailTestSupport
             }
         }
     }
+
+    /// Runs statements on the store's database outside Trail (setting up, or tampering).
+    static func execute(_ statements: String..., on location: StoreLocation) async throws {
+        for sql in statements {
+            switch location {
+            case .sqlite(let path, _):
+                let queue = try DatabaseQueue(path: path)
+                try await queue.write { db in try db.execute(sql: sql) }
+            case .postgres(let url, _):
+                try await PostgresAdmin.execute(sql, on: url)
+            }
+        }
+    }
+
+    /// The signer keeps the roots of the tree's subtrees of 256 events and more; proofs are computed from them
+    /// and a block or two of event hashes, so a proof over tens of thousands of events reads a few blocks — without
+    /// the roots it would need hundreds, and is refused rather than load the server. Roots lost (or never kept,
+    /// as before this version) are built again from the first event, once, and must give the signed root.
+    @Test(.timeLimit(.minutes(3)), arguments: StoreKind.available)
+    func proofsComeFromKeptSubtreeRoots(kind: StoreKind) async throws {
+        let count = 66_000  // just over 256 blocks of 256 events
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { store in
+                for batch in 0..<(count / 6_000 + 1) {
+                    let size = min(6_000, count - batch * 6_000)
+                    _ = try await store.append(AppendRequest(tenant: "default", activities: (0..<size).map { Self.activity("create", "s-\(batch)-\($0)") }))
+                }
+                func signer() -> Checkpointer {
+                    Checkpointer(store: store, configuration: CheckpointConfiguration(everyEvents: 1), logger: Logger(label: "test"))
+                }
+                #expect(try await signer().signDue().map(\.size) == [Int64(count)])
+                #expect(try await store.subtreeRootsSize(tenant: "default") == Int64(count))
+                let level8 = (0..<Int64(count / 256)).map { MerkleTree.Subtree(level: 8, index: $0) }
+                let kept = try await store.subtreeRoots(tenant: "default", level8 + [MerkleTree.Subtree(level: 16, index: 0), MerkleTree.Subtree(level: 17, index: 0)])
+                #expect(kept.count == level8.count + 1, "every subtree of 256 and more within the log, none beyond")
+
+                var hashes: [MerkleTree.Hash] = []
+                while hashes.count < count {
+                    hashes += try await store.eventHashes(tenant: "default", after: Int64(hashes.count), limit: 10_000).map(MerkleTree.leafHash)
+                }
+                let leaves = hashes
+                let app = buildApplication(configuration: ServerConfiguration(authentication: .disabled), store: store)
+                @Sendable func proofs(_ client: any TestClientProtocol) async throws -> (HTTPResponse.Status, HTTPResponse.Status) {
+                    let event = try await store.events(tenant: "default", matching: EventQuery(afterSequence: 40_000, oldestFirst: true, limit: 1))[0]
+                    let inclusion = try await client.execute(uri: "/api/v1/integrity/proofs/inclusion/\(event.id)", method: .get)
+                    if inclusion.status == .ok {
+                        let body = try parseJSON(inclusion.body)
+                        #expect(Self.hashes(body["proof"]) == MerkleTree.inclusionProof(index: 40_000, leafHashes: leaves))
+                        #expect(body["root"]?.stringValue == EventHash.hex(MerkleTree.root(ofLeafHashes: leaves)))
+                    }
+                    let consistency = try await client.execute(uri: "/api/v1/integrity/proofs/consistency?from=12345&to=\(count)", method: .get)
+                    if consistency.status == .ok {
+                        #expect(Self.hashes(try parseJSON(consistency.body)["proof"]) == MerkleTree.consistencyProof(from: 12_345, leafHashes: leaves))
+                    }
+                    return (inclusion.status, consistency.status)
+                }
+                try await app.test(.router) { client in
+                    let (inclusion, consistency) = try await proofs(client)
+                    #expect(inclusion == .ok && consistency == .ok)
+                }
+                // Without the roots, the same proofs would read every block: refused, to be retried.
+                try await Self.execute("DELETE FROM subtree_roots", "DELETE FROM subtree_roots_progress", on: location)
+                try await app.test(.router) { client in
+                    let (inclusion, consistency) = try await proofs(client)
+                    #expect(inclusion == .serviceUnavailable && consistency == .serviceUnavailable)
+                }
+                // A new signer builds them again from the first event (signing nothing new), and proofs answer.
+                #expect(try await signer().signDue().isEmpty)
+                #expect(try await store.subtreeRoots(tenant: "default", level8).count == level8.count)
+                try await app.test(.router) { client in
+                    let (inclusion, consistency) = try await proofs(client)
+                    #expect(inclusion == .ok && consistency == .ok)
+                }
+            }
+            // Roots lost and an early event changed behind Trail's back: the rebuilt tree does not have the
+            // signed root, and the tenant gets no further checkpoint.
+            try await Self.execute("DELETE FROM subtree_roots_progress", on: location)
+            let dropTrigger = if case .sqlite = location { "DROP TRIGGER events_no_update" } else { "DROP TRIGGER events_no_update ON events" }
+            try await Self.execute(dropTrigger, "UPDATE events SET hash = prev_hash WHERE sequence = 5", on: location)
+            try await location.withStore { store in
+                _ = try await store.append(AppendRequest(tenant: "default", activities: [Self.activity("create", "later")]))
+                let signer = Checkpointer(store: store, configuration: CheckpointConfiguration(everyEvents: 1), logger: Logger(label: "test"))
+                #expect(try await signer.signDue().isEmpty)
+                #expect(try await signer.signDue().isEmpty)
+            }
+        }
+    }
 }

@@ -68,12 +68,21 @@ public enum MerkleTree {
         }
 
         public mutating func append(leaf: Digest256) {
+            append(leaf: leaf) { _, _ in }
+        }
+
+        /// Appends a leaf, and hands `completing` each perfect subtree of two leaves or more that it completes,
+        /// smallest first, with its root.
+        public mutating func append(leaf: Digest256, completing: (Subtree, Digest256) -> Void) {
             // A new leaf merges with the equal-sized subtrees on the edge: one per low bit set in the old size.
             var node = leaf
             var merges = size
+            var level = 0
             while merges & 1 == 1 {
                 node = MerkleTree.node(edge.removeLast(), node)
                 merges >>= 1
+                level += 1
+                completing(Subtree(level: level, index: ((size + 1) >> level) - 1), node)
             }
             edge.append(node)
             size += 1
@@ -98,36 +107,19 @@ public enum MerkleTree {
     /// PATH(m, D[n]): the audit path of leaf `index` in the tree of `leaves` (RFC 9162 §2.1.3.1).
     public static func inclusionProof(index: Int, leafHashes leaves: [Hash]) -> [Hash] {
         precondition(index >= 0 && index < leaves.count)
-        return path(index, leaves[...])
-    }
-
-    private static func path(_ m: Int, _ leaves: ArraySlice<Hash>) -> [Hash] {
-        let n = leaves.count
-        guard n > 1 else { return [] }
-        let k = split(n)
-        let start = leaves.startIndex
-        if m < k {
-            return path(m, leaves[start..<start + k]) + [root(ofLeafHashes: leaves[(start + k)...])]
-        }
-        return path(m - k, leaves[(start + k)...]) + [root(ofLeafHashes: leaves[start..<start + k])]
+        return inclusionProof(index: Int64(index), size: Int64(leaves.count), subtreeRoots(of: leaves))
     }
 
     /// PROOF(m, D[n]): that the tree of the first `size` leaves is a prefix of the tree of `leaves`
     /// (RFC 9162 §2.1.4.1); 1 ≤ size ≤ leaves.count.
     public static func consistencyProof(from size: Int, leafHashes leaves: [Hash]) -> [Hash] {
         precondition(size >= 1 && size <= leaves.count)
-        return subproof(size, leaves[...], complete: true)
+        return consistencyProof(from: Int64(size), size: Int64(leaves.count), subtreeRoots(of: leaves))
     }
 
-    private static func subproof(_ m: Int, _ leaves: ArraySlice<Hash>, complete: Bool) -> [Hash] {
-        let n = leaves.count
-        if m == n { return complete ? [] : [root(ofLeafHashes: leaves)] }
-        let k = split(n)
-        let start = leaves.startIndex
-        if m <= k {
-            return subproof(m, leaves[start..<start + k], complete: complete) + [root(ofLeafHashes: leaves[(start + k)...])]
-        }
-        return subproof(m - k, leaves[(start + k)...], complete: false) + [root(ofLeafHashes: leaves[start..<start + k])]
+    /// Subtree roots computed from all the leaves (O(size of the subtree) each).
+    private static func subtreeRoots(of leaves: [Hash]) -> SubtreeRoots {
+        { subtree in Digest256(root(ofLeafHashes: leaves[Int(subtree.leaves.lowerBound)..<Int(subtree.leaves.upperBound)]))! }
     }
 
     /// Verifies an inclusion proof (RFC 9162 §2.1.3.2).

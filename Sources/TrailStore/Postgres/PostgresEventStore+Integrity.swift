@@ -97,6 +97,58 @@ extension PostgresEventStore: IntegrityStore {
         }
     }
 
+    public func saveSubtreeRoots(
+        tenant: String, _ roots: [(MerkleTree.Subtree, Digest256)], through size: Int64
+    ) async throws(StoreError) {
+        try await read { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                if !roots.isEmpty {
+                    try await connection.run("""
+                        INSERT INTO subtree_roots (tenant, level, position, root)
+                        SELECT \(tenant), u.level, u.position, u.root
+                        FROM unnest(\(roots.map { Int32($0.0.level) })::int4[], \(roots.map(\.0.index))::int8[],
+                                    \(roots.map { ByteBuffer(bytes: $0.1.bytes) })::bytea[]) AS u(level, position, root)
+                        ON CONFLICT (tenant, level, position) DO NOTHING
+                        """, logger: logger)
+                }
+                try await connection.run("""
+                    INSERT INTO subtree_roots_progress (tenant, size) VALUES (\(tenant), \(size))
+                    ON CONFLICT (tenant) DO UPDATE SET size = greatest(subtree_roots_progress.size, excluded.size)
+                    """, logger: logger)
+            }
+        }
+    }
+
+    public func subtreeRoots(
+        tenant: String, _ subtrees: [MerkleTree.Subtree]
+    ) async throws(StoreError) -> [MerkleTree.Subtree: Digest256] {
+        guard !subtrees.isEmpty else { return [:] }
+        let wanted = Array(Set(subtrees))
+        return try await read { client, logger in
+            var found: [MerkleTree.Subtree: Digest256] = [:]
+            for try await (level, position, root) in try await client.query("""
+                SELECT r.level, r.position, r.root FROM subtree_roots r
+                JOIN unnest(\(wanted.map { Int32($0.level) })::int4[], \(wanted.map(\.index))::int8[]) AS w(level, position)
+                    ON r.level = w.level AND r.position = w.position
+                WHERE r.tenant = \(tenant)
+                """, logger: logger).decode((Int32, Int64, ByteBuffer).self) {
+                if let digest = Digest256(Array(buffer: root)) { found[MerkleTree.Subtree(level: Int(level), index: position)] = digest }
+            }
+            return found
+        }
+    }
+
+    public func subtreeRootsSize(tenant: String) async throws(StoreError) -> Int64 {
+        try await read { client, logger in
+            var size: Int64 = 0
+            for try await value in try await client.query(
+                "SELECT size FROM subtree_roots_progress WHERE tenant = \(tenant)", logger: logger).decode(Int64.self) {
+                size = value
+            }
+            return size
+        }
+    }
+
     static func checkpoints(_ rows: PostgresRowSequence) async throws -> [Checkpoint] {
         var checkpoints: [Checkpoint] = []
         for try await (tenant, size, root, time, keyId, signature) in rows.decode(

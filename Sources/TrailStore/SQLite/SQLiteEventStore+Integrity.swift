@@ -81,6 +81,45 @@ extension SQLiteEventStore: IntegrityStore {
         }
     }
 
+    public func saveSubtreeRoots(
+        tenant: String, _ roots: [(MerkleTree.Subtree, Digest256)], through size: Int64
+    ) async throws(StoreError) {
+        try await write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO subtree_roots (tenant, level, position, root) VALUES (?, ?, ?, ?)
+                ON CONFLICT (tenant, level, position) DO NOTHING
+                """)
+            for (subtree, root) in roots {
+                try insert.execute(arguments: [tenant, subtree.level, subtree.index, Data(root.bytes)])
+            }
+            try db.execute(sql: """
+                INSERT INTO subtree_roots_progress (tenant, size) VALUES (?, ?)
+                ON CONFLICT (tenant) DO UPDATE SET size = max(size, excluded.size)
+                """, arguments: [tenant, size])
+        }
+    }
+
+    public func subtreeRoots(
+        tenant: String, _ subtrees: [MerkleTree.Subtree]
+    ) async throws(StoreError) -> [MerkleTree.Subtree: Digest256] {
+        try await read { db in
+            let select = try db.cachedStatement(sql: "SELECT root FROM subtree_roots WHERE tenant = ? AND level = ? AND position = ?")
+            var found: [MerkleTree.Subtree: Digest256] = [:]
+            for subtree in Set(subtrees) {
+                if let root = try Data.fetchOne(select, arguments: [tenant, subtree.level, subtree.index]).flatMap({ Digest256(Array($0)) }) {
+                    found[subtree] = root
+                }
+            }
+            return found
+        }
+    }
+
+    public func subtreeRootsSize(tenant: String) async throws(StoreError) -> Int64 {
+        try await read { db in
+            try Int64.fetchOne(db, sql: "SELECT size FROM subtree_roots_progress WHERE tenant = ?", arguments: [tenant]) ?? 0
+        }
+    }
+
     static func checkpoint(_ row: Row) -> Checkpoint {
         Checkpoint(tenant: row[0], size: row[1], root: Array(row[2] as Data), time: Timestamp(microseconds: row[3]),
                    keyId: row[4], signature: Array(row[5] as Data))
