@@ -11,7 +11,6 @@ struct AuditLogsController: Sendable {
     let store: any TrailStorage
 
     static var defaultLimit: Int { 50 }
-    static var maximumLimit: Int { 1000 }
 
     /// The filters of lists, summaries and exports (SPEC §5).
     static let filters = ["actor", "action", "resource_type", "resource_id", "category", "outcome", "since", "until",
@@ -65,12 +64,7 @@ struct AuditLogsController: Sendable {
         let events = try await store.events(tenant: tenant, matching: query)
         var writer = JSONWriter(capacity: 256 + 1024 * events.count)
         writer.raw("{"); writer.key("data"); StoredEventJSON.writeArray(events, into: &writer)
-        writer.raw(","); writer.key("next_cursor")
-        if events.count == query.limit, let last = events.last {
-            writer.write(string: Cursor.encode(sequence: last.sequence))
-        } else {
-            writer.raw("null")
-        }
+        writer.raw(","); writer.key("next_cursor"); Page.writeNextCursor(after: events.map(\.sequence), limit: query.limit, .newestFirst, into: &writer)
         writer.raw("}")
         return Response.json(writer.bytes)
     }
@@ -118,39 +112,9 @@ struct AuditLogsController: Sendable {
             let start = Timestamp(microseconds: now.microseconds - count * 86_400_000_000)
             query.since = max(query.since ?? start, start)
         }
-        if let limit = text("limit") {
-            guard let value = Int(limit), (1...maximumLimit).contains(value) else {
-                throw Problem.badRequest("limit must be a whole number from 1 to \(maximumLimit).", path: "limit")
-            }
-            query.limit = value
-        } else {
-            query.limit = defaultLimit
-        }
-        if let cursor = text("cursor") {
-            guard let sequence = Cursor.decode(cursor) else {
-                throw Problem.badRequest("cursor is not one Trail gave: pass next_cursor from the previous page as it is.", path: "cursor")
-            }
-            query.beforeSequence = sequence
-        }
+        let page = try Page(parameters, defaultLimit: defaultLimit, order: .newestFirst)
+        query.limit = page.limit
+        query.beforeSequence = page.cursor
         return query
-    }
-}
-
-/// The opaque cursor of event lists: the position after which the next page starts (keyset on sequence, so it
-/// stays valid however many events are added meanwhile).
-enum Cursor {
-    static func encode(sequence: Int64) -> String {
-        Data("v1:\(sequence)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ text: String) -> Int64? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let decoded = String(data: data, encoding: .utf8),
-              decoded.hasPrefix("v1:"), let sequence = Int64(decoded.dropFirst(3)), sequence >= 1
-        else { return nil }
-        return sequence
     }
 }

@@ -8,6 +8,9 @@ struct ResourcesController: Sendable {
     typealias Context = TrailRequestContext
     let store: any TrailStorage
 
+    /// Events per page of a history, unless `limit` says otherwise.
+    static let historyLimit = 100
+
     func addRoutes(to routes: Routes) {
         routes.get("/api/v1/audit/logs/{id}") { _, context in
             let tenant = try context.tenant(for: .read)
@@ -19,13 +22,19 @@ struct ResourcesController: Sendable {
             StoredEventJSON.write(event, into: &writer)
             return Response.json(writer.bytes)
         }
-        routes.get("/api/v1/resources/{type}/{id}/history") { _, context in
+        // Oldest first, a page at a time: a resource with a million versions is never one response.
+        routes.get("/api/v1/resources/{type}/{id}/history", query: ["limit", "cursor"]) { request, context in
             let tenant = try context.tenant(for: .read)
             let (type, id) = (try context.pathParameter("type"), try context.pathParameter("id"))
+            let page = try Page(request.uri.queryParameters, defaultLimit: Self.historyLimit, order: .oldestFirst)
             // As stored, JSON columns unparsed: a history is written out, never looked into.
-            let events = try await store.eventColumns(tenant: tenant, matching: .history(resourceType: type, resourceId: id))
+            let events = try await store.eventColumns(
+                tenant: tenant, matching: .history(resourceType: type, resourceId: id, after: page.cursor, limit: page.limit))
             var writer = JSONWriter(capacity: 256 + 1024 * events.count)
-            StoredEventJSON.writeList(events, into: &writer)
+            writer.raw("{"); writer.key("data"); StoredEventJSON.writeArray(events, into: &writer)
+            writer.raw(","); writer.key("next_cursor")
+            Page.writeNextCursor(after: events.map(\.sequence), limit: page.limit, .oldestFirst, into: &writer)
+            writer.raw("}")
             return Response.json(writer.bytes)
         }
         routes.get("/api/v1/resources/{type}/{id}", query: ["version", "at"]) { request, context in

@@ -97,9 +97,12 @@ public struct EventQuery: Sendable, Equatable {
 }
 
 extension EventQuery {
-    /// Every event of one resource, oldest first: its history.
-    public static func history(resourceType: String, resourceId: String) -> EventQuery {
-        EventQuery(resourceType: resourceType, resourceId: resourceId, oldestFirst: true, limit: Int(Int32.max))
+    /// The events of one resource, oldest first: its history, every event, or a page of `limit` after
+    /// `sequence`.
+    public static func history(
+        resourceType: String, resourceId: String, after sequence: Int64? = nil, limit: Int = Int(Int32.max)
+    ) -> EventQuery {
+        EventQuery(resourceType: resourceType, resourceId: resourceId, afterSequence: sequence, oldestFirst: true, limit: limit)
     }
 }
 

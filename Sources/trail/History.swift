@@ -22,28 +22,50 @@ struct History: AsyncParsableCommand {
     @OptionGroup var store: DatabaseOption
 
     func run() async throws {
-        let (tenant, resourceType, resourceId) = (self.tenant, self.resourceType, self.resourceId)
-        let events = try await store.withStore { store in
-            try await store.history(tenant: tenant, resourceType: resourceType, resourceId: resourceId)
+        let (tenant, resourceType, resourceId, json) = (self.tenant, self.resourceType, self.resourceId, self.json)
+        // A page at a time, written as it comes: a history of any length in constant memory.
+        let (count, version) = try await store.withStore { store in
+            var (count, version, after): (Int, Int64, Int64?) = (0, 0, nil)
+            if json { print("[", terminator: "") }
+            while true {
+                let page = try await store.events(tenant: tenant, matching: .history(
+                    resourceType: resourceType, resourceId: resourceId, after: after, limit: History.pageSize))
+                for event in page {
+                    if json {
+                        var writer = JSONWriter(capacity: 1024)
+                        ActivityRecord.write(event, into: &writer)
+                        print((count > 0 ? "," : "") + String(decoding: writer.bytes, as: UTF8.self), terminator: "")
+                    } else {
+                        History.printEvent(event)
+                    }
+                    count += 1
+                    version = event.version ?? version
+                }
+                guard page.count == History.pageSize, let last = page.last else { break }
+                after = last.sequence
+            }
+            if json { print("]") }
+            return (count, version)
         }
-        if json {
-            print(String(decoding: ActivityRecord.encodeArray(events), as: UTF8.self))
-            return
-        }
-        guard !events.isEmpty else {
+        guard !json else { return }
+        guard count > 0 else {
             print("No history for \(resourceType) \(resourceId).")
             throw ExitCode(1)
         }
-        print("\(resourceType) \(resourceId): \(events.count) event\(events.count == 1 ? "" : "s"), version \(events.last?.version ?? 0)")
-        for event in events {
-            let actor = event.actor?["id"]?.stringValue ?? "-"
-            print("")
-            print("v\(event.version ?? 0)  #\(event.sequence)  \(event.recordedAt.formatted())  \(event.action) by \(actor)")
-            print("    \(event.summary)")
-            for change in event.changes {
-                guard case .array(let pair) = change.value, pair.count == 2 else { continue }
-                print("    \(change.key): \(JSONWriter.string(pair[0])) -> \(JSONWriter.string(pair[1]))")
-            }
+        print("")
+        print("\(resourceType) \(resourceId): \(count) event\(count == 1 ? "" : "s"), version \(version)")
+    }
+
+    static let pageSize = 1000
+
+    static func printEvent(_ event: RecordedEvent) {
+        let actor = event.actor?["id"]?.stringValue ?? "-"
+        Swift.print("v\(event.version ?? 0)  #\(event.sequence)  \(event.recordedAt.formatted())  \(event.action) by \(actor)")
+        Swift.print("    \(event.summary)")
+        for change in event.changes {
+            guard case .array(let pair) = change.value, pair.count == 2 else { continue }
+            Swift.print("    \(change.key): \(JSONWriter.string(pair[0])) -> \(JSONWriter.string(pair[1]))")
         }
+        Swift.print("")
     }
 }

@@ -102,6 +102,20 @@ import TrailTestSupport
         }
     }
 
+    /// `trail history` reads a long history a page at a time and prints all of it.
+    @Test func historyPagesThroughALongHistory() async throws {
+        try await withFreshLocation(.sqlite) { _, database in
+            #expect(try trail(["migrate", "--database", database.text]).status == 0)
+            let updates = (1...2_500).map { #"{"actor":"a","verb":"update","object":{"id":"long","type":"doc","n":\#($0)}}"# }
+            #expect(try trail(["ingest", "--file", "-", "--database", database.text], stdin: "[" + updates.joined(separator: ",") + "]").status == 0)
+            let text = try trail(["history", "--resource-type", "doc", "--resource-id", "long", "--database", database.text])
+            #expect(text.output.hasSuffix("doc long: 2500 events, version 2500\n"))
+            #expect(text.output.contains("v2500  #2500") && text.output.contains("v1001  #1001"))
+            let json = try JSONParser.parse(try trail(["history", "--resource-type", "doc", "--resource-id", "long", "--json", "--database", database.text]).output)
+            #expect(json.arrayValue?.map { $0["version"]?.intValue } == (1...2_500).map { Int64($0) })
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func refusedInputSaysWhyAndStoresNothing(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { _, database in

@@ -55,6 +55,40 @@ import TrailTestSupport
         }
     }
 
+    /// A history is paged oldest first (100 by default, at most 1000), with a cursor of its own.
+    @Test(arguments: StoreKind.available)
+    func historiesArePagedOldestFirst(kind: StoreKind) async throws {
+        try await withRouter(kind) { client in
+            let updates = (1...250).map { #"{"actor":"a","verb":"update","object":{"id":"long","type":"doc","n":\#($0)}}"# }
+            let created = try await client.execute(uri: "/audit/activity-stream/", method: .post, headers: jsonHeaders,
+                                                   body: ByteBuffer(string: "[" + updates.joined(separator: ",") + "]"))
+            #expect(created.status == .created)
+            _ = try await Self.post(client, #"{"actor":"a","verb":"create","object":{"id":"other","type":"doc"}}"#)
+            var versions: [Int64] = []
+            var cursor: String? = nil
+            var pages = 0
+            repeat {
+                let uri = "/api/v1/resources/doc/long/history" + (cursor.map { "?cursor=\($0)" } ?? "")
+                let page = try parseJSON(try await client.execute(uri: uri, method: .get).body)
+                versions += page["data"]?.arrayValue?.compactMap { $0["version"]?.intValue } ?? []
+                cursor = page["next_cursor"]?.stringValue
+                pages += 1
+            } while cursor != nil && pages < 10
+            #expect(pages == 3 && versions == (1...250).map(Int64.init), "100, 100 and 50, oldest first")
+            let small = try parseJSON(try await client.execute(uri: "/api/v1/resources/doc/long/history?limit=250", method: .get).body)
+            #expect(small["data"]?.arrayValue?.count == 250 && small["next_cursor"]?.stringValue != nil, "a full page has a next one")
+            let last = try parseJSON(try await client.execute(uri: "/api/v1/resources/doc/long/history?limit=250&cursor=\(small["next_cursor"]!.stringValue!)", method: .get).body)
+            #expect(last["data"]?.arrayValue?.isEmpty == true && last["next_cursor"] == .null)
+            // A list's cursor means "before": it is refused here rather than read the other way.
+            let list = try parseJSON(try await client.execute(uri: "/api/v1/audit/logs?limit=1", method: .get).body)
+            for (query, parameter) in [("limit=1001", "limit"), ("limit=0", "limit"), ("cursor=\(list["next_cursor"]!.stringValue!)", "cursor")] {
+                let refused = try await client.execute(uri: "/api/v1/resources/doc/long/history?\(query)", method: .get)
+                #expect(refused.status == .badRequest, "\(query)")
+                #expect(try parseJSON(refused.body)["errors"]?[0]?["path"]?.stringValue == parameter)
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func listsFilterNewestFirstAndPageWithAStableCursor(kind: StoreKind) async throws {
         try await withRouter(kind) { client in
