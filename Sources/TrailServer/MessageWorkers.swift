@@ -83,10 +83,10 @@ public struct MessageWorkers: Service {
                 } else {
                     await process(claimed)
                 }
-            } catch {
+            } catch where !Task.isCancelled {  // (an interrupted claim at shutdown is no failure)
                 logger.warning("claiming queued messages failed", metadata: ["error": "\(error)"])
                 await store.waitForMessages(timeout: configuration.pollInterval)
-            }
+            } catch {}
         }
     }
 

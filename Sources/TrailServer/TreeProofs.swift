@@ -15,6 +15,8 @@ struct TreeProofs {
 
     /// The most blocks of 2^``SubtreeRoots/minimumLevel`` event hashes one answer may read.
     static let maximumBlocks = 256
+    /// The problem of a tree larger than the tenant's stored log.
+    static let shorterLog = "tree-size"
 
     func root(size: Int64) async throws -> MerkleTree.Hash {
         try await compute { MerkleTree.root(size: size, $0) }
@@ -66,7 +68,7 @@ struct TreeProofs {
                 let leaves = try await self.block(block)
                 let start = Int(subtree.leaves.lowerBound - block << SubtreeRoots.minimumLevel)
                 guard start + subtree.leaves.count <= leaves.count else {
-                    throw Problem(.conflict, "tree-size", title: "No such tree",
+                    throw Problem(.conflict, TreeProofs.shorterLog, title: "No such tree",
                                   detail: "The tenant's log has fewer than \(subtree.leaves.upperBound) events.")
                 }
                 root = MerkleTree.subtreeRoot(leafHashes: leaves[start..<(start + subtree.leaves.count)])

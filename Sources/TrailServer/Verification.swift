@@ -26,8 +26,10 @@ public enum Verification {
         return ChainVerifier(tenant: tenant, checkpoints: stored + extra.filter { $0.tenant == tenant }, publicKey: key)
     }
 
-    /// Feeds `verifier` the tenant's stored events, oldest first. Each page of events is written out as the
-    /// lines an export would hold (what reads return is what was hashed) and examined like an export's lines.
+    /// Feeds `verifier` the tenant's stored events, oldest first, and reports on them as the tenant's whole log
+    /// (a stored checkpoint beyond its last event means events were removed). Each page of events is written
+    /// out as the lines an export would hold (what reads return is what was hashed) and examined like an
+    /// export's lines.
     public static func check(
         _ store: any TrailStorage, tenant: String, with verifier: ChainVerifier
     ) async throws -> ChainVerifier.Report {
@@ -41,7 +43,23 @@ public enum Verification {
             after = last.sequence
             return exportLines(page)
         }
-        return verifier.finish()
+        return verifier.finish(whole: true)
+    }
+
+    /// Anchors an export the verifier has read to the tenant's newest checkpoint, when that is later than the
+    /// export (the log grew since it was taken): a consistency proof from the store shows the export's events
+    /// are that checkpoint's first ones, or the verifier fails.
+    public static func anchorToLaterCheckpoint(_ verifier: inout ChainVerifier, store: any TrailStorage, tenant: String) async throws {
+        guard verifier.failure == nil, verifier.events > 0, let newest = verifier.laterCheckpoints.last else { return }
+        let proof: [MerkleTree.Hash]
+        do {
+            proof = try await TreeProofs(store: store, tenant: tenant).consistencyProof(from: verifier.events, size: newest.size)
+        } catch let problem as Problem where problem.slug == TreeProofs.shorterLog {
+            // The proof is read from the store, which lacks events its own checkpoint covers: nothing proves the
+            // export, and the store's log was cut (its own verification says where).
+            proof = []
+        }
+        verifier.prove(extendsTo: newest, proof: proof)
     }
 
     /// The events as the lines of an NDJSON export (one buffer, sliced).
@@ -168,13 +186,21 @@ public enum Verification {
         try Curve25519.Signing.PrivateKey(rawRepresentation: try await store.checkpointSigningKey()).publicKey
     }
 
-    /// The report as JSON: `{"valid", "tenant", "events", "last_hash", "root", "checkpoints_verified",
-    /// "latest_checkpoint_verified", "failure": {"sequence", "reason"} | null}`.
+    /// The report as JSON: `{"status": "anchored" | "unanchored" | "failed", "valid", "tenant", "events",
+    /// "anchored_through", "unanchored_events", "anchor": checkpoint | null, "anchor_by_consistency_proof",
+    /// "last_hash", "root", "checkpoints_verified", "latest_checkpoint_verified", "failure": {"sequence",
+    /// "reason"} | null}`. `valid` is true when no tampering was found, anchored or not.
     public static func write(_ report: ChainVerifier.Report, into writer: inout JSONWriter) {
-        writer.raw("{"); writer.key("valid"); writer.raw(report.isValid ? "true" : "false")
+        writer.raw("{"); writer.key("status"); writer.write(string: report.status.rawValue)
+        writer.raw(","); writer.key("valid"); writer.raw(report.isValid ? "true" : "false")
         writer.raw(","); writer.key("tenant")
         if let tenant = report.tenant { writer.write(string: tenant) } else { writer.raw("null") }
         writer.raw(","); writer.key("events"); writer.raw(String(report.events))
+        writer.raw(","); writer.key("anchored_through"); writer.raw(String(report.anchoredThrough))
+        writer.raw(","); writer.key("unanchored_events"); writer.raw(String(report.events - report.anchoredThrough))
+        writer.raw(","); writer.key("anchor")
+        if let anchor = report.anchor { anchor.write(into: &writer) } else { writer.raw("null") }
+        writer.raw(","); writer.key("anchor_by_consistency_proof"); writer.raw(report.provenBy != nil ? "true" : "false")
         writer.raw(","); writer.key("last_hash"); writer.write(hex: report.lastHash)
         writer.raw(","); writer.key("root"); writer.write(hex: report.root)
         writer.raw(","); writer.key("checkpoints_verified"); writer.raw(String(report.checkpointsVerified.count))
@@ -191,7 +217,8 @@ public enum Verification {
         writer.raw("}")
     }
 
-    /// One line for people: `acme: 1000 events verified, chain intact, 3 checkpoints verified (latest …)` or
+    /// One line for people, beginning with the tenant and the outcome: `acme: VERIFIED — …` (anchored),
+    /// `acme: NOT ANCHORED — …` (intact, but the newest events are covered by no checkpoint), or
     /// `acme: FAILED at sequence 17: …`.
     public static func summary(_ report: ChainVerifier.Report) -> String {
         let tenant = report.tenant ?? "(no events)"
@@ -199,9 +226,28 @@ public enum Verification {
             return "\(tenant): FAILED " + (failure.sequence.map { "at sequence \($0): " } ?? "") + failure.reason
         }
         let checkpoints = report.checkpointsVerified.count
-        let latest = report.checkpointsVerified.last.map { " (latest: size \($0.size), signed \($0.time.formatted()))" } ?? ""
-        return "\(tenant): OK — \(report.events) events, hash chain intact, root \(EventHash.hex(report.root)), "
-            + "\(checkpoints) checkpoint\(checkpoints == 1 ? "" : "s") verified\(latest)"
+        let chain = "\(report.events) event\(report.events == 1 ? "" : "s"), hash chain intact, root \(EventHash.hex(report.root)), "
+            + "\(checkpoints) checkpoint\(checkpoints == 1 ? "" : "s") verified"
+        switch report.status {
+        case .anchored:
+            let anchor = report.anchor.map { "size \($0.size), signed \($0.time.formatted())" } ?? ""
+            let how = report.provenBy != nil ? " by a consistency proof to the later checkpoint (\(anchor))" : " (latest: \(anchor))"
+            return "\(tenant): VERIFIED — \(chain); every event is covered by a signed checkpoint\(how)"
+        case .unanchored:
+            let first = report.anchoredThrough + 1
+            let range = first == report.events ? "event \(first) is" : "events \(first)–\(report.events) are"
+            var text = "\(tenant): NOT ANCHORED — \(chain); but \(range) covered by no signed checkpoint, so their removal "
+                + "or change would not show"
+            if let later = report.laterCheckpoints.last {
+                text += " (a checkpoint of size \(later.size) was signed after these events: a consistency proof from "
+                    + "\(report.events) to \(later.size) would anchor them)"
+            } else {
+                text += " (Trail signs a checkpoint soon after new events: verify again then, or with a later checkpoint)"
+            }
+            return text
+        case .failed:
+            return "\(tenant): FAILED"  // (a failure is returned above)
+        }
     }
 }
 

@@ -280,7 +280,7 @@ import Testing
         func run(_ checkpoints: [Checkpoint], key publicKey: Curve25519.Signing.PublicKey?) -> ChainVerifier.Report {
             var verifier = ChainVerifier(checkpoints: checkpoints, publicKey: publicKey)
             for event in events { verifier.add(event) }
-            return verifier.finish()
+            return verifier.finish(whole: true)
         }
         let report = run([good, other], key: key.publicKey)
         #expect(report.isValid && report.checkpointsVerified == [good] && report.events == 6, "globex's is ignored")
@@ -296,6 +296,43 @@ import Testing
         #expect(try Checkpoint(json: try #require(try JSONParser.parse(good.json).objectValue)) == good)
     }
 
+    /// Events are anchored by a checkpoint of their number, or by a later one with a consistency proof; a later
+    /// checkpoint without a proof leaves an export unanchored, and a store's log that ends before its
+    /// checkpoint has lost events.
+    @Test func anchoringByCheckpointsAndConsistencyProofs() throws {
+        let events = try Self.chain(10)
+        let leaves = events.map { MerkleTree.leafHash($0.hash) }
+        let key = Curve25519.Signing.PrivateKey()
+        func checkpoint(_ size: Int) throws -> Checkpoint {
+            try Checkpoint.sign(tenant: "acme", size: Int64(size), root: MerkleTree.root(ofLeafHashes: leaves.prefix(size)),
+                                time: Timestamp(microseconds: Int64(size)), with: key)
+        }
+        func verifier(_ count: Int, _ checkpoints: [Checkpoint]) -> ChainVerifier {
+            var verifier = ChainVerifier(checkpoints: checkpoints, publicKey: key.publicKey)
+            for event in events.prefix(count) { verifier.add(event) }
+            return verifier
+        }
+        let (four, six, ten) = (try checkpoint(4), try checkpoint(6), try checkpoint(10))
+        let exact = verifier(6, [four, six]).finish(whole: true)
+        #expect(exact.status == .anchored && exact.anchoredThrough == 6 && exact.anchor == six && exact.provenBy == nil)
+        let tail = verifier(6, [four]).finish(whole: true)
+        #expect(tail.status == .unanchored && tail.isValid && tail.anchoredThrough == 4 && tail.anchor == four)
+        let early = verifier(6, [four, ten])
+        #expect(early.finish(whole: false).status == .unanchored && early.finish(whole: false).laterCheckpoints == [ten])
+        #expect(early.finish(whole: true).failure?.reason.contains("events 7…10 were removed") == true)
+        var proven = early
+        proven.prove(extendsTo: ten, proof: MerkleTree.consistencyProof(from: 6, leafHashes: leaves))
+        let anchored = proven.finish(whole: false)
+        #expect(anchored.status == .anchored && anchored.anchoredThrough == 6 && anchored.provenBy == ten && anchored.laterCheckpoints.isEmpty)
+        var wrong = early
+        wrong.prove(extendsTo: ten, proof: MerkleTree.consistencyProof(from: 5, leafHashes: leaves))
+        #expect(wrong.finish(whole: false).status == .failed && wrong.failure?.reason.contains("consistency proof does not hold") == true)
+        var forged = early
+        forged.prove(extendsTo: try Checkpoint.sign(tenant: "acme", size: 10, root: ten.root, time: ten.time, with: Curve25519.Signing.PrivateKey()),
+                     proof: MerkleTree.consistencyProof(from: 6, leafHashes: leaves))
+        #expect(forged.failure?.reason.contains("not signed") == true)
+    }
+
     @Test func eventsOfAnotherTenantOrOutOfPlaceFail() throws {
         var verifier = ChainVerifier(tenant: "acme")
         let foreign = try Self.chain(1, tenant: "globex")
@@ -307,7 +344,7 @@ import Testing
         #expect(repeated.failure?.sequence == 3 && repeated.failure?.reason.contains("comes again") == true)
         var blank = ChainVerifier()
         blank.add(line: Array("  \r".utf8))
-        #expect(blank.finish().isValid && blank.finish().events == 0)
+        #expect(blank.finish(whole: false).isValid && blank.finish(whole: false).events == 0 && blank.finish(whole: false).status == .unanchored)
     }
 
     @Test func theFrontierGivesTheRootAtEverySize() {

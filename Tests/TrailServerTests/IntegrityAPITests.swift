@@ -152,6 +152,7 @@ import TrailTestSupport
                 try await buildApplication(configuration: ServerConfiguration(authentication: .disabled), store: store).test(.router) { client in
                     let stored = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post).body)
                     #expect(stored["valid"] == true && stored["events"]?.intValue == 3 && stored["checkpoints_verified"]?.intValue == 1)
+                    #expect(stored["status"] == "anchored" && stored["anchored_through"]?.intValue == 3 && stored["anchor"]?["size"]?.intValue == 3)
                     let export = String(buffer: try await client.execute(uri: "/api/v1/audit/logs/export?format=ndjson&include_access=true", method: .get).body)
                     let good = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, body: ByteBuffer(string: export)).body)
                     #expect(good["valid"] == true && good["events"]?.intValue == 3 && good["root"] == stored["root"])
@@ -159,8 +160,25 @@ import TrailTestSupport
                     let changed = export.replacingOccurrences(of: "v-1", with: "v-9")
                     let forged = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, body: ByteBuffer(string: changed)).body)
                     #expect(forged["valid"] == false && forged["failure"]?["sequence"]?.intValue == 2)
-                    let truncated = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, body: ByteBuffer(string: lines[0] + "\n" + lines[1])).body)
-                    #expect(truncated["valid"] == false && truncated["failure"]?["sequence"]?.intValue == 3, "the checkpoint covers 3")
+                    // The first two events are an export taken before the third: a consistency proof from the store
+                    // anchors them to the checkpoint of 3.
+                    let earlier = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, body: ByteBuffer(string: lines[0] + "\n" + lines[1])).body)
+                    #expect(earlier["valid"] == true && earlier["status"] == "anchored" && earlier["anchor_by_consistency_proof"] == true, "\(earlier)")
+                    // One missing inside the range is tampering.
+                    let gap = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, body: ByteBuffer(string: lines[0] + "\n" + lines[2])).body)
+                    #expect(gap["status"] == "failed" && gap["failure"]?["sequence"]?.intValue == 2)
+                    // The log grows (events, and the records of these reads) and is checkpointed again: the export
+                    // taken before still verifies, anchored by the newer checkpoint; the stored log's newest events
+                    // are unanchored until then.
+                    for i in 3..<8 {
+                        _ = try await store.append(AppendRequest(tenant: "default", activities: [Self.activity("create", "v-\(i)")]))
+                    }
+                    let grown = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post).body)
+                    #expect(grown["status"] == "unanchored" && grown["valid"] == true && grown["anchored_through"]?.intValue == 3
+                            && grown["unanchored_events"]?.intValue == 5, "\(grown)")
+                    try await Checkpointer(store: store, configuration: CheckpointConfiguration(everyEvents: 1), logger: Logger(label: "test")).signDue()
+                    let later = try parseJSON(try await client.execute(uri: "/api/v1/integrity/verify", method: .post, body: ByteBuffer(string: export)).body)
+                    #expect(later["status"] == "anchored" && later["events"]?.intValue == 3 && later["anchor"]?["size"]?.intValue == 8, "\(later)")
                 }
             }
         }
@@ -191,17 +209,17 @@ import TrailTestSupport
                     }
                     var blocking = ChainVerifier(tenant: "default")
                     _ = try await Verification.verifyExport(&blocking, chunks: Pieces(chunks(export)).stream)
-                    #expect(blocking.finish() == stored, "chunks of \(size), read in turn")
+                    #expect(blocking.finish(whole: true) == stored, "chunks of \(size), read in turn")
                     var suspending = ChainVerifier(tenant: "default")
                     let stream = AsyncStream<[UInt8]> { continuation in
                         for chunk in chunks(export) { continuation.yield(chunk) }
                         continuation.finish()
                     }
                     #expect(try await Verification.verifyExport(&suspending, chunks: stream))
-                    #expect(suspending.finish() == stored, "chunks of \(size), suspending")
+                    #expect(suspending.finish(whole: true) == stored, "chunks of \(size), suspending")
                     var tampered = ChainVerifier(tenant: "default")
                     _ = try await Verification.verifyExport(&tampered, chunks: Pieces(chunks(changed)).stream)
-                    #expect(tampered.finish().failure?.sequence == 18, "chunks of \(size)")
+                    #expect(tampered.finish(whole: true).failure?.sequence == 18, "chunks of \(size)")
                 }
                 var empty = ChainVerifier(tenant: "default")
                 #expect(try await !Verification.verifyExport(&empty, chunks: AsyncStream<[UInt8]> { $0.finish() }), "no body")

@@ -90,15 +90,26 @@ import TrailTestSupport
     @Test(arguments: StoreKind.available)
     func anUntouchedStoreAndItsExportVerify(kind: StoreKind) async throws {
         try await withSetup(kind) { setup in
+            // acme's every event is under a checkpoint; globex's newest two are not (yet): status 3 for the store.
             let whole = try trail(["verify", "--database", setup.fresh.text])
-            #expect(whole.status == 0, "\(whole.output) \(whole.errors)")
-            #expect(whole.output.contains("acme: OK — 30 events, hash chain intact"))
-            #expect(whole.output.contains("3 checkpoints verified (latest: size 30"))
-            #expect(whole.output.contains("globex: OK — 3 events"))
+            #expect(whole.status == 3, "\(whole.output) \(whole.errors)")
+            #expect(whole.output.contains("acme: VERIFIED — 30 events, hash chain intact"))
+            #expect(whole.output.contains("3 checkpoints verified; every event is covered by a signed checkpoint (latest: size 30"))
+            #expect(whole.output.contains("globex: NOT ANCHORED — 3 events, hash chain intact") && whole.output.contains("events 2–3 are covered by no signed checkpoint"))
+            #expect(try verifyDatabase(setup).status == 0)
+            let json = try JSONParser.parse(try trail(["verify", "--database", setup.fresh.text, "--tenant", "globex", "--json"]).output)
+            #expect(json["status"] == "unanchored" && json["valid"] == true && json["anchored_through"]?.intValue == 1 && json["unanchored_events"]?.intValue == 2)
             let offline = try trail(["verify", "--export", setup.export.path, "--public-key", setup.publicKey.path,
                                      "--checkpoint", setup.witness.path])
             #expect(offline.status == 0, "\(offline.output) \(offline.errors)")
-            #expect(offline.output.contains("acme: OK — 30 events") && offline.output.contains("3 checkpoints verified"))
+            #expect(offline.output.contains("acme: VERIFIED — 30 events") && offline.output.contains("3 checkpoints verified"))
+            // Nothing to verify is neither a pass nor tampering: status 2.
+            for arguments in [["--database", setup.fresh.text, "--tenant", "nobody"], ["--export", "/nonexistent/export.ndjson"],
+                              ["--database", setup.fresh.directory.appendingPathComponent("none.sqlite").path]] {
+                let run = try trail(["verify"] + arguments)
+                #expect(run.status == 2 && run.errors.hasPrefix("error: "), "\(arguments): \(run.errors)")
+            }
+            #expect(try trail(["verify", "--database", setup.fresh.text, "--tenant", "nobody"]).errors.contains("tenant nobody has no events"))
         }
     }
 
@@ -133,7 +144,8 @@ import TrailTestSupport
             #expect(!signed.contains { $0.tenant == "acme" })
             try await tamper(setup, ["DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 25"])
             let unwitnessed = try verifyDatabase(setup)
-            #expect(unwitnessed.status == 0, "without a witness, a shorter log that was never signed looks whole")
+            #expect(unwitnessed.status == 3, "without a witness, a shorter log is intact but not anchored past 20: \(unwitnessed.output)")
+            #expect(unwitnessed.output.contains("events 21–25 are covered by no signed checkpoint"))
             expectFailure(try verifyDatabase(setup, ["--public-key", setup.publicKey.path, "--checkpoint", setup.witness.path]),
                           at: 26, "covers 30")
         }
@@ -162,8 +174,24 @@ import TrailTestSupport
                 try Data(lines.joined(separator: "\n").utf8).write(to: file)
                 return try trail(["verify", "--export", file.path] + extra)
             }
-            // Cut after 18 whole events: the chain is intact, the checkpoint of 20 is not.
-            expectFailure(try verify(Array(lines.prefix(18)), anchors), at: 19, "covers 20")
+            // Cut after 18 whole events: intact, anchored by the checkpoint of 10 only. It may be an export taken
+            // before event 19; a consistency proof to the checkpoint of 30 anchors all 18 (and fails for any
+            // other 18 events).
+            let cut = try verify(Array(lines.prefix(18)), anchors)
+            #expect(cut.status == 3 && cut.output.contains("acme: NOT ANCHORED — 18 events"), "\(cut.output)")
+            #expect(cut.output.contains("events 11–18 are covered by no signed checkpoint") && cut.output.contains("a consistency proof from 18 to 30"))
+            let proof = try await setup.location.withStore { store in
+                let (_, key) = try await store.createKey(tenant: "acme", role: .reader, name: "auditor")
+                return try await buildApplication(configuration: ServerConfiguration(), store: store).test(.router) { client in
+                    String(buffer: try await client.execute(uri: "/api/v1/integrity/proofs/consistency?from=18&to=30", method: .get,
+                                                            headers: [.authorization: "ApiKey \(key)"]).body)
+                }
+            }
+            let proofFile = setup.fresh.directory.appendingPathComponent("proof.json")
+            try Data(proof.utf8).write(to: proofFile)
+            let proven = try verify(Array(lines.prefix(18)), anchors + ["--consistency-proof", proofFile.path])
+            #expect(proven.status == 0 && proven.output.contains("by a consistency proof to the later checkpoint (size 30"), "\(proven.output) \(proven.errors)")
+            #expect(try verify(Array(lines.prefix(17)), anchors + ["--consistency-proof", proofFile.path]).status == 2, "a proof from 18")
             // Cut in the middle of a line.
             expectFailure(try verify(Array(lines.prefix(18)) + [String(lines[18].prefix(40))]), at: 19, "is not JSON")
             // Two lines swapped.
@@ -187,9 +215,12 @@ import TrailTestSupport
                 rewritten[index] = String(decoding: JSONWriter.encode(.object(event)), as: UTF8.self)
             }
             let unanchored = try verify(rewritten)
-            #expect(unanchored.status == 0, "a rewritten chain is consistent in itself: \(unanchored.output)")
+            #expect(unanchored.status == 3, "a rewritten chain is consistent in itself, and nothing anchors it: \(unanchored.output)")
             let anchored = try verify(rewritten, anchors)
             #expect(anchored.status == 1 && anchored.output.contains("do not have the Merkle root signed"), "\(anchored.output)")
+            // The rewritten first 18, against the proof that the genuine 18 begin the log of 30: refused.
+            let disproven = try verify(Array(rewritten.prefix(18)), ["--public-key", setup.publicKey.path, "--consistency-proof", proofFile.path])
+            #expect(disproven.status == 1 && disproven.output.contains("consistency proof does not hold"), "\(disproven.output)")
             // A checkpoint not signed by the key.
             let forged = setup.fresh.directory.appendingPathComponent("forged.ndjson")
             let witness = try String(contentsOf: setup.witness, encoding: .utf8)

@@ -7,9 +7,14 @@ public import Crypto
 /// - sequences run 1, 2, 3… with no gap, repeat or swap (a removed or reordered event shows here), and each
 ///   `prev_hash` is the previous event's `hash`;
 /// - every checkpoint is signed by the key, and the Merkle root of the first `size` events is its root (a log
-///   rewritten with fresh hashes shows here); an export shorter than a checkpoint lacks its newest events.
+///   rewritten with fresh hashes shows here).
 ///
 /// Stops at the first failure, which names the sequence where it was found.
+///
+/// A chain can be intact and yet prove less than it seems: its newest events are *anchored* only when a signed
+/// checkpoint covers them — one of exactly their number, or a later one with a consistency proof that they are
+/// its first events (``prove(extendsTo:proof:)``). Without that, removing or rewriting the newest events would
+/// not show; the report says how far the events are anchored (``Report/status``).
 public struct ChainVerifier: Sendable {
     public struct Failure: Sendable, Equatable, CustomStringConvertible {
         /// The sequence at which the log stops being what was signed, when one event is to blame.
@@ -20,6 +25,16 @@ public struct ChainVerifier: Sendable {
     }
 
     public struct Report: Sendable, Equatable {
+        public enum Status: String, Sendable {
+            /// Intact, and every event is covered by a signed checkpoint.
+            case anchored
+            /// Intact as far as it goes, but no signed checkpoint covers the newest events (from
+            /// `anchoredThrough + 1`): their removal or change would not show.
+            case unanchored
+            /// Changed, reordered, removed or forged: ``failure`` says where.
+            case failed
+        }
+
         public var tenant: String?
         /// Events read (up to the failure, if any).
         public var events: Int64
@@ -29,9 +44,24 @@ public struct ChainVerifier: Sendable {
         public var root: MerkleTree.Hash
         /// The checkpoints whose signature and root were checked.
         public var checkpointsVerified: [Checkpoint]
+        /// How many of the events (from the first) a signed checkpoint covers.
+        public var anchoredThrough: Int64
+        /// The checkpoint that anchors them: the newest verified one, or a later one the events were proven to
+        /// begin (``provenBy``).
+        public var anchor: Checkpoint?
+        /// A later checkpoint the events were proven, by a consistency proof, to be the beginning of.
+        public var provenBy: Checkpoint?
+        /// Checkpoints beyond the last event, not proven to extend these events (an export taken before them).
+        public var laterCheckpoints: [Checkpoint]
         public var failure: Failure?
 
+        /// No tampering was found (the events may still be unanchored).
         public var isValid: Bool { failure == nil }
+
+        public var status: Status {
+            if failure != nil { return .failed }
+            return events > 0 && anchoredThrough == events ? .anchored : .unanchored
+        }
     }
 
     private var tenant: String?
@@ -42,7 +72,9 @@ public struct ChainVerifier: Sendable {
     /// Checkpoints still to reach, smallest size first.
     private var pending: [Checkpoint]
     private var verified: [Checkpoint] = []
+    private var proven: Checkpoint?
     private let requiresCheckpoint: Bool
+    private let publicKey: Curve25519.Signing.PublicKey?
     public private(set) var failure: Failure?
 
     /// - Parameters:
@@ -52,6 +84,7 @@ public struct ChainVerifier: Sendable {
     ///   - publicKey: the key that must have signed them; required when checkpoints are given.
     public init(tenant: String? = nil, checkpoints: [Checkpoint] = [], publicKey: Curve25519.Signing.PublicKey? = nil) {
         self.tenant = tenant
+        self.publicKey = publicKey
         self.requiresCheckpoint = !checkpoints.isEmpty
         pending = checkpoints.sorted { $0.size < $1.size }
         if !checkpoints.isEmpty {
@@ -217,18 +250,48 @@ public struct ChainVerifier: Sendable {
         }
     }
 
+    /// The number of events fed so far (up to a failure).
+    public var events: Int64 { sequence }
+
+    /// The checkpoints given that lie beyond the events fed so far, smallest first.
+    public var laterCheckpoints: [Checkpoint] { pending }
+
+    /// Anchors the events fed (all of them) to a later checkpoint: `proof` must show, by RFC 9162 consistency,
+    /// that they are its first events. The checkpoint must be signed by the public key. A proof that fails is a
+    /// failure: these events are not the beginning of the log the checkpoint signed.
+    public mutating func prove(extendsTo checkpoint: Checkpoint, proof: [MerkleTree.Hash]) {
+        guard failure == nil, sequence > 0 else { return }
+        guard let publicKey, checkpoint.isSigned(by: publicKey) else {
+            return fail(nil, "the checkpoint of \(checkpoint.tenant) at size \(checkpoint.size) is not signed by the public key")
+        }
+        guard checkpoint.tenant == tenant, checkpoint.size > sequence else {
+            return fail(nil, "the checkpoint of \(checkpoint.tenant) at size \(checkpoint.size) does not extend these \(sequence) events of \(tenant ?? "no tenant")")
+        }
+        guard MerkleTree.verifyConsistency(first: Int(sequence), second: Int(checkpoint.size), firstRoot: frontier.root,
+                                           secondRoot: checkpoint.root, proof: proof) else {
+            return fail(nil, "these \(sequence) events are not the first \(sequence) of the log of \(checkpoint.size) events signed at \(checkpoint.time.formatted()): the consistency proof does not hold")
+        }
+        proven = checkpoint
+        pending.removeAll { $0.size <= checkpoint.size }
+    }
+
     /// The outcome, once every event was fed.
-    public func finish() -> Report {
+    ///
+    /// - Parameter whole: the events are the tenant's whole log (a store's), not an export that may have been
+    ///   taken before later checkpoints: a checkpoint beyond the last event then means events were removed.
+    public func finish(whole: Bool) -> Report {
         var failure = self.failure
-        if failure == nil, let missing = pending.first {
+        if failure == nil, whole, let missing = pending.first {
             failure = Failure(
                 sequence: sequence + 1,
                 reason: "the log ends at event \(sequence), but the checkpoint signed at \(missing.time.formatted()) covers \(missing.size): "
                     + (missing.size == sequence + 1 ? "event \(missing.size) was" : "events \(sequence + 1)…\(missing.size) were")
-                    + " removed or left out")
+                    + " removed")
         }
+        let anchor = proven ?? verified.last
         return Report(tenant: tenant, events: sequence, lastHash: lastHash.bytes, root: frontier.root,
-                      checkpointsVerified: verified, failure: failure)
+                      checkpointsVerified: verified, anchoredThrough: proven != nil ? sequence : (verified.last?.size ?? 0),
+                      anchor: anchor, provenBy: proven, laterCheckpoints: pending, failure: failure)
     }
 
     private mutating func fail(_ sequence: Int64?, _ reason: String) {

@@ -91,7 +91,13 @@ public final class PostgresEventStore: EventStore {
         // Detached: `PostgresClient.run()` ends at a graceful shutdown it sees in its task's locals, which a
         // child task inherits when the store is opened inside a service (`trail serve`). The pool must outlive
         // `body` instead, whose users (workers, the signer) stop first and may still be writing.
-        let pool = Task.detached { await client.run() }
+        let (started, signal) = AsyncStream<Void>.makeStream()
+        let pool = Task.detached {
+            signal.finish()
+            await client.run()
+        }
+        // Leasing a connection before `run()` begins would log a warning (and wait for it anyway).
+        for await _ in started {}
         let result: Result<T, any Error>
         do {
             result = .success(try await body(client))
