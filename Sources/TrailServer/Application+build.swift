@@ -93,6 +93,7 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     let keys = KeyCache(keys: store)
     let group = router.group().add(middleware: AuthenticationMiddleware(
         mode: configuration.authentication, keys: keys, limiter: configuration.rateLimit.map(RateLimiter.init(limit:)),
+        failures: configuration.authenticationFailureLimit.map(RateLimiter.init(limit:)),
         tokens: configuration.jwt.map(JWTVerifier.init), access: access))
     // Reads of the log are recorded (meta-audit), once the caller is known.
     group.add(middleware: AccessAuditMiddleware(log: access))

@@ -22,6 +22,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let keys: KeyCache
     /// Per-credential limits; nil for none.
     let limiter: RateLimiter?
+    /// Failed authentications per client address; nil for none.
+    let failures: RateLimiter?
     /// Checks JWT bearer tokens; nil when none are accepted.
     let tokens: JWTVerifier?
     /// Where refused keys are recorded.
@@ -32,12 +34,20 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        // (An in-process request has no address, and no such limit.)
+        let address = mode == .required ? access.origin.clientAddress(of: request, peer: context.remoteAddress?.ipAddress) : nil
+        if let failures, let address, let wait = failures.waitIfEmpty(address) {
+            throw Problem(.tooManyRequests, "authentication-rate-limited", title: "Too many failed authentications",
+                          detail: "Too many requests from \(address) failed to authenticate; nothing was done. Retry after \(wait) s with a valid key.",
+                          headers: [.retryAfter: String(wait)])
+        }
         let principal: Principal
         do {
             principal = try await self.principal(of: request, context: context)
         } catch let problem as Problem where problem.status == .unauthorized {
+            if let failures, let address { _ = failures.take(address) }
             context.logger.info("authentication refused", metadata: [
-                "path": "\(request.uri.path)", "peer": "\(context.remoteAddress?.ipAddress ?? "-")", "reason": "\(problem.detail)"])
+                "path": "\(request.uri.path)", "peer": "\(address ?? "-")", "reason": "\(problem.detail)"])
             throw problem
         }
         if principal.credential != .none, let limiter, let wait = limiter.take(principal.rateLimitKey) {

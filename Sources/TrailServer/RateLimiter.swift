@@ -16,6 +16,11 @@ public struct RateLimit: Sendable, Equatable {
     /// audit log one event or one batch at a time, low enough that one runaway client cannot take the whole
     /// server (a 2-core machine answers about 20,000 requests/s).
     public static let `default` = RateLimit(perSecond: 5_000, burst: 10_000)
+
+    /// Failed authentications per client address: 20 at once, then one a second. A client retrying a wrong key,
+    /// or guessing keys, gets 429 instead of having each guess checked; a valid key from that address waits the
+    /// second too.
+    public static let authenticationFailures = RateLimit(perSecond: 1, burst: 20)
 }
 
 /// The buckets, one per credential seen, in this process (several processes each allow the limit).
@@ -31,6 +36,25 @@ final class RateLimiter: Sendable {
 
     /// Takes one token from `credential`'s bucket; when it is empty, the whole seconds until one is back.
     func take(_ credential: String, now: ContinuousClock.Instant = .now) -> Int? {
+        withBucket(credential, now: now) { tokens in
+            guard tokens >= 1 else { return self.wait(tokens) }
+            tokens -= 1
+            return nil
+        }
+    }
+
+    /// When `credential`'s bucket is empty, the whole seconds until a token is back; nil when it holds one. Takes
+    /// nothing.
+    func waitIfEmpty(_ credential: String, now: ContinuousClock.Instant = .now) -> Int? {
+        withBucket(credential, now: now) { tokens in tokens >= 1 ? nil : self.wait(tokens) }
+    }
+
+    private func wait(_ tokens: Double) -> Int {
+        max(1, Int(((1 - tokens) / limit.perSecond).rounded(.up)))
+    }
+
+    /// Runs `body` on the bucket's tokens, refilled for the time since it was last used.
+    private func withBucket<T>(_ credential: String, now: ContinuousClock.Instant, _ body: (inout Double) -> T) -> T {
         buckets.withLock { buckets in
             var bucket = buckets[credential] ?? Bucket(tokens: limit.burst, updated: now)
             let elapsed = now - bucket.updated
@@ -38,11 +62,7 @@ final class RateLimiter: Sendable {
             bucket.tokens = min(limit.burst, bucket.tokens + seconds * limit.perSecond)
             bucket.updated = now
             defer { buckets[credential] = bucket }
-            guard bucket.tokens >= 1 else {
-                return max(1, Int(((1 - bucket.tokens) / limit.perSecond).rounded(.up)))
-            }
-            bucket.tokens -= 1
-            return nil
+            return body(&bucket.tokens)
         }
     }
 }

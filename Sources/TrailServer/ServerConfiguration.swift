@@ -18,13 +18,16 @@ public struct ServerConfiguration: Sendable {
     public var jwt: JWTConfiguration?
     /// Requests per second each API key may make; nil for no limit. Default ``RateLimit/default``.
     public var rateLimit: RateLimit?
+    /// Failed authentications each client address may make; nil for no limit. Default
+    /// ``RateLimit/authenticationFailures``.
+    public var authenticationFailureLimit: RateLimit?
     /// Origins (`https://console.example.com`) whose pages may call Trail from a browser (CORS). Default none.
     public var allowedOrigins: [String]
 
     public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
                 maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = [],
                 authentication: AuthenticationMode = .required, jwt: JWTConfiguration? = nil, rateLimit: RateLimit? = .default,
-                allowedOrigins: [String] = []) {
+                authenticationFailureLimit: RateLimit? = .authenticationFailures, allowedOrigins: [String] = []) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
@@ -33,6 +36,7 @@ public struct ServerConfiguration: Sendable {
         self.authentication = authentication
         self.allowedOrigins = allowedOrigins
         self.rateLimit = rateLimit
+        self.authenticationFailureLimit = authenticationFailureLimit
         self.jwt = jwt
     }
 

@@ -54,22 +54,34 @@ public protocol KeyStore: Sendable {
     /// Revokes a key (from now on it is refused); returns it, or nil when the tenant has no such key. Revoking
     /// a revoked key changes nothing.
     func revokeKey(tenant: String?, id: String) async throws(StoreError) -> APIKey?
-    /// How many keys exist, revoked ones included (first start creates a key only into an empty store).
-    func keyCount() async throws(StoreError) -> Int
+    /// Stores a new key only if no key exists at all, revoked ones included (the first start's admin key);
+    /// atomic, so that several processes starting at once store one. True when this one was stored.
+    func insertFirstKey(_ key: APIKey, secretDigest: String) async throws(StoreError) -> Bool
 }
 
 extension KeyStore {
     /// Creates a key with a fresh random secret; returns it with its text, which exists only in this answer.
     public func createKey(tenant: String, role: Role, name: String, now: Timestamp = SystemClock.now()) async throws(StoreError) -> (key: APIKey, text: String) {
+        let (key, text) = try Self.newKey(tenant: tenant, role: role, name: name, now: now)
+        try await insertKey(key, secretDigest: text.secretDigest)
+        return (key, text.text)
+    }
+
+    /// Creates a key as ``createKey(tenant:role:name:now:)`` does, but only into a store without any key: nil
+    /// when one exists already (another process may have just made it).
+    public func createFirstKey(tenant: String, role: Role, name: String, now: Timestamp = SystemClock.now()) async throws(StoreError) -> (key: APIKey, text: String)? {
+        let (key, text) = try Self.newKey(tenant: tenant, role: role, name: name, now: now)
+        return try await insertFirstKey(key, secretDigest: text.secretDigest) ? (key, text.text) : nil
+    }
+
+    private static func newKey(tenant: String, role: Role, name: String, now: Timestamp) throws(StoreError) -> (APIKey, APIKeyText) {
         guard TenantName.isValid(tenant) else {
             throw StoreError(.rejected, "tenant must be \(TenantName.rule)")
         }
         var generator = SystemRandomNumberGenerator()
         let text = APIKeyText(idBytes: (0..<8).map { _ in generator.next() },
                               secretBytes: (0..<32).map { _ in generator.next() })
-        let key = APIKey(id: text.id, tenant: tenant, name: name, role: role, createdAt: now)
-        try await insertKey(key, secretDigest: text.secretDigest)
-        return (key, text.text)
+        return (APIKey(id: text.id, tenant: tenant, name: name, role: role, createdAt: now), text)
     }
 
     /// The key a caller presented, when it exists, is not revoked, and its secret is right. (The server checks

@@ -51,6 +51,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Requests a key may make at once above its rate (env TRAIL_RATE_BURST; default twice the rate).")
     var rateBurst: Double?
 
+    @Option(name: .long, help: "Failed authentications per second each client address may make once its burst is spent, 0 for no limit (env TRAIL_AUTH_FAILURE_RATE).")
+    var authFailureRate: Double = Env.string("TRAIL_AUTH_FAILURE_RATE").flatMap(Double.init) ?? RateLimit.authenticationFailures.perSecond
+
+    @Option(name: .long, help: "Failed authentications a client address may make at once (env TRAIL_AUTH_FAILURE_BURST).")
+    var authFailureBurst: Double = Env.string("TRAIL_AUTH_FAILURE_BURST").flatMap(Double.init) ?? RateLimit.authenticationFailures.burst
+
     @Option(name: .customLong("cors-origin"), parsing: .singleValue,
             help: "An origin (https://console.example.com) whose pages may call Trail from a browser; repeatable (env TRAIL_CORS_ORIGINS, comma-separated). Default none.")
     var corsOrigins: [String] = Env.list("TRAIL_CORS_ORIGINS")
@@ -79,6 +85,8 @@ struct Serve: AsyncParsableCommand {
         guard checkpointSeconds > 0, checkpointSeconds.isFinite else { throw ValidationError("--checkpoint-seconds must be positive") }
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
         if let rateBurst = burst { guard rateBurst >= 1, rateBurst.isFinite else { throw ValidationError("--rate-burst must be at least 1") } }
+        guard authFailureRate >= 0, authFailureRate.isFinite else { throw ValidationError("--auth-failure-rate must be 0 or more") }
+        guard authFailureBurst >= 1, authFailureBurst.isFinite else { throw ValidationError("--auth-failure-burst must be at least 1") }
         _ = try jwtConfiguration()
         for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw ValidationError("--cors-origin \(origin) is not an origin such as https://console.example.com")
@@ -95,6 +103,7 @@ struct Serve: AsyncParsableCommand {
                                                 trustedProxies: trustedProxies.compactMap(IPNetwork.init),
                                                 authentication: insecureNoAuth ? .disabled : .required, jwt: jwt,
                                                 rateLimit: rateLimit == 0 ? nil : RateLimit(perSecond: rateLimit, burst: burst ?? max(1, 2 * rateLimit)),
+                                                authenticationFailureLimit: authFailureRate == 0 ? nil : RateLimit(perSecond: authFailureRate, burst: authFailureBurst),
                                                 allowedOrigins: corsOrigins)
         let workers = worker.configuration
         let location = try store.location()
@@ -171,8 +180,8 @@ struct Serve: AsyncParsableCommand {
     /// on a line of standard output (logs go to standard error). A store whose keys were all revoked gets none:
     /// `trail keys create` makes one.
     static func createFirstKey(in store: any KeyStore, logger: Logger) async throws {
-        guard try await store.keyCount() == 0 else { return }
-        let (key, text) = try await store.createKey(tenant: ServerConfiguration.defaultTenant, role: .admin, name: "first admin key")
+        guard let (key, text) = try await store.createFirstKey(tenant: ServerConfiguration.defaultTenant, role: .admin,
+                                                                name: "first admin key") else { return }
         logger.notice("No API key existed: created admin key \(key.id) for tenant \(key.tenant). It is printed once, on standard output; keep it now (trail keys create makes others).")
         FileHandle.standardOutput.write(Data((text + "\n").utf8))  // unbuffered: seen at once by whoever reads it
     }

@@ -353,6 +353,56 @@ import TrailTestSupport
         }
     }
 
+    /// A burst of bad keys from one address gets 429 with Retry-After, before any key is checked; a valid key
+    /// from elsewhere goes on.
+    @Test func failedAuthenticationsAreLimitedPerAddress() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                let valid = try await store.createKey(tenant: "acme", role: .reader, name: "a").text
+                let configuration = ServerConfiguration(port: 0, authenticationFailureLimit: RateLimit(perSecond: 0.01, burst: 5))
+                try await buildApplication(configuration: configuration, store: store).test(.live) { client in
+                    let guesses = (0..<5).map { _ in APIKeyText(idBytes: Array(repeating: 1, count: 8), secretBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }).text }
+                    for guess in guesses {
+                        #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: Self.header(guess)).status == .unauthorized)
+                    }
+                    for headers in [Self.header(guesses[0]), [:], Self.header(valid)] as [HTTPFields] {
+                        let limited = try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: headers)
+                        #expect(limited.status == .tooManyRequests)
+                        #expect(limited.headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 } == true)
+                        #expect(try parseJSON(limited.body)["type"] == "urn:trail:problem:authentication-rate-limited")
+                    }
+                    #expect(try await client.execute(uri: "/health", method: .get).status == .ok, "no credential asked, none limited")
+                }
+                // Another server's limiter (another address, as far as buckets go): the valid key works.
+                try await buildApplication(configuration: configuration, store: store).test(.live) { client in
+                    let status = try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: Self.header(valid)).status
+                    #expect(status == .ok)
+                }
+            }
+        }
+    }
+
+    /// Two stores opened at once on a new location, as two processes starting together, make one first key.
+    @Test(arguments: StoreKind.available)
+    func concurrentFirstStartsCreateOneAdminKey(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { first in
+                try await location.withStore { second in
+                    let created = try await withThrowingTaskGroup(of: Bool.self) { group in
+                        for n in 0..<16 {
+                            let store = n % 2 == 0 ? first : second
+                            group.addTask { try await store.createFirstKey(tenant: "default", role: .admin, name: "first \(n)") != nil }
+                        }
+                        return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+                    }
+                    #expect(created == 1)
+                    #expect(try await first.keys(tenant: nil).count == 1)
+                    #expect(try await second.createFirstKey(tenant: "default", role: .admin, name: "later") == nil)
+                }
+            }
+        }
+    }
+
     /// The bucket refills at its rate, up to its burst (pure: the clock is passed in).
     @Test func tokenBucketRefills() {
         let limiter = RateLimiter(limit: RateLimit(perSecond: 2, burst: 2))
@@ -435,6 +485,19 @@ import TrailTestSupport
                 (try await store.authenticate(key), try await store.keys(tenant: "acme"))
             }
             #expect(authenticated == nil && stored.first?.revokedAt != nil)
+        }
+    }
+
+    /// Two processes starting at once on a new store print one admin key between them, and the store holds one.
+    @Test(.timeLimit(.minutes(3)), arguments: StoreKind.available)
+    func twoFirstStartsAtOnceMakeOneAdminKey(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, fresh in
+            let processes = try [TrailProcess(database: fresh.text, authenticated: true), TrailProcess(database: fresh.text, authenticated: true)]
+            for process in processes { _ = try await process.port() }
+            let printed = processes.flatMap { $0.standardOutputText.split(separator: "\n") }
+            for process in processes { process.terminate() }
+            #expect(printed.count == 1, "\(printed)")
+            #expect(try await location.withStore { try await $0.keys(tenant: nil) }.count == 1)
         }
     }
 

@@ -49,13 +49,24 @@ extension PostgresEventStore: KeyStore {
         }
     }
 
-    public func keyCount() async throws(StoreError) -> Int {
+    public func insertFirstKey(_ key: APIKey, secretDigest: String) async throws(StoreError) -> Bool {
         try await read { client, logger in
-            var count: Int64 = 0
-            for try await value in try await client.query("SELECT count(*) FROM api_keys", logger: logger).decode(Int64.self) {
-                count = value
+            try await client.withTransaction(logger: logger) { connection in
+                // A lock that conflicts with itself: of two processes starting at once, the second sees the
+                // first one's key (READ COMMITTED reads what committed before each statement).
+                try await connection.run("LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+                var inserted = false
+                for try await _ in try await connection.query("""
+                    INSERT INTO api_keys (id, tenant, name, role, created_at, revoked_at, secret_digest)
+                    SELECT \(key.id), \(key.tenant), \(key.name), \(key.role.rawValue), \(key.createdAt.microseconds),
+                           \(key.revokedAt?.microseconds), \(secretDigest)
+                    WHERE NOT EXISTS (SELECT 1 FROM api_keys)
+                    RETURNING id
+                    """, logger: logger) {
+                    inserted = true
+                }
+                return inserted
             }
-            return Int(count)
         }
     }
 

@@ -49,7 +49,7 @@ public final class SQLiteEventStore: EventStore {
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue.uppercased())")
             }
-            try SQLiteMigrations.migrator.migrate(pool)
+            try SQLiteMigrations.migrate(pool)
             let secret = try pool.read { db in
                 try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'redaction_secret'")
             }
@@ -116,7 +116,7 @@ public final class SQLiteEventStore: EventStore {
         do {
             let pool = try DatabasePool(path: path)
             let before = try pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
-            try SQLiteMigrations.migrator.migrate(pool)
+            try SQLiteMigrations.migrate(pool)
             let after = try pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
             return after.subtracting(before).sorted()
         } catch {

@@ -40,8 +40,15 @@ extension SQLiteEventStore: KeyStore {
         }
     }
 
-    public func keyCount() async throws(StoreError) -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM api_keys") ?? 0 }
+    public func insertFirstKey(_ key: APIKey, secretDigest: String) async throws(StoreError) -> Bool {
+        // One statement in the single writer's transaction: atomic between processes too (SQLite locks the file).
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO api_keys (\(Self.keyColumns)) SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM api_keys)
+                """, arguments: [key.id, key.tenant, key.name, key.role.rawValue, key.createdAt.microseconds,
+                                 key.revokedAt?.microseconds, secretDigest])
+            return db.changesCount == 1
+        }
     }
 
     static func key(_ row: Row) throws -> APIKey {

@@ -8,6 +8,28 @@ enum SQLiteMigrations {
     /// What an event is: every column but derived ones (the search index lives in its own table).
     static let eventContentColumns = "tenant, sequence, id, occurred_at, recorded_at, action, category, outcome, actor_id, actor, resource_type, resource_id, resource_name, version, new_version, changes, summary, state_after, secret_digests, context, metadata, duration_ms, error, prev_hash, hash"
 
+    /// Applies the migrations `pool` lacks. Several processes may start on a new file at once: GRDB reads which
+    /// migrations are applied before it runs each one in a transaction of its own, so a process that read before
+    /// another one's migration committed fails on it (a table that exists now). That failure is retried when
+    /// the applied migrations changed meanwhile (or the file was busy), and is an error otherwise.
+    static func migrate(_ pool: DatabasePool) throws {
+        for attempt in 1... {
+            let before = applied(pool)
+            do {
+                return try migrator.migrate(pool)
+            } catch {
+                let busy = (error as? DatabaseError).map { $0.resultCode == .SQLITE_BUSY || $0.resultCode == .SQLITE_LOCKED } ?? false
+                guard attempt < 100, busy || applied(pool) != before else { throw error }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
+    }
+
+    /// The migrations applied (none before the first).
+    private static func applied(_ pool: DatabasePool) -> Set<String> {
+        (try? pool.read { db in try migrator.appliedIdentifiers(db) }) ?? []
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("0001_events_heads_idempotency") { db in
