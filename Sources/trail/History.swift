@@ -52,7 +52,6 @@ struct History: AsyncParsableCommand {
             print("No history for \(resourceType) \(resourceId).")
             throw ExitCode(1)
         }
-        print("")
         print("\(resourceType) \(resourceId): \(count) event\(count == 1 ? "" : "s"), version \(version)")
     }
 

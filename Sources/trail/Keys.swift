@@ -75,10 +75,10 @@ struct Keys: AsyncParsableCommand {
                 print("No API keys\(tenant.map { " for tenant \($0)" } ?? "").")
                 return
             }
-            for key in keys {
-                let state = key.revokedAt.map { "revoked \($0.formatted())" } ?? "active"
-                print([key.id, key.tenant, key.role.rawValue, key.createdAt.formatted(), state, key.name].joined(separator: "\t"))
-            }
+            Table.print(header: ["ID", "TENANT", "ROLE", "CREATED", "STATE", "NAME"], rows: keys.map { key in
+                [key.id, key.tenant, key.role.rawValue, key.createdAt.formatted(),
+                 key.revokedAt.map { "revoked \($0.formatted())" } ?? "active", key.name]
+            })
         }
     }
 

@@ -66,11 +66,14 @@ struct Messages: AsyncParsableCommand {
             let messages = try await store.withStore { store in
                 try await store.messages(tenant: tenant, status: status, limit: limit)
             }
-            for message in messages {
-                var line = "\(message.id)  \(message.status.rawValue)  \(message.tenant)  attempts=\(message.attempts)  \(message.createdAt.formatted())"
-                if let error = message.error { line += "  error: \(error)" }
-                print(line)
+            guard !messages.isEmpty else {
+                print("No \(status.map { "\($0.rawValue) " } ?? "")messages\(tenant.map { " of tenant \($0)" } ?? "").")
+                return
             }
+            Table.print(header: ["ID", "STATUS", "TENANT", "ATTEMPTS", "CREATED", "ERROR"], rows: messages.map { message in
+                [message.id, message.status.rawValue, message.tenant, String(message.attempts), message.createdAt.formatted(),
+                 message.error ?? ""]
+            })
         }
     }
 

@@ -462,6 +462,10 @@ import TrailTestSupport
                 #expect(refused.status != 0 && !refused.errors.isEmpty)
             }
 
+            let table = try cli.trail(["keys", "list", "--database", fresh.text]).output
+            #expect(table.hasPrefix("ID ") && CommandLineTests.row(of: key.id, in: table).prefix(3) == [key.id, "acme", "writer"])
+            #expect(CommandLineTests.row(of: key.id, in: table).dropFirst(4).first == "active", "after the time it was created")
+            #expect(try cli.trail(["keys", "list", "--tenant", "nobody", "--database", fresh.text]).output == "No API keys for tenant nobody.\n")
             let listed = try cli.trail(["keys", "list", "--database", fresh.text, "--json"])
             let keys = try JSONParser.parse(listed.output)
             #expect(keys[0]?["id"]?.stringValue == key.id && keys[0]?["role"] == "writer" && keys[0]?["revoked_at"] == .null)
