@@ -110,7 +110,9 @@ public struct MessageWorkers: Service {
             case .failure(let error) where error.code == .claimLost:
                 logger.info("a message's claim was lost; another worker has it", metadata: ["message": "\(message.claim.id)"])
             case .failure(let error):
-                await release(message, error: error.message, permanent: error.code != .unavailable)
+                // A commit whose outcome is unknown is retried too: the message completes in the transaction that
+                // stores its events, so a retry finds it done if it was.
+                await release(message, error: error.message, permanent: error.code != .unavailable && error.code != .indeterminate)
             }
         }
     }

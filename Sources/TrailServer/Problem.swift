@@ -104,6 +104,10 @@ extension Problem {
             Problem(.serviceUnavailable, "storage-unavailable", title: "Storage unavailable",
                     detail: "Trail cannot reach its storage right now; nothing was stored. Retry shortly.",
                     headers: [.retryAfter: "1"])
+        case .indeterminate:
+            Problem(.serviceUnavailable, "storage-outcome-unknown", title: "Storage connection lost",
+                    detail: "Trail lost its connection to its storage while committing: the submission may or may not be stored. Retry with the same Idempotency-Key: a stored submission is then answered, not stored again.",
+                    headers: [.retryAfter: "1"])
         default:
             .internal
         }

@@ -267,6 +267,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let rejected = Code(name: "rejected")
         /// There is no store where one was named, and the operation does not create one.
         public static let missing = Code(name: "missing")
+        /// The connection to the store was lost while a write was being committed: it may or may not have been
+        /// stored. A retry with the same idempotency key finds out without storing it twice.
+        public static let indeterminate = Code(name: "indeterminate")
         public var description: String { name }
     }
 
@@ -279,6 +282,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+
+    static let indeterminate = StoreError(
+        .indeterminate, "the connection to the store was lost while the write was being committed; it may or may not be stored")
 
     /// The idempotency key of `claim` was used before with another body.
     static func reused(_ claim: IdempotencyClaim) -> StoreError {
@@ -297,16 +303,21 @@ public struct StoreConfiguration: Sendable {
     public var maximumEventsPerTransaction: Int
     /// The source of recorded times; tests pass a fixed clock.
     public var clock: @Sendable () -> Timestamp
+    /// How long an operation waits for a connection to PostgreSQL before it fails as unavailable (503, nothing
+    /// done): while the server is down, requests fail within this time instead of hanging. Default 2 s.
+    public var connectionTimeout: Duration
 
     public init(
         sensitiveKeys: [String] = Redactor.defaultSensitiveKeys,
         idempotencyRetentionSeconds: Int64 = 24 * 3600,
         maximumEventsPerTransaction: Int = 20_000,
-        clock: @escaping @Sendable () -> Timestamp = SystemClock.now
+        clock: @escaping @Sendable () -> Timestamp = SystemClock.now,
+        connectionTimeout: Duration = .seconds(2)
     ) {
         self.sensitiveKeys = sensitiveKeys
         self.idempotencyRetentionSeconds = idempotencyRetentionSeconds
         self.maximumEventsPerTransaction = maximumEventsPerTransaction
         self.clock = clock
+        self.connectionTimeout = connectionTimeout
     }
 }

@@ -1,19 +1,24 @@
 import Synchronization
 
 /// A value delivered once, from any thread, to one task that awaits it, whether it was already waiting or
-/// not. Group commit answers each submitter through one; the verifier's threads answer its reader through one.
+/// not; the first delivery wins. Group commit answers each submitter through one; the verifier's threads answer
+/// its reader through one.
 public final class OneShot<Value: Sendable>: Sendable {
     private let state = Mutex<(value: Value?, waiter: CheckedContinuation<Value, Never>?)>((nil, nil))
 
     public init() {}
 
-    public func deliver(_ value: Value) {
-        let waiter = state.withLock { state in
+    /// Delivers `value`, unless a value was delivered before; true when this one was.
+    @discardableResult
+    public func deliver(_ value: Value) -> Bool {
+        let (first, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Value, Never>?) in
+            guard state.value == nil else { return (false, nil) }
             state.value = value
             defer { state.waiter = nil }
-            return state.waiter
+            return (true, state.waiter)
         }
         waiter?.resume(returning: value)
+        return first
     }
 
     public var value: Value {

@@ -94,6 +94,10 @@ struct PreparedRequest: Sendable {
     let items: [PreparedActivity]
     let idempotency: IdempotencyClaim?
     let completes: MessageClaim?
+    /// When it was submitted: the PostgreSQL writer waits for a connection no longer than the store's timeout
+    /// after the oldest submission of a transaction, so that a request queued behind a failing transaction is
+    /// not made to wait twice.
+    let submitted = ContinuousClock.now
 
     /// - Parameter expectedHead: the head the preparer expects a resource to have when written.
     init(_ request: AppendRequest, redactor: Redactor, expectedHead: (HeadKey) -> ResourceHead?) {

@@ -66,11 +66,15 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "Comma-separated keys whose values are redacted; replaces the default list (env TRAIL_REDACT_KEYS).")
     var redactKeys: String?
 
+    @Option(name: .long, help: "Seconds an operation waits for a PostgreSQL connection before it fails with 503 (env TRAIL_STORE_TIMEOUT).")
+    var storeTimeout: Double = Env.string("TRAIL_STORE_TIMEOUT").flatMap(Double.init) ?? 2
+
     func validate() throws {
         guard SQLiteEventStore.Durability(rawValue: durability) != nil else {
             throw ValidationError("--durability must be full, normal or off")
         }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
+        guard storeTimeout > 0, storeTimeout <= 3600 else { throw ValidationError("--store-timeout must be more than 0 and at most 3600 seconds") }
     }
 
     func location() throws(StoreError) -> StoreLocation {
@@ -78,7 +82,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     var storeConfiguration: StoreConfiguration {
-        var configuration = StoreConfiguration()
+        var configuration = StoreConfiguration(connectionTimeout: .milliseconds(Int64(storeTimeout * 1000)))
         if let redactKeys = redactKeys ?? Env.string("TRAIL_REDACT_KEYS") {
             configuration.sensitiveKeys = redactKeys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TrailCore
+import TrailStore
 import TrailTestSupport
 
 /// The `trail` executable's one-shot commands, run as a user would.
@@ -206,7 +207,29 @@ import TrailTestSupport
         let unreachable = try trail(["history", "--resource-type", "t", "--resource-id", "x",
                                      "--database", "postgres://trail:secret@127.0.0.1:1/trail?sslmode=disable"])
         #expect(unreachable.status == 1)
-        #expect(unreachable.errors.contains("PostgreSQL"))
+        #expect(unreachable.errors == "error: PostgreSQL at 127.0.0.1:1 refused the connection: is it running, and listening on that address and port?\n")
         #expect(!unreachable.errors.contains("secret"), "the password is never printed")
+    }
+
+    /// What is wrong with a PostgreSQL server that cannot be used, in one line, for `trail serve` as for every
+    /// command: no such database, a role it refuses, TLS it does not offer.
+    @Test(.enabled(if: StoreKind.postgresURL != nil))
+    func postgreSQLStartErrorsSayWhatIsWrongInOneLine() throws {
+        let base = try PostgresURL(try #require(StoreKind.postgresURL))
+        func url(database: String = "trail_no_such_database", user: String? = nil, sslmode: String = "disable") -> String {
+            "postgres://\(user ?? base.username)@\(base.host):\(base.port)/\(database)?sslmode=\(sslmode)"
+        }
+        for (database, expected) in [
+            (url(), "has no database trail_no_such_database: create it (createdb trail_no_such_database) or fix the URL"),
+            (url(database: base.database, user: "trail_no_such_role"), "refused user trail_no_such_role"),
+            (url(database: base.database, sslmode: "require"), "does not offer TLS, which sslmode=require asks for"),
+        ] {
+            for command in [["serve", "--port", "0"], ["report"]] {
+                let run = try trail(command + ["--database", database])
+                #expect(run.status == 1, "\(command) \(database)")
+                let lines = run.errors.split(separator: "\n").filter { !$0.contains(" info ") }
+                #expect(lines.count == 1 && lines[0].hasPrefix("error: PostgreSQL at ") && lines[0].contains(String(expected)), "\(run.errors)")
+            }
+        }
     }
 }

@@ -122,6 +122,84 @@ import Glibc
         }
     }
 
+    /// PostgreSQL unreachable under load — every connection reset, new ones refused, as when it crashes
+    /// (`pg_ctl stop -m immediate`) — through a TCP proxy (the server is shared with other tests): each request
+    /// fails within the store's timeout with 503 and Retry-After, nothing acknowledged is lost, and once it is
+    /// reachable again requests succeed within seconds, without restarting Trail.
+    @Test(.timeLimit(.minutes(3)), .enabled(if: StoreKind.postgresURL != nil))
+    func aPostgreSQLOutageFailsRequestsQuicklyAndPasses() async throws {
+        try await withFreshLocation(.postgres) { location, _ in
+            guard case .postgres(var url, _) = location else { return }
+            let proxy = try TCPProxy(upstreamPort: url.port)
+            defer { proxy.close() }
+            url.port = proxy.port
+            let timeout = Duration.seconds(1)
+            try await StoreLocation.postgres(url, maximumConnections: 4).withStore(configuration: StoreConfiguration(connectionTimeout: timeout)) { store in
+                let app = buildApplication(configuration: ServerConfiguration(port: 0, authentication: .disabled), store: store)
+                try await app.test(.live) { client in
+                    let port = try #require(client.port)
+                    struct Answer: Sendable { var started: ContinuousClock.Instant; var took: Duration; var status: Int; var retryAfter: String?; var id: String? }
+                    let answers = Locked<[Answer]>([])
+                    let stop = Locked(false)
+                    let writers = Task {
+                        await withTaskGroup(of: Void.self) { group in
+                            for c in 0..<4 {
+                                group.addTask {
+                                    // Bounded: until told to stop, at most 20,000 requests.
+                                    for i in 0..<20_000 where !stop.withLock({ $0 }) {
+                                        let started = ContinuousClock.now
+                                        do {
+                                            let response = try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(10))) { connection in
+                                                try await connection.post("/audit/activity-stream/", headers: jsonHeaders, body: Self.updateBody(resource: "o\(c)", value: i))
+                                            }
+                                            let id = response.status == .created ? response.body.flatMap { try? parseJSON($0)[0]?["id"]?.stringValue } : nil
+                                            answers.withLock { $0.append(Answer(started: started, took: .now - started, status: response.status.code,
+                                                                                retryAfter: response.headers[.retryAfter], id: id)) }
+                                            if response.status != .created { try? await Task.sleep(for: .milliseconds(20)) }
+                                        } catch {
+                                            answers.withLock { $0.append(Answer(started: started, took: .now - started, status: 0, retryAfter: nil, id: nil)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    try await Task.sleep(for: .seconds(1))
+                    let cut = ContinuousClock.now
+                    proxy.cut()
+                    try await Task.sleep(for: .seconds(3))
+                    let resumed = ContinuousClock.now
+                    proxy.resume()
+                    var recovered: ContinuousClock.Instant?
+                    while recovered == nil && ContinuousClock.now < resumed + .seconds(20) {
+                        try await Task.sleep(for: .milliseconds(100))
+                        recovered = answers.withLock { $0.first { $0.started > resumed && $0.status == 201 }?.started }
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                    stop.withLock { $0 = true }
+                    await writers.value
+                    let all = answers.withLock { $0 }
+                    #expect(all.contains { $0.started < cut && $0.status == 201 }, "writes went through before")
+                    // Requests made while it was unreachable (after those in flight at the cut failed).
+                    let during = all.filter { $0.started > cut + .milliseconds(700) && $0.started + $0.took < resumed }
+                    #expect(during.count >= 4)
+                    #expect(during.allSatisfy { $0.status == 503 && $0.retryAfter == "1" }, "\(during.map(\.status))")
+                    #expect(during.map(\.took).max().map { $0 < timeout + .milliseconds(800) } == true, "\(during.map(\.took).max().map(String.init(describing:)) ?? "-")")
+                    #expect(all.allSatisfy { $0.status != 500 && $0.status != 0 }, "no 500, no hung request")
+                    let back = try #require(recovered, "requests succeed again without a restart")
+                    #expect(back - resumed < .seconds(10))
+                    // Nothing acknowledged is lost.
+                    let acknowledged = all.compactMap(\.id)
+                    let stored = try await withThrowingTaskGroup(of: [RecordedEvent].self) { group in
+                        for c in 0..<4 { group.addTask { try await store.history(tenant: "default", resourceType: "counter", resourceId: "o\(c)") } }
+                        return try await group.reduce(into: []) { $0 += $1 }
+                    }
+                    #expect(Set(acknowledged).isSubset(of: Set(stored.map(\.id))), "\(acknowledged.count) acknowledged, \(stored.count) stored")
+                }
+            }
+        }
+    }
+
     /// Several Trail processes on one database (the PostgreSQL deployment; SQLite allows it on one machine too):
     /// 24 clients update 10 shared resources through 3 servers.
     @Test(.timeLimit(.minutes(3)), arguments: StoreKind.available)

@@ -42,15 +42,23 @@ final class PostgresAppender: Sendable {
         var attempt = 0
         while true {
             let now = configuration.clock()
+            let phase = TransactionPhase()
             do {
                 try await ensurePartitions(for: now)
-                let (results, written) = try await client.withTransaction(logger: logger) { connection in
-                    try await self.write(requests, now: now, on: connection)
+                let (results, written) = try await client.withConnection(within: leaseTimeout(for: requests)) { connection in
+                    try await connection.transaction(logger: self.logger, phase: phase) { connection in
+                        try await self.write(requests, now: now, on: connection)
+                    }
                 }
                 cache.store(written)
                 return results
             } catch {
                 cache.removeAll()
+                if phase.committing.load(ordering: .acquiring), PostgresEventStore.storeError(error).code == .unavailable {
+                    // The COMMIT was sent, and then the connection was lost: it may have been applied or not.
+                    logger.warning("PostgreSQL connection lost during a commit", metadata: ["error": "\(PostgresEventStore.storeError(error).message)"])
+                    return requests.map { _ in .failure(.indeterminate) }
+                }
                 if PostgresEventStore.isRetryable(error) && attempt < PostgresAppender.retries {
                     attempt += 1
                     continue
@@ -67,6 +75,14 @@ final class PostgresAppender: Sendable {
                 return requests.map { _ in .failure(failure) }
             }
         }
+    }
+
+    /// How long the transaction of `requests` may wait for a connection: until the store's timeout after the
+    /// oldest of them was submitted (a brief wait at least, for a transaction whose requests queued behind a slow
+    /// one while PostgreSQL was fine).
+    private func leaseTimeout(for requests: [PreparedRequest]) -> Duration {
+        let oldest = requests.map(\.submitted).min() ?? .now
+        return max(configuration.connectionTimeout - (ContinuousClock.now - oldest), .milliseconds(100))
     }
 
     private func write(
@@ -331,16 +347,19 @@ final class PostgresAppender: Sendable {
     private func ensurePartitions(for now: Timestamp) async throws {
         let week: Int64 = 7 * 86_400_000_000
         guard now.microseconds + week >= partitionedUntil.load(ordering: .relaxed) else { return }
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: logger)
-            for offset: Int64 in 0...2 {
-                let month = now.month(offset: offset)
-                let end = now.month(offset: offset + 1).start
-                let name = "events_y\(month.year)m\(month.month < 10 ? "0" : "")\(month.month)"
-                try await connection.query(PostgresQuery(unsafeSQL: """
-                    CREATE TABLE IF NOT EXISTS \(name) PARTITION OF events
-                    FOR VALUES FROM (\(month.start.microseconds)) TO (\(end.microseconds))
-                    """), logger: logger)
+        let logger = logger
+        try await client.withConnection(within: configuration.connectionTimeout) { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey))", logger: logger)
+                for offset: Int64 in 0...2 {
+                    let month = now.month(offset: offset)
+                    let end = now.month(offset: offset + 1).start
+                    let name = "events_y\(month.year)m\(month.month < 10 ? "0" : "")\(month.month)"
+                    try await connection.query(PostgresQuery(unsafeSQL: """
+                        CREATE TABLE IF NOT EXISTS \(name) PARTITION OF events
+                        FOR VALUES FROM (\(month.start.microseconds)) TO (\(end.microseconds))
+                        """), logger: logger)
+                }
             }
         }
         partitionedUntil.store(now.month(offset: 2).start.microseconds, ordering: .relaxed)

@@ -3,9 +3,9 @@ public import TrailCore
 
 extension PostgresEventStore: IntegrityStore {
     public func checkpointSigningKey() async throws(StoreError) -> [UInt8] {
-        let seed = try await read { client, logger in
+        let seed = try await read { connection, logger in
             var seed: [UInt8]?
-            for try await value in try await client.query(
+            for try await value in try await connection.query(
                 "SELECT value FROM trail_settings WHERE name = 'checkpoint_signing_key'", logger: logger).decode(ByteBuffer.self) {
                 seed = Array(buffer: value)
             }
@@ -16,9 +16,9 @@ extension PostgresEventStore: IntegrityStore {
     }
 
     public func chainHeads() async throws(StoreError) -> [String: ChainHead] {
-        try await read { client, logger in
+        try await read { connection, logger in
             var heads: [String: ChainHead] = [:]
-            for try await (tenant, sequence, hash) in try await client.query("""
+            for try await (tenant, sequence, hash) in try await connection.query("""
                 SELECT tenant, last_sequence, last_hash FROM tenant_heads WHERE last_sequence > 0
                 """, logger: logger).decode((String, Int64, ByteBuffer).self) {
                 heads[tenant] = ChainHead(sequence: sequence, hash: Array(buffer: hash))
@@ -28,9 +28,9 @@ extension PostgresEventStore: IntegrityStore {
     }
 
     public func chainHead(tenant: String) async throws(StoreError) -> ChainHead {
-        try await read { client, logger in
+        try await read { connection, logger in
             var head = ChainHead.empty
-            for try await (sequence, hash) in try await client.query("""
+            for try await (sequence, hash) in try await connection.query("""
                 SELECT last_sequence, last_hash FROM tenant_heads WHERE tenant = \(tenant)
                 """, logger: logger).decode((Int64, ByteBuffer).self) {
                 head = ChainHead(sequence: sequence, hash: Array(buffer: hash))
@@ -40,9 +40,9 @@ extension PostgresEventStore: IntegrityStore {
     }
 
     public func eventHashes(tenant: String, after sequence: Int64, limit: Int) async throws(StoreError) -> [EventHash.Digest] {
-        try await read { client, logger in
+        try await read { connection, logger in
             var hashes: [EventHash.Digest] = []
-            for try await hash in try await client.query("""
+            for try await hash in try await connection.query("""
                 SELECT hash FROM events WHERE tenant = \(tenant) AND sequence > \(sequence) ORDER BY sequence LIMIT \(limit)
                 """, logger: logger).decode(ByteBuffer.self) {
                 hashes.append(Array(buffer: hash))
@@ -52,8 +52,8 @@ extension PostgresEventStore: IntegrityStore {
     }
 
     public func saveCheckpoint(_ checkpoint: Checkpoint, basis: CheckpointBasis) async throws(StoreError) {
-        try await read { client, logger in
-            try await client.query("""
+        try await read { connection, logger in
+            try await connection.query("""
                 INSERT INTO checkpoints (tenant, size, root, signed_at, key_id, signature, last_hash, frontier)
                 VALUES (\(checkpoint.tenant), \(checkpoint.size), \(ByteBuffer(bytes: checkpoint.root)),
                         \(checkpoint.time.microseconds), \(checkpoint.keyId), \(ByteBuffer(bytes: checkpoint.signature)),
@@ -64,9 +64,9 @@ extension PostgresEventStore: IntegrityStore {
     }
 
     public func latestCheckpointBasis(tenant: String) async throws(StoreError) -> (Checkpoint, CheckpointBasis)? {
-        try await read { client, logger in
+        try await read { connection, logger in
             var found: (Checkpoint, CheckpointBasis)?
-            for try await (tenant, size, root, time, keyId, signature, lastHash, frontier) in try await client.query("""
+            for try await (tenant, size, root, time, keyId, signature, lastHash, frontier) in try await connection.query("""
                 SELECT tenant, size, root, signed_at, key_id, signature, last_hash, frontier FROM checkpoints
                 WHERE tenant = \(tenant) ORDER BY size DESC LIMIT 1
                 """, logger: logger).decode((String, Int64, ByteBuffer, Int64, String, ByteBuffer, ByteBuffer, ByteBuffer).self) {
@@ -79,8 +79,8 @@ extension PostgresEventStore: IntegrityStore {
     }
 
     public func checkpoints(tenant: String, newest: Bool, limit: Int) async throws(StoreError) -> [Checkpoint] {
-        let found = try await read { client, logger in
-            try await Self.checkpoints(client.query("""
+        let found = try await read { connection, logger in
+            try await Self.checkpoints(connection.query("""
                 SELECT tenant, size, root, signed_at, key_id, signature FROM checkpoints
                 WHERE tenant = \(tenant) ORDER BY size \(unescaped: newest ? "DESC" : "ASC") LIMIT \(limit)
                 """, logger: logger))
@@ -89,8 +89,8 @@ extension PostgresEventStore: IntegrityStore {
     }
 
     public func checkpoint(tenant: String, size: Int64) async throws(StoreError) -> Checkpoint? {
-        try await read { client, logger in
-            try await Self.checkpoints(client.query("""
+        try await read { connection, logger in
+            try await Self.checkpoints(connection.query("""
                 SELECT tenant, size, root, signed_at, key_id, signature FROM checkpoints
                 WHERE tenant = \(tenant) AND size = \(size)
                 """, logger: logger)).first
@@ -100,8 +100,8 @@ extension PostgresEventStore: IntegrityStore {
     public func saveSubtreeRoots(
         tenant: String, _ roots: [(MerkleTree.Subtree, Digest256)], through size: Int64
     ) async throws(StoreError) {
-        try await read { client, logger in
-            try await client.withTransaction(logger: logger) { connection in
+        try await read { connection, logger in
+            try await connection.withTransaction(logger: logger) { connection in
                 if !roots.isEmpty {
                     try await connection.run("""
                         INSERT INTO subtree_roots (tenant, level, position, root)
@@ -124,9 +124,9 @@ extension PostgresEventStore: IntegrityStore {
     ) async throws(StoreError) -> [MerkleTree.Subtree: Digest256] {
         guard !subtrees.isEmpty else { return [:] }
         let wanted = Array(Set(subtrees))
-        return try await read { client, logger in
+        return try await read { connection, logger in
             var found: [MerkleTree.Subtree: Digest256] = [:]
-            for try await (level, position, root) in try await client.query("""
+            for try await (level, position, root) in try await connection.query("""
                 SELECT r.level, r.position, r.root FROM subtree_roots r
                 JOIN unnest(\(wanted.map { Int32($0.level) })::int4[], \(wanted.map(\.index))::int8[]) AS w(level, position)
                     ON r.level = w.level AND r.position = w.position
@@ -139,9 +139,9 @@ extension PostgresEventStore: IntegrityStore {
     }
 
     public func subtreeRootsSize(tenant: String) async throws(StoreError) -> Int64 {
-        try await read { client, logger in
+        try await read { connection, logger in
             var size: Int64 = 0
-            for try await value in try await client.query(
+            for try await value in try await connection.query(
                 "SELECT size FROM subtree_roots_progress WHERE tenant = \(tenant)", logger: logger).decode(Int64.self) {
                 size = value
             }

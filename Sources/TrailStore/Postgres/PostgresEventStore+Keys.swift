@@ -5,8 +5,8 @@ extension PostgresEventStore: KeyStore {
     static let keyColumns = "id, tenant, name, role, created_at, revoked_at, secret_digest"
 
     public func insertKey(_ key: APIKey, secretDigest: String) async throws(StoreError) {
-        try await read { client, logger in
-            for try await _ in try await client.query("""
+        try await read { connection, logger in
+            for try await _ in try await connection.query("""
                 INSERT INTO api_keys (id, tenant, name, role, created_at, revoked_at, secret_digest)
                 VALUES (\(key.id), \(key.tenant), \(key.name), \(key.role.rawValue), \(key.createdAt.microseconds),
                         \(key.revokedAt?.microseconds), \(secretDigest))
@@ -15,16 +15,16 @@ extension PostgresEventStore: KeyStore {
     }
 
     public func key(id: String) async throws(StoreError) -> (key: APIKey, secretDigest: String)? {
-        try await read { client, logger in
-            try await Self.keys(client.query("""
+        try await read { connection, logger in
+            try await Self.keys(connection.query("""
                 SELECT \(unescaped: Self.keyColumns) FROM api_keys WHERE id = \(id)
                 """, logger: logger)).first
         }
     }
 
     public func keys(tenant: String?) async throws(StoreError) -> [APIKey] {
-        try await read { client, logger in
-            try await Self.keys(client.query("""
+        try await read { connection, logger in
+            try await Self.keys(connection.query("""
                 SELECT \(unescaped: Self.keyColumns) FROM api_keys
                 WHERE \(tenant)::text IS NULL OR tenant = \(tenant) ORDER BY created_at, id
                 """, logger: logger)).map(\.key)
@@ -33,9 +33,9 @@ extension PostgresEventStore: KeyStore {
 
     public func revokeKey(tenant: String?, id: String) async throws(StoreError) -> APIKey? {
         let now = clock()
-        return try await read { client, logger in
+        return try await read { connection, logger in
             // One statement: revoke if not yet revoked, and answer the key either way.
-            try await Self.keys(client.query("""
+            try await Self.keys(connection.query("""
                 WITH revoked AS (
                     UPDATE api_keys SET revoked_at = \(now.microseconds)
                     WHERE id = \(id) AND (\(tenant)::text IS NULL OR tenant = \(tenant)) AND revoked_at IS NULL
@@ -50,8 +50,8 @@ extension PostgresEventStore: KeyStore {
     }
 
     public func insertFirstKey(_ key: APIKey, secretDigest: String) async throws(StoreError) -> Bool {
-        try await read { client, logger in
-            try await client.withTransaction(logger: logger) { connection in
+        try await read { connection, logger in
+            try await connection.withTransaction(logger: logger) { connection in
                 // A lock that conflicts with itself: of two processes starting at once, the second sees the
                 // first one's key (READ COMMITTED reads what committed before each statement).
                 try await connection.run("LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE", logger: logger)

@@ -34,11 +34,11 @@ extension PostgresEventStore: MessageQueue {
     /// Writes a batch of messages in one transaction: one insert of the messages, one of their resources.
     /// Messages whose idempotency key exists already (or repeats within the batch) answer with the first message.
     static func enqueue(
-        _ messages: [NewMessage], client: PostgresClient, now: Timestamp, logger: Logger
+        _ messages: [NewMessage], client: PostgresClient, timeout: Duration, now: Timestamp, logger: Logger
     ) async -> [Result<EnqueueResult, StoreError>] {
         let ids = messages.map { _ in EventID.make(at: now) }
         do {
-            return try await client.withTransaction(logger: logger) { connection in
+            return try await client.withConnection(within: timeout) { connection in try await connection.withTransaction(logger: logger) { connection in
                 var stored: [String: Int64] = [:]
                 for try await (id, sequence) in try await connection.query("""
                     INSERT INTO messages (id, tenant, kind, body, idempotency_key, request_digest, status, available_at,
@@ -109,7 +109,7 @@ extension PostgresEventStore: MessageQueue {
                     results.append(.success(EnqueueResult(message: first.0, replayed: true)))
                 }
                 return results
-            }
+            } }
         } catch {
             let failure = PostgresEventStore.storeError(error)
             return messages.map { _ in .failure(failure) }
@@ -118,16 +118,16 @@ extension PostgresEventStore: MessageQueue {
 
     public func message(tenant: String, id: String) async throws(StoreError) -> QueuedMessage? {
         guard UUIDText.isValid(id) else { return nil }
-        return try await read { client, logger in
-            try await PostgresEventStore.messages(client.query("""
+        return try await read { connection, logger in
+            try await PostgresEventStore.messages(connection.query("""
                 SELECT \(unescaped: PostgresEventStore.messageColumns) FROM messages WHERE tenant = \(tenant) AND id = \(id)::uuid
                 """, logger: logger)).first
         }
     }
 
     public func messages(tenant: String?, status: QueuedMessage.Status?, limit: Int) async throws(StoreError) -> [QueuedMessage] {
-        try await read { client, logger in
-            try await PostgresEventStore.messages(client.query("""
+        try await read { connection, logger in
+            try await PostgresEventStore.messages(connection.query("""
                 SELECT \(unescaped: PostgresEventStore.messageColumns) FROM messages
                 WHERE (\(tenant)::text IS NULL OR tenant = \(tenant)) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
                 ORDER BY queue_seq LIMIT \(Int64(limit))
@@ -137,8 +137,8 @@ extension PostgresEventStore: MessageQueue {
 
     public func events(of message: QueuedMessage) async throws(StoreError) -> [RecordedEvent] {
         guard let first = message.firstSequence, message.eventCount > 0 else { return [] }
-        return try await read { client, logger in
-            try await PostgresRows.events(client.query("""
+        return try await read { connection, logger in
+            try await PostgresRows.events(connection.query("""
                 SELECT \(unescaped: PostgresRows.eventColumns) FROM events
                 WHERE tenant = \(message.tenant) AND sequence BETWEEN \(first) AND \(first + Int64(message.eventCount) - 1)
                 ORDER BY sequence
@@ -151,8 +151,8 @@ extension PostgresEventStore: MessageQueue {
     /// being completed or retried) are skipped, not waited for: `FOR UPDATE SKIP LOCKED`.
     public func claim(limit: Int, leaseSeconds: Int64) async throws(StoreError) -> [ClaimedMessage] {
         let now = clock()
-        return try await read { client, logger in
-            try await client.withTransaction(logger: logger) { connection in
+        return try await read { connection, logger in
+            try await connection.withTransaction(logger: logger) { connection in
                 try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresMigrations.claimLockKey))", logger: logger)
                 var open: [(sequence: Int64, claimable: Bool)] = []
                 for try await (sequence, status, available, until) in try await connection.query("""
@@ -211,8 +211,8 @@ extension PostgresEventStore: MessageQueue {
     public func release(_ claim: MessageClaim, error: String, retryAfter: Duration?) async throws(StoreError) {
         let now = clock()
         let retryAt = retryAfter.map { now.adding($0) }
-        _ = try await read { client, logger in
-            try await client.query("""
+        _ = try await read { connection, logger in
+            try await connection.query("""
                 UPDATE messages SET status = \(retryAt == nil ? "failed" : "pending"), error = \(error),
                     available_at = \(retryAt?.microseconds ?? now.microseconds), claim_token = NULL, claimed_until = NULL,
                     updated_at = \(now.microseconds)
@@ -224,9 +224,9 @@ extension PostgresEventStore: MessageQueue {
     public func retry(tenant: String, id: String) async throws(StoreError) -> Bool {
         guard UUIDText.isValid(id) else { return false }
         let now = clock()
-        let retried = try await read { client, logger in
+        let retried = try await read { connection, logger in
             var found = false
-            for try await _ in try await client.query("""
+            for try await _ in try await connection.query("""
                 WITH r AS (
                     UPDATE messages SET status = 'pending', available_at = \(now.microseconds), updated_at = \(now.microseconds)
                     WHERE tenant = \(tenant) AND id = \(id)::uuid AND status = 'failed'
@@ -241,9 +241,9 @@ extension PostgresEventStore: MessageQueue {
     }
 
     public func openMessageCount() async throws(StoreError) -> Int {
-        try await read { client, logger in
+        try await read { connection, logger in
             var count: Int64 = 0
-            for try await value in try await client.query(
+            for try await value in try await connection.query(
                 "SELECT count(*) FROM messages WHERE status IN ('pending', 'processing')", logger: logger).decode(Int64.self) {
                 count = value
             }

@@ -31,7 +31,7 @@ public final class PostgresEventStore: EventStore {
         }
         let clock = configuration.clock
         enqueuer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { messages in
-            await PostgresEventStore.enqueue(messages, client: client, now: clock(), logger: logger)
+            await PostgresEventStore.enqueue(messages, client: client, timeout: configuration.connectionTimeout, now: clock(), logger: logger)
         }
     }
 
@@ -86,8 +86,12 @@ public final class PostgresEventStore: EventStore {
     private static func withClient<T: Sendable>(
         url: PostgresURL, maximumConnections: Int, logger: Logger, _ body: (PostgresClient) async throws -> T
     ) async throws -> T {
+        // PostgresNIO logs each failed reconnection at info, as a dump of its error; Trail says what a failure
+        // means itself (one line per failed request). Its logs stay in at debug.
+        var background = logger
+        if background.logLevel > .debug { background.logLevel = max(background.logLevel, .warning) }
         let client = PostgresClient(
-            configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: logger)
+            configuration: url.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: background)
         // Detached: `PostgresClient.run()` ends at a graceful shutdown it sees in its task's locals, which a
         // child task inherits when the store is opened inside a service (`trail serve`). The pool must outlive
         // `body` instead, whose users (workers, the signer) stop first and may still be writing.
@@ -124,8 +128,8 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead? {
-        try await read { client, logger in
-            try await PostgresRows.heads(client.query("""
+        try await read { connection, logger in
+            try await PostgresRows.heads(connection.query("""
                 SELECT resource_type, resource_id, version, state::text, secret_digests::text FROM resource_heads
                 WHERE tenant = \(tenant) AND resource_type = \(resourceType) AND resource_id = \(resourceId)
                 """, logger: logger)).first?.value
@@ -134,8 +138,8 @@ public final class PostgresEventStore: EventStore {
 
     public func event(tenant: String, id: String) async throws(StoreError) -> RecordedEvent? {
         guard UUIDText.isValid(id) else { return nil }
-        return try await read { client, logger in
-            try await PostgresRows.events(client.query("""
+        return try await read { connection, logger in
+            try await PostgresRows.events(connection.query("""
                 SELECT \(unescaped: PostgresRows.eventColumns) FROM events WHERE id = \(id)::uuid AND tenant = \(tenant)
                 """, logger: logger)).first
         }
@@ -177,33 +181,33 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
-        try await read { client, logger in
-            try await PostgresRows.events(client.query(PostgresEventStore.statement(
+        try await read { connection, logger in
+            try await PostgresRows.events(connection.query(PostgresEventStore.statement(
                 "SELECT \(PostgresRows.eventColumns)", PostgresEventStore.matching(tenant: tenant, query),
                 "ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT \(query.limit)"), logger: logger))
         }
     }
 
     public func eventColumns(tenant: String, matching query: EventQuery) async throws(StoreError) -> [StoredEventColumns] {
-        try await read { client, logger in
-            try await PostgresRows.columns(client.query(PostgresEventStore.statement(
+        try await read { connection, logger in
+            try await PostgresRows.columns(connection.query(PostgresEventStore.statement(
                 "SELECT \(PostgresRows.eventColumns)", PostgresEventStore.matching(tenant: tenant, query),
                 "ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT \(query.limit)"), logger: logger))
         }
     }
 
     public func summary(tenant: String, matching query: EventQuery) async throws(StoreError) -> EventSummary {
-        try await read { client, logger in
+        try await read { connection, logger in
             let filter = PostgresEventStore.matching(tenant: tenant, query)
             var counts: [(facet: String, key: String, count: Int)] = []
             for (name, expression) in EventSummary.facets {
-                let rows = try await client.query(PostgresEventStore.statement(
+                let rows = try await connection.query(PostgresEventStore.statement(
                     "SELECT (\(expression))::text, count(*)", filter, "AND \(expression) IS NOT NULL GROUP BY 1"),
                     logger: logger)
                 for try await (key, count) in rows.decode((String, Int64).self) { counts.append((name, key, Int(count))) }
             }
             var durations: [(String, EventSummary.Durations)] = []
-            for try await (action, minimum, average, maximum) in try await client.query(PostgresEventStore.statement(
+            for try await (action, minimum, average, maximum) in try await connection.query(PostgresEventStore.statement(
                 "SELECT action, min(duration_ms), avg(duration_ms)::float8, max(duration_ms)", filter,
                 "AND duration_ms IS NOT NULL GROUP BY action"), logger: logger).decode((String, Int64, Double, Int64).self) {
                 durations.append((action, EventSummary.Durations(minimum: minimum, average: average, maximum: maximum)))
@@ -220,8 +224,8 @@ public final class PostgresEventStore: EventStore {
         case .version(let version): (version, nil)
         case .time(let time): (nil, time.microseconds)
         }
-        return try await read { client, logger in
-            let rows = try await client.query("""
+        return try await read { connection, logger in
+            let rows = try await connection.query("""
                 SELECT version, state_after::text, id::text, recorded_at FROM events
                 WHERE tenant = \(tenant) AND resource_type = \(resourceType) AND resource_id = \(resourceId)
                     AND version IS NOT NULL
@@ -237,11 +241,16 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    /// Runs one operation (a read, or a write of its own) on a connection of the pool, waiting for one at most
+    /// the store's ``StoreConfiguration/connectionTimeout``.
     func read<T: Sendable>(
-        _ body: @Sendable (PostgresClient, Logger) async throws -> T
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws(StoreError) -> T {
+        let logger = logger
         do {
-            return try await body(client, logger)
+            return try await client.withConnection(within: appender.configuration.connectionTimeout) { connection in
+                try await body(connection, logger)
+            }
         } catch {
             throw PostgresEventStore.storeError(error)
         }
@@ -250,9 +259,16 @@ public final class PostgresEventStore: EventStore {
     /// What a PostgreSQL failure means to callers.
     static func storeError(_ error: any Error) -> StoreError {
         if let error = error as? StoreError { return error }
+        if error is NoConnection {
+            // The pool has no connection to give: the server is down, unreachable or refusing connections.
+            return StoreError(.unavailable, "PostgreSQL cannot be reached: no connection to it within the store's timeout")
+        }
+        if error is ConnectionLost {
+            return StoreError(.unavailable, "the connection to PostgreSQL was lost in the middle of an operation")
+        }
         guard let error = error as? PSQLError else { return StoreError(.rejected, "\(error)") }
         guard error.code == .server, let state = error.serverInfo?[.sqlState] else {
-            return StoreError(.unavailable, "PostgreSQL is unavailable: \(error.code)")
+            return StoreError(.unavailable, "PostgreSQL is unavailable (\(error.code)): the connection failed or was closed")
         }
         let message = error.serverInfo?[.message] ?? state
         if state == "55P03" {
