@@ -296,9 +296,12 @@ import TrailTestSupport
     /// and a block or two of event hashes, so a proof over tens of thousands of events reads a few blocks — without
     /// the roots it would need hundreds, and is refused rather than load the server. Roots lost (or never kept,
     /// as before this version) are built again from the first event, once, and must give the signed root.
-    @Test(.timeLimit(.minutes(3)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
     func proofsComeFromKeptSubtreeRoots(kind: StoreKind) async throws {
-        let count = 66_000  // just over 256 blocks of 256 events
+        // On SQLite, just over 256 blocks of 256 events, to show the bound; on PostgreSQL (slower to fill, and
+        // the bound is the same code) enough for subtrees of several levels.
+        let count = kind == .sqlite ? 66_000 : 6_000
+        let bounded = count > 256 << SubtreeRoots.minimumLevel  // (TreeProofs reads at most 256 blocks)
         try await withFreshLocation(kind) { location, _ in
             try await location.withStore { store in
                 for batch in 0..<(count / 6_000 + 1) {
@@ -311,7 +314,7 @@ import TrailTestSupport
                 #expect(try await signer().signDue().map(\.size) == [Int64(count)])
                 #expect(try await store.subtreeRootsSize(tenant: "default") == Int64(count))
                 let level8 = (0..<Int64(count / 256)).map { MerkleTree.Subtree(level: 8, index: $0) }
-                let kept = try await store.subtreeRoots(tenant: "default", level8 + [MerkleTree.Subtree(level: 16, index: 0), MerkleTree.Subtree(level: 17, index: 0)])
+                let kept = try await store.subtreeRoots(tenant: "default", level8 + [MerkleTree.Subtree(level: 12, index: 0), MerkleTree.Subtree(level: 17, index: 0)])
                 #expect(kept.count == level8.count + 1, "every subtree of 256 and more within the log, none beyond")
 
                 var hashes: [MerkleTree.Hash] = []
@@ -321,16 +324,18 @@ import TrailTestSupport
                 let leaves = hashes
                 let app = buildApplication(configuration: ServerConfiguration(authentication: .disabled), store: store)
                 @Sendable func proofs(_ client: any TestClientProtocol) async throws -> (HTTPResponse.Status, HTTPResponse.Status) {
-                    let event = try await store.events(tenant: "default", matching: EventQuery(afterSequence: 40_000, oldestFirst: true, limit: 1))[0]
+                    let index = Int64(count) * 6 / 10
+                    let event = try await store.events(tenant: "default", matching: EventQuery(afterSequence: index, oldestFirst: true, limit: 1))[0]
                     let inclusion = try await client.execute(uri: "/api/v1/integrity/proofs/inclusion/\(event.id)", method: .get)
                     if inclusion.status == .ok {
                         let body = try parseJSON(inclusion.body)
-                        #expect(Self.hashes(body["proof"]) == MerkleTree.inclusionProof(index: 40_000, leafHashes: leaves))
+                        #expect(Self.hashes(body["proof"]) == MerkleTree.inclusionProof(index: Int(index), leafHashes: leaves))
                         #expect(body["root"]?.stringValue == EventHash.hex(MerkleTree.root(ofLeafHashes: leaves)))
                     }
-                    let consistency = try await client.execute(uri: "/api/v1/integrity/proofs/consistency?from=12345&to=\(count)", method: .get)
+                    let from = count / 5 + 37
+                    let consistency = try await client.execute(uri: "/api/v1/integrity/proofs/consistency?from=\(from)&to=\(count)", method: .get)
                     if consistency.status == .ok {
-                        #expect(Self.hashes(try parseJSON(consistency.body)["proof"]) == MerkleTree.consistencyProof(from: 12_345, leafHashes: leaves))
+                        #expect(Self.hashes(try parseJSON(consistency.body)["proof"]) == MerkleTree.consistencyProof(from: from, leafHashes: leaves))
                     }
                     return (inclusion.status, consistency.status)
                 }
@@ -338,11 +343,11 @@ import TrailTestSupport
                     let (inclusion, consistency) = try await proofs(client)
                     #expect(inclusion == .ok && consistency == .ok)
                 }
-                // Without the roots, the same proofs would read every block: refused, to be retried.
+                // Without the roots, the same proofs would read every block: refused past the bound, to be retried.
                 try await Self.execute("DELETE FROM subtree_roots", "DELETE FROM subtree_roots_progress", on: location)
                 try await app.test(.router) { client in
                     let (inclusion, consistency) = try await proofs(client)
-                    #expect(inclusion == .serviceUnavailable && consistency == .serviceUnavailable)
+                    #expect(inclusion == (bounded ? .serviceUnavailable : .ok) && consistency == (bounded ? .serviceUnavailable : .ok))
                 }
                 // A new signer builds them again from the first event (signing nothing new), and proofs answer.
                 #expect(try await signer().signDue().isEmpty)

@@ -109,7 +109,7 @@ import TrailTestSupport
         }
     }
 
-    @Test(.timeLimit(.minutes(2)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
     func aWorkerProcessDrainsWhatAServerWithoutWorkersQueued(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, fresh in
             _ = try await location.migrate()

@@ -493,7 +493,7 @@ import TrailTestSupport
     }
 
     /// Two processes starting at once on a new store print one admin key between them, and the store holds one.
-    @Test(.timeLimit(.minutes(3)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
     func twoFirstStartsAtOnceMakeOneAdminKey(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, fresh in
             let processes = try [TrailProcess(database: fresh.text, authenticated: true), TrailProcess(database: fresh.text, authenticated: true)]
@@ -506,7 +506,7 @@ import TrailTestSupport
     }
 
     /// First start creates one admin key, printed alone on standard output; later starts create none.
-    @Test(.timeLimit(.minutes(2)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
     func firstStartPrintsAnAdminKeyOnce(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { _, fresh in
             let first = try TrailProcess(database: fresh.text, authenticated: true)

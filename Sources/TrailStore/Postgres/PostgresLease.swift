@@ -11,28 +11,26 @@ extension PostgresClient {
     /// reconnection attempts (a minute and more) before failing. Past `timeout` the operation fails as
     /// unavailable instead (``NoConnection``), with nothing done: the deadline covers only the wait for a
     /// connection, never `body`, so an operation is either never started or run to its end. Whichever of the
-    /// lease and the deadline comes first wins; the other finds out and backs off.
+    /// lease and the deadline comes first wins (``Race``); the other finds out and backs off.
     func withConnection<T: Sendable>(
         within timeout: Duration, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let state = LeaseState()
+        let race = Race()
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 do {
                     return try await self.withConnection { connection in
-                        guard state.value.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else {
-                            throw NoConnection()
-                        }
+                        guard race.win(.first) else { throw NoConnection() }
                         return try await connection.whileOpen(body)
                     }
-                } catch where state.value.load(ordering: .acquiring) != 1 {
+                } catch where race.winner != .first {
                     // Failed before a connection was given (the pool gave up connecting): nothing was done.
                     throw NoConnection()
                 }
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)  // cut short once the operation is over
-                guard state.value.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing).exchanged else { return nil }
+                guard race.win(.second) else { return nil }
                 throw NoConnection()
             }
             while let result = try await group.next() {
@@ -97,9 +95,21 @@ final class TransactionPhase: Sendable {
     let committing = Atomic<Bool>(false)
 }
 
-/// 0: waiting for a connection; 1: leased, the operation runs; 2: timed out.
-private final class LeaseState: Sendable {
-    let value = Atomic<Int>(0)
+/// Which of two things happened first (a connection, or a deadline): the first to claim its turn wins, the other
+/// finds out and backs off.
+final class Race: Sendable {
+    enum Side: Int {
+        case first = 1, second = 2
+    }
+
+    private let state = Atomic<Int>(0)
+
+    /// True when `side` is the first to claim.
+    func win(_ side: Side) -> Bool {
+        state.compareExchange(expected: 0, desired: side.rawValue, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    var winner: Side? { Side(rawValue: state.load(ordering: .acquiring)) }
 }
 
 /// The pool gave no connection to PostgreSQL (within the store's timeout, or at all): the operation was not

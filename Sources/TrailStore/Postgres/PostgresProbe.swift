@@ -14,18 +14,30 @@ enum PostgresProbe {
                 tls: try url.connectionTLS())
             configuration.options.connectTimeout = TimeAmount(timeout)
             let settings = configuration
-            let connection = try await withThrowingTaskGroup(of: PostgresConnection?.self) { group in
+            // The deadline also bounds the startup exchange, which the connect timeout does not. A connection
+            // made after it is closed at once (a connection dropped unclosed is an assertion in PostgresNIO).
+            let race = Race()
+            let connection = try await withThrowingTaskGroup(of: PostgresConnection?.self, returning: PostgresConnection?.self) { group in
                 group.addTask {
-                    try await PostgresConnection.connect(
+                    let connection = try await PostgresConnection.connect(
                         on: MultiThreadedEventLoopGroup.singleton.next(), configuration: settings, id: 0, logger: logger).get()
+                    guard race.win(.first) else {
+                        try? await connection.close()
+                        return nil
+                    }
+                    return connection
                 }
                 group.addTask {
-                    // Also bounds the startup exchange, which the connect timeout does not.
-                    try await Task.sleep(for: timeout)
+                    try? await Task.sleep(for: timeout)  // cut short once connected
+                    _ = race.win(.second)
                     return nil
                 }
                 defer { group.cancelAll() }
-                return try await group.next() ?? nil
+                while let result = try await group.next() {
+                    if let connection = result { return connection }
+                    if race.winner == .second { return nil }  // (else the connection is on its way)
+                }
+                return nil
             }
             guard let connection else {
                 throw StoreError(.unavailable, "PostgreSQL at \(url.host):\(url.port) did not answer within \(timeout) (is the address right, and does a firewall drop the connection?)")
