@@ -108,6 +108,19 @@ import TrailTestSupport
         }
     }
 
+    /// Each command's help lists only its own options; a missing required one prints that command's usage.
+    @Test func helpAndUsageAreThoseOfTheCommand() throws {
+        let help = try trail(["history", "--help"]).output
+        #expect(help.contains("--resource-type") && help.contains("--database"))
+        for foreign in ["--durability", "--pool-size", "--redact-keys", "--store-timeout", "--workers"] {
+            #expect(!help.contains(foreign), "history --help lists \(foreign)")
+        }
+        #expect(try trail(["serve", "--help"]).output.contains("--durability"))
+        let missing = try trail(["history", "--resource-id", "x"])
+        #expect(missing.status != 0 && missing.errors.contains("Missing expected argument '--resource-type")
+                && missing.errors.contains("Usage: trail history --resource-type"), "\(missing.errors)")
+    }
+
     /// `trail history` reads a long history a page at a time and prints all of it.
     @Test func historyPagesThroughALongHistory() async throws {
         try await withFreshLocation(.sqlite) { _, database in

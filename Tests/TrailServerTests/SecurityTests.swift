@@ -200,6 +200,26 @@ import TrailTestSupport
         }
     }
 
+    /// A record of a read keeps the route and the route's own parameters, each cut short: a 50 KB query adds a
+    /// few hundred bytes to the log, whatever its parameters.
+    @Test(arguments: StoreKind.available)
+    func accessRecordsAreBounded(kind: StoreKind) async throws {
+        try await Self.withWorld(kind) { client, world, store in
+            let reader = Self.header(world.keys["acme-reader"]!)
+            let long = String(repeating: "zebra ", count: 8_500)  // 51 KB
+            for query in ["q=\(long.replacingOccurrences(of: " ", with: "+"))", "actor=\(String(repeating: "a", count: 50_000))",
+                          "\(String(repeating: "x", count: 50_000))=1"] {
+                let response = try await client.execute(uri: "/api/v1/audit/logs?\(query)", method: .get, headers: reader)
+                #expect([.ok, .badRequest].contains(response.status))
+                let record = try #require(try await store.events(tenant: "acme", matching: EventQuery(category: EventQuery.accessCategory, limit: 1)).first)
+                let stored = JSONWriter.encode(.object(try #require(record.metadata)))
+                #expect(stored.count < 600, "\(stored.count) bytes: \(String(decoding: stored.prefix(300), as: UTF8.self))")
+                #expect(record.metadata?["route"] == "/api/v1/audit/logs")
+                #expect(record.summary.utf8.count < 300)
+            }
+        }
+    }
+
     /// Reads, exports, refused reads, key creation and revocation and refused keys are recorded as AUDIT_ACCESS
     /// events in the caller's tenant, and appear only when that category is asked for.
     @Test(arguments: StoreKind.available)
