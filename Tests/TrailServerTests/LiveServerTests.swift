@@ -122,6 +122,36 @@ import Glibc
         }
     }
 
+    /// `trail serve` as an operator sees it: the listen address once, then one line per request with the id the
+    /// client got; and a second server on the same port fails at once, in one line, having created nothing.
+    @Test(.timeLimit(.minutes(2)))
+    func serveLogsOneLinePerRequestAndABusyPortCreatesNothing() async throws {
+        try await withFreshLocation(.sqlite) { _, fresh in
+            let server = try TrailProcess(database: fresh.text, authenticated: true)
+            let port = try await server.port()
+            let answer = try await TestClient.withClient(host: "127.0.0.1", port: port) { connection in
+                try await connection.get("/api/v1/audit/logs?limit=1", headers: [HTTPField.Name("X-Request-ID")!: "trace-42"])
+            }
+            #expect(answer.status == .unauthorized && answer.headers[HTTPField.Name("X-Request-ID")!] == "trace-42")
+            try await Task.sleep(for: .milliseconds(200))
+            let log = server.log
+            #expect(log.components(separatedBy: "listening").count == 2, "the address once: \(log)")
+            #expect(!log.contains("Server started"))
+            let line = try #require(log.split(separator: "\n").first { $0.contains("request_id=trace-42") && $0.contains(" info GET ") })
+            #expect(line.contains(" info GET /api/v1/audit/logs 401 ") && line.contains(" ms "), "\(line)")
+            #expect(!log.contains("CoreRequestContextStorage") && !log.contains("PSQLError("), "no struct dumps")
+
+            let other = fresh.directory.appendingPathComponent("other")
+            try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+            let busy = try CommandLineTests().trail(["serve", "--port", "\(port)", "--database", other.appendingPathComponent("second.sqlite").path])
+            server.terminate()
+            #expect(busy.status == 1)
+            #expect(busy.errors == "error: port \(port) on 127.0.0.1 is in use: stop what holds it, or choose another port with --port\n", "\(busy.errors)")
+            #expect(busy.output.isEmpty, "no key printed")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: other.path).isEmpty, "no store created")
+        }
+    }
+
     /// PostgreSQL unreachable under load — every connection reset, new ones refused, as when it crashes
     /// (`pg_ctl stop -m immediate`) — through a TCP proxy (the server is shared with other tests): each request
     /// fails within the store's timeout with 503 and Retry-After, nothing acknowledged is lost, and once it is
