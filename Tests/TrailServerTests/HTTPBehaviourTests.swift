@@ -247,6 +247,22 @@ enum RawHTTP {
             }
             let activity = try parseJSON(try await client.execute(uri: "/api/v1/actors/john%40example.com/activity", method: .get).body)
             #expect(activity["data"]?.arrayValue?.count == ids.count)
+            // Every other route with an id in its path decodes it too (here each character encoded).
+            func everyCharacter(_ text: String) -> String { text.utf8.map { String(format: "%%%02X", $0) }.joined() }
+            let eventId = try #require(activity["data"]?[0]?["id"]?.stringValue)
+            #expect(try parseJSON(try await client.execute(uri: "/api/v1/audit/logs/\(everyCharacter(eventId))", method: .get).body)["id"]?.stringValue == eventId)
+            let proof = try parseJSON(try await client.execute(uri: "/api/v1/integrity/proofs/inclusion/\(everyCharacter(eventId))", method: .get).body)
+            #expect(proof["type"] == "urn:trail:problem:no-checkpoint", "the event was found: \(proof)")
+            let queued = try parseJSON(try await client.execute(uri: "/audit/activity-stream/?async=true", method: .post, headers: jsonHeaders,
+                                                                 body: ByteBuffer(string: Self.payload)).body)
+            let messageId = try #require(queued["message_id"]?.stringValue)
+            #expect(try parseJSON(try await client.execute(uri: "/api/v1/messages/\(everyCharacter(messageId))", method: .get).body)["message_id"]?.stringValue == messageId)
+            let key = try parseJSON(try await client.execute(uri: "/api/v1/admin/keys", method: .post, headers: jsonHeaders,
+                                                              body: ByteBuffer(string: #"{"role":"reader"}"#)).body)
+            let keyId = try #require(key["id"]?.stringValue)
+            let revoked = try await client.execute(uri: "/api/v1/admin/keys/\(everyCharacter(keyId))", method: .delete)
+            let revokedAt = try parseJSON(revoked.body)["revoked_at"]?.stringValue
+            #expect(revoked.status == .ok && revokedAt != nil)
             let bad = try await client.execute(uri: "/api/v1/resources/doc/%E2%28", method: .get)
             try expectProblem(bad, .badRequest)
         }
