@@ -11,11 +11,13 @@ import TrailTestSupport
 func withRouter(
     _ kind: StoreKind, configuration: ServerConfiguration = ServerConfiguration(authentication: .disabled),
     workers: WorkerConfiguration = WorkerConfiguration(),
+    checkpoints: CheckpointConfiguration = CheckpointConfiguration(),
     _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     try await withFreshLocation(kind) { location, _ in
         try await location.withStore { store in
-            try await buildApplication(configuration: configuration, store: store, workers: workers).test(.router, body)
+            try await buildApplication(configuration: configuration, store: store, workers: workers, checkpoints: checkpoints)
+                .test(.router, body)
         }
     }
 }
