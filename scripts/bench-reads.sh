@@ -3,7 +3,8 @@
 # Usage: scripts/bench-reads.sh DATABASE [seconds-per-scenario] [connections] [export-days]
 #   DATABASE: a populated SQLite file or postgres:// URL, e.g. made with
 #     .build/release/trail bench populate --events 10000000 --resources 100000 --database /tmp/populated.sqlite
-# Scenarios: resource history (random resource), first pages of filtered lists (one actor; a resource type and
+# Scenarios: the first checkpoint's signing (timed), inclusion proofs of events spread over the log and
+# consistency proofs from random sizes, resource history (random resource), first pages of filtered lists (one actor; a resource type and
 # an action; a resource type in the last 7 days), q search (random words), history again with 1, 2 and 4
 # connections (those below the given count), history at fixed arrival rates (READ_RATES, default "200 500 1000"
 # per second, Poisson, over 32 connections), then one NDJSON export of every event (or of the last
@@ -43,6 +44,33 @@ run() { # title scenario [rate]
 }
 
 echo "Trail read benchmark — $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t2 -c$CONNECTIONS -d${DURATION}s, $POPULATED"
+echo
+# Proofs first. The first server on a freshly populated store extends the Merkle tree over every event, keeps its
+# subtree roots and signs a checkpoint; that is timed here (later starts go on from the kept roots). The other
+# scenarios come after it, so that it does not run beside them.
+start
+START=$(date +%s.%N)
+TREE_SIZE=""
+for _ in $(seq 1 36000); do  # at most an hour
+  TREE_SIZE=$(curl -fsS -H "Authorization: $TRAIL_BENCH_AUTH" "http://127.0.0.1:$PORT/api/v1/integrity/checkpoints/latest" 2>/dev/null \
+    | grep -oE '"size":[0-9]+' | cut -d: -f2) && [ -n "$TREE_SIZE" ] && break
+  sleep 0.1
+done
+[ -n "$TREE_SIZE" ] || { echo "no checkpoint within an hour" >&2; exit 1; }
+END=$(date +%s.%N)
+awk -v n="$TREE_SIZE" -v s="$START" -v e="$END" 'BEGIN { printf "first checkpoint (size %d) signed %.1f s after the server was ready\n\n", n, e - s }'
+# Event ids spread over the whole log: every version of 200 resources (populate's updates of a resource are
+# spread evenly through the history).
+TYPES=(invoice user order document ticket payment project account contract shipment)
+for i in $(seq 0 199); do
+  n=$(( i * 499 % ${READ_RESOURCES:-100000} ))
+  curl -fsS -H "Authorization: $TRAIL_BENCH_AUTH" "http://127.0.0.1:$PORT/api/v1/resources/${TYPES[n % 10]}/${TYPES[n % 10]}-$n/history?limit=1000"
+  echo
+done | grep -oE '"id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"' | cut -d'"' -f4 > "$WORK/event-ids"
+echo "| proofs (tree of $TREE_SIZE events) | requests/s | p50 ms | p99 ms | errors |"
+echo "|---|---|---|---|---|"
+READ_EVENT_IDS="$WORK/event-ids" READ_TREE_SIZE=$TREE_SIZE run "inclusion proof, one of $(wc -l < "$WORK/event-ids") events spread over the log" proof-inclusion
+READ_TREE_SIZE=$TREE_SIZE run "consistency proof from a random size to the checkpoint" proof-consistency
 echo
 echo "| scenario | requests/s | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|"

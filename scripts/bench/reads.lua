@@ -8,6 +8,12 @@ local words = {"zebra", "late", "signature", "escalated finance", "discount", "e
                "corrected", "goran"}
 local scenario = os.getenv("READ_SCENARIO") or "history"
 local resources = tonumber(os.getenv("READ_RESOURCES") or "100000")
+-- Proof scenarios: the newest checkpoint's size, and a file of event ids (one per line) spread over the log.
+local treeSize = tonumber(os.getenv("READ_TREE_SIZE") or "1")
+local eventIds = {}
+if os.getenv("READ_EVENT_IDS") then
+  for line in io.lines(os.getenv("READ_EVENT_IDS")) do table.insert(eventIds, line) end
+end
 
 local function resource()
   local n = math.random(0, resources - 1)
@@ -28,6 +34,10 @@ request = function()
     path = "/api/v1/audit/logs?days=7&resource_type=" .. types[math.random(1, #types)]
   elseif scenario == "search" then
     path = "/api/v1/audit/logs?q=" .. string.gsub(words[math.random(1, #words)], " ", "%%20")
+  elseif scenario == "proof-inclusion" then
+    path = "/api/v1/integrity/proofs/inclusion/" .. eventIds[math.random(1, #eventIds)]
+  elseif scenario == "proof-consistency" then
+    path = "/api/v1/integrity/proofs/consistency?from=" .. math.random(1, treeSize)
   else
     error("unknown READ_SCENARIO " .. scenario)
   end
