@@ -38,8 +38,9 @@ run() { # title scenario [rate]
     "http://127.0.0.1:$PORT" > "$WORK/wrk"
   local result
   result=$(grep '^RESULT' "$WORK/wrk") || { echo "wrk failed: $(cat "$WORK/wrk")" >&2; exit 1; }
+  LAST_RPS=$(sed -E 's/.*requests_per_s=([0-9]+).*/\1/' <<< "$result")
   printf "| %s | %s | %s | %s | %s |\n" "$1" \
-    "$(sed -E 's/.*requests_per_s=([0-9]+).*/\1/' <<< "$result")" "$(sed -E 's/.*p50_ms=([0-9.]+).*/\1/' <<< "$result")" \
+    "$LAST_RPS" "$(sed -E 's/.*p50_ms=([0-9.]+).*/\1/' <<< "$result")" \
     "$(sed -E 's/.*p99_ms=([0-9.]+).*/\1/' <<< "$result")" "$(sed -E 's/.*errors=([0-9]+).*/\1/' <<< "$result")"
 }
 
@@ -58,7 +59,7 @@ for _ in $(seq 1 36000); do  # at most an hour
 done
 [ -n "$TREE_SIZE" ] || { echo "no checkpoint within an hour" >&2; exit 1; }
 END=$(date +%s.%N)
-awk -v n="$TREE_SIZE" -v s="$START" -v e="$END" 'BEGIN { printf "first checkpoint (size %d) signed %.1f s after the server was ready\n\n", n, e - s }'
+awk -v n="$TREE_SIZE" -v s="$START" -v e="$END" 'BEGIN { printf "a checkpoint (size %d) %.1f s after the server was ready (the first start on a freshly populated store builds the tree)\n\n", n, e - s }'
 # Event ids spread over the whole log: every version of 200 resources (populate's updates of a resource are
 # spread evenly through the history).
 TYPES=(invoice user order document ticket payment project account contract shipment)
@@ -69,8 +70,18 @@ for i in $(seq 0 199); do
 done | grep -oE '"id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"' | cut -d'"' -f4 > "$WORK/event-ids"
 echo "| proofs (tree of $TREE_SIZE events) | requests/s | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|"
+run "GET /health (the ceiling)" health
+HEALTH_RPS=$LAST_RPS
+share() { awk -v r="$LAST_RPS" -v h="$HEALTH_RPS" 'BEGIN { printf "|   share of /health | %.1f%% | | | |\n", 100 * r / h }'; }
 READ_EVENT_IDS="$WORK/event-ids" READ_TREE_SIZE=$TREE_SIZE run "inclusion proof, one of $(wc -l < "$WORK/event-ids") events spread over the log" proof-inclusion
+share
 READ_TREE_SIZE=$TREE_SIZE run "consistency proof from a random size to the checkpoint" proof-consistency
+share
+MAIN_CONNECTIONS=$CONNECTIONS
+CONNECTIONS=1
+READ_EVENT_IDS="$WORK/event-ids" READ_TREE_SIZE=$TREE_SIZE run "inclusion proof, 1 connection" proof-inclusion
+READ_TREE_SIZE=$TREE_SIZE run "consistency proof, 1 connection" proof-consistency
+CONNECTIONS=$MAIN_CONNECTIONS
 echo
 echo "| scenario | requests/s | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|"

@@ -23,7 +23,9 @@ end
 
 request = function()
   local path
-  if scenario == "history" then
+  if scenario == "health" then
+    path = "/health"
+  elseif scenario == "history" then
     local t, id = resource()
     path = "/api/v1/resources/" .. t .. "/" .. id .. "/history"
   elseif scenario == "list-actor" then
