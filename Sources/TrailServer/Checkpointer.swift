@@ -88,8 +88,9 @@ public final class Checkpointer: Service, Sendable {
         var signed: [Checkpoint] = []
         for (tenant, head) in heads.sorted(by: { $0.key < $1.key }) {
             guard var tree = try await tree(tenant) else { continue }
-            if head.sequence < max(tree.frontier.size, tree.rebuilding?.size ?? 0) {
-                refuse(tenant, &tree, "the log of tenant \(tenant) ends at event \(head.sequence), before its checkpoint of size \(max(tree.frontier.size, tree.rebuilding?.size ?? 0)): events were removed outside Trail (run trail verify)")
+            let signedSize = max(tree.frontier.size, tree.rebuilding?.size ?? 0)
+            if head.sequence < signedSize {
+                refuse(tenant, &tree, "the log of tenant \(tenant) ends at event \(head.sequence), before its checkpoint of size \(signedSize): events were removed outside Trail (run trail verify)")
                 continue
             }
             // Extend the tree to the head read above (events appended since wait for the next round), keeping the

@@ -10,8 +10,13 @@ import TrailStore
 /// more than ``maximumBlocks`` blocks of event hashes is refused (503, retry shortly) instead of loading the
 /// server.
 struct TreeProofs {
-    let store: any IntegrityStore
-    let tenant: String
+    /// Roots and blocks read so far, shared by the computations of one answer (a proof and the roots it names
+    /// read the same subtrees), and the ``maximumBlocks`` budget with them.
+    private let resolver: Resolver
+
+    init(store: any IntegrityStore, tenant: String) {
+        resolver = Resolver(store: store, tenant: tenant)
+    }
 
     /// The most blocks of 2^``SubtreeRoots/minimumLevel`` event hashes one answer may read.
     static let maximumBlocks = 256
@@ -33,7 +38,6 @@ struct TreeProofs {
     /// Runs `body` once to learn the subtrees it needs, reads them, and runs it again with them.
     private func compute<T>(_ body: @escaping (MerkleTree.SubtreeRoots) -> T) async throws -> T {
         let wanted = MerkleTree.subtreesNeeded { _ = body($0) }
-        let resolver = Resolver(store: store, tenant: tenant)
         try await resolver.keep(wanted.filter { $0.level >= SubtreeRoots.minimumLevel })
         var roots: [MerkleTree.Subtree: Digest256] = [:]
         for subtree in wanted { roots[subtree] = try await resolver.root(subtree) }

@@ -44,16 +44,18 @@ public struct ChainVerifier: Sendable {
         public var root: MerkleTree.Hash
         /// The checkpoints whose signature and root were checked.
         public var checkpointsVerified: [Checkpoint]
-        /// How many of the events (from the first) a signed checkpoint covers.
-        public var anchoredThrough: Int64
-        /// The checkpoint that anchors them: the newest verified one, or a later one the events were proven to
-        /// begin (``provenBy``).
-        public var anchor: Checkpoint?
         /// A later checkpoint the events were proven, by a consistency proof, to be the beginning of.
         public var provenBy: Checkpoint?
         /// Checkpoints beyond the last event, not proven to extend these events (an export taken before them).
         public var laterCheckpoints: [Checkpoint]
         public var failure: Failure?
+
+        /// The checkpoint that anchors the events: a later one they were proven to begin (``provenBy``), else the
+        /// newest verified one.
+        public var anchor: Checkpoint? { provenBy ?? checkpointsVerified.last }
+
+        /// How many of the events (from the first) a signed checkpoint covers.
+        public var anchoredThrough: Int64 { provenBy != nil ? events : (checkpointsVerified.last?.size ?? 0) }
 
         /// No tampering was found (the events may still be unanchored).
         public var isValid: Bool { failure == nil }
@@ -288,10 +290,8 @@ public struct ChainVerifier: Sendable {
                     + (missing.size == sequence + 1 ? "event \(missing.size) was" : "events \(sequence + 1)…\(missing.size) were")
                     + " removed")
         }
-        let anchor = proven ?? verified.last
         return Report(tenant: tenant, events: sequence, lastHash: lastHash.bytes, root: frontier.root,
-                      checkpointsVerified: verified, anchoredThrough: proven != nil ? sequence : (verified.last?.size ?? 0),
-                      anchor: anchor, provenBy: proven, laterCheckpoints: pending, failure: failure)
+                      checkpointsVerified: verified, provenBy: proven, laterCheckpoints: pending, failure: failure)
     }
 
     private mutating func fail(_ sequence: Int64?, _ reason: String) {
