@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "trail", targets: ["trail"]),
         .library(name: "TrailCore", targets: ["TrailCore"]),
         .library(name: "TrailStore", targets: ["TrailStore"]),
+        .library(name: "TrailService", targets: ["TrailService"]),
         .library(name: "TrailServer", targets: ["TrailServer"]),
     ],
     dependencies: [
@@ -50,16 +51,34 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
+        // The use cases (ingest, reads and export, verification and checkpoints, queue workers, access records,
+        // keys): no HTTP in here; failures are ServiceErrors, which TrailServer maps to problem+json.
+        .target(
+            name: "TrailService",
+            dependencies: [
+                "TrailCore",
+                "TrailStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // HTTP only: controllers, middleware and the application builder.
         .target(
             name: "TrailServer",
             dependencies: [
                 "TrailCore",
                 "TrailStore",
+                "TrailService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -67,9 +86,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -79,11 +96,22 @@ let package = Package(
             dependencies: [
                 "TrailCore",
                 "TrailStore",
+                "TrailService",
                 "TrailServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Benchmark tooling (not part of the product): the store's write path alone, and populated stores.
+        .executableTarget(
+            name: "trail-bench",
+            dependencies: [
+                "TrailCore",
+                "TrailStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
@@ -112,10 +140,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "TrailServiceTests",
+            dependencies: [
+                "TrailCore", "TrailStore", "TrailService", "TrailTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "TrailServerTests",
             dependencies: [
                 "TrailCore",
                 "TrailStore",
+                "TrailService",
                 "TrailServer",
                 "TrailTestSupport",
                 "trail",

@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 import ServiceLifecycle
 public import TrailStore
+public import TrailService
 
 /// Builds Trail's HTTP application on a store that is already open: what the tests run. (`trail serve` runs
 /// ``runServer(configuration:location:storeConfiguration:workers:checkpoints:logger:onListening:onStoreOpened:)``,
@@ -89,7 +90,7 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     integrity.addPublicRoutes(to: open)
     // Everything else needs a caller (SPEC §7); each route checks what the caller may do.
     let origin = RequestOrigin(trustedProxies: configuration.trustedProxies)
-    let access = AccessLog(store: store, origin: origin, routes: table)
+    let access = AccessLog(recorder: AccessRecorder(store: store), origin: origin, routes: table)
     let keys = KeyCache(keys: store)
     let group = router.group().add(middleware: AuthenticationMiddleware(
         mode: configuration.authentication, keys: keys, limiter: configuration.rateLimit.map(RateLimiter.init(limit:)),
@@ -109,7 +110,7 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     ResourcesController(store: store).addRoutes(to: api)
     AuditLogsController(store: store).addRoutes(to: api)
     CompatibilityController(store: store).addRoutes(to: api)
-    KeysController(keys: store, cache: keys, body: body, access: access).addRoutes(to: api)
+    KeysController(keys: KeyManagement(keys: store, cache: keys), body: body, access: access).addRoutes(to: api)
     integrity.addRoutes(to: api)
     // Last: the methods each path lacks are 405 (with Allow), not 404.
     table.addMethodAnswers(to: router)

@@ -1,6 +1,6 @@
 public import Hummingbird
 public import TrailCore
-public import TrailStore
+public import TrailService
 
 /// An error as users see it: `application/problem+json` (RFC 9457) with Trail's `errors` list (SPEC §6).
 ///
@@ -56,23 +56,27 @@ public struct Problem: HTTPResponseError, Sendable, CustomStringConvertible {
     }
 }
 
+/// The one mapping of use-case failures to HTTP: each ``ServiceError/Kind`` has its status; a retry hint
+/// becomes `Retry-After`, a refused credential says how to present one (`WWW-Authenticate`).
 extension Problem {
-    public static func badJSON(_ error: JSONParseError) -> Problem {
-        Problem(.badRequest, "malformed-json", title: "Malformed JSON",
-                detail: "The body is not valid JSON: \(error).",
-                errors: [FieldError(index: nil, path: "", message: error.description)])
+    public init(_ error: ServiceError) {
+        var headers: HTTPFields = [:]
+        if let seconds = error.retryAfter { headers[.retryAfter] = String(seconds) }
+        if error.kind == .unauthenticated { headers[.wwwAuthenticate] = #"ApiKey realm="trail", Bearer realm="trail""# }
+        self.init(Self.status(of: error.kind), error.slug, title: error.title, detail: error.detail,
+                  errors: error.errors, headers: headers)
     }
 
-    /// The most errors one problem lists: a batch of 10,000 bad items is refused with the first hundred, and
-    /// the count of all.
-    public static let maximumErrors = 100
-
-    public static func invalid(_ failure: InvalidSubmission) -> Problem {
-        let count = failure.errors.count
-        let listed = count > maximumErrors ? "the first \(maximumErrors) are listed in errors" : "see errors"
-        return Problem(.unprocessableContent, "invalid-payload", title: "Invalid payload",
-                       detail: "The submission was refused and nothing was stored: \(count) error\(count == 1 ? "" : "s") (\(listed)).",
-                       errors: Array(failure.errors.prefix(maximumErrors)))
+    static func status(of kind: ServiceError.Kind) -> HTTPResponse.Status {
+        switch kind {
+        case .badRequest: .badRequest
+        case .invalid: .unprocessableContent
+        case .unauthenticated: .unauthorized
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .unavailable: .serviceUnavailable
+        case .internal: .internalServerError
+        }
     }
 
     public static func unsupportedMediaType(_ given: String) -> Problem {
@@ -89,31 +93,14 @@ extension Problem {
         Problem(.notFound, "not-found", title: "Not found", detail: "Nothing here: \(path).")
     }
 
+    /// A query parameter or header the route cannot use (also what use cases say of theirs).
     public static func badRequest(_ detail: String, path: String) -> Problem {
-        Problem(.badRequest, "bad-request", title: "Bad request", detail: detail,
-                errors: [FieldError(index: nil, path: path, message: detail)])
+        Problem(ServiceError.badRequest(detail, path: path))
     }
 
-    /// The mapping of store failures: conflicts are the client's, unavailability is temporary (503 with
-    /// `Retry-After`), anything else is Trail's fault (500, details logged, not shown).
-    public static func store(_ error: StoreError) -> Problem {
-        switch error.code {
-        case .idempotencyConflict:
-            Problem(.conflict, "idempotency-conflict", title: "Idempotency key reused", detail: error.message)
-        case .unavailable:
-            Problem(.serviceUnavailable, "storage-unavailable", title: "Storage unavailable",
-                    detail: "Trail cannot reach its storage right now; nothing was stored. Retry shortly.",
-                    headers: [.retryAfter: "1"])
-        case .indeterminate:
-            Problem(.serviceUnavailable, "storage-outcome-unknown", title: "Storage connection lost",
-                    detail: "Trail lost its connection to its storage while committing: the submission may or may not be stored. Retry with the same Idempotency-Key: a stored submission is then answered, not stored again.",
-                    headers: [.retryAfter: "1"])
-        default:
-            .internal
-        }
+    static func unauthenticated(_ detail: String) -> Problem {
+        Problem(ServiceError.unauthenticated(detail))
     }
 
-    public static let `internal` = Problem(
-        .internalServerError, "internal", title: "Internal error",
-        detail: "Trail failed to handle this request; nothing was stored. The error is in Trail's log.")
+    public static let `internal` = Problem(ServiceError.internal)
 }

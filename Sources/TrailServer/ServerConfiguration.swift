@@ -1,3 +1,5 @@
+public import TrailService
+
 /// Everything the HTTP service can be told. Defaults are those documented in the README. (Where the data lives
 /// is the store's business: see `StoreLocation`.)
 public struct ServerConfiguration: Sendable {
@@ -39,7 +41,4 @@ public struct ServerConfiguration: Sendable {
         self.authenticationFailureLimit = authenticationFailureLimit
         self.jwt = jwt
     }
-
-    /// The tenant of the first admin key, and of every request while authentication is switched off (SPEC §1).
-    public static let defaultTenant = "default"
 }

@@ -3,6 +3,7 @@ public import Logging
 import ServiceLifecycle
 import Synchronization
 public import TrailStore
+public import TrailService
 
 /// `trail serve`: listens first, and only then opens (and creates or migrates) the store at `location` and
 /// serves the API on it, with the queue workers and the checkpoint signer; runs until `SIGTERM` or `SIGINT`.

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TrailCore
-import TrailServer
+import TrailService
 import TrailStore
 
 struct Export: AsyncParsableCommand {
@@ -16,7 +16,7 @@ struct Export: AsyncParsableCommand {
     var output: String?
 
     @Option(name: .long, help: "The tenant whose events to export.")
-    var tenant: String = ServerConfiguration.defaultTenant
+    var tenant: String = TenantName.default
 
     @Option(name: .long, help: "Only this actor's events (actor id).")
     var actor: String?

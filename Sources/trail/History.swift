@@ -1,6 +1,6 @@
 import ArgumentParser
 import TrailCore
-import TrailServer
+import TrailService
 import TrailStore
 
 struct History: AsyncParsableCommand {
@@ -14,7 +14,7 @@ struct History: AsyncParsableCommand {
     var resourceId: String
 
     @Option(name: .long, help: "The tenant whose history to read.")
-    var tenant: String = ServerConfiguration.defaultTenant
+    var tenant: String = TenantName.default
 
     @Flag(name: .long, help: "Print the records as a JSON array instead of text.")
     var json = false

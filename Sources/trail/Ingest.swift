@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrailCore
-import TrailServer
+import TrailService
 import TrailStore
 
 struct Ingest: AsyncParsableCommand {
@@ -58,8 +58,8 @@ struct Ingest: AsyncParsableCommand {
                         print(String(decoding: writer.bytes, as: UTF8.self))
                     }
                 }
-            } catch let problem as Problem {
-                throw fail(problem)
+            } catch let refusal as ServiceError {
+                throw fail(refusal)
             }
         }
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrailCore
-import TrailServer
+import TrailService
 import TrailStore
 
 /// `trail keys create|list|revoke`: API keys, straight in the store (the operator's way in; admins can also use
@@ -39,7 +39,7 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let (tenant, role, name) = (self.tenant, Role(rawValue: self.role)!, self.name)
             let (key, text) = try await store.withStore { store in
-                try await store.createKey(tenant: tenant, role: role, name: name)
+                try await KeyManagement(keys: store).create(tenant: tenant, role: role, name: name)
             }
             print("Created \(key.role.rawValue) key \(key.id) for tenant \(key.tenant)\(key.name.isEmpty ? "" : " (\(key.name))"). It is shown this once:")
             print(text)
@@ -59,7 +59,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let tenant = self.tenant
-            let keys = try await store.withStore { store in try await store.keys(tenant: tenant) }
+            let keys = try await store.withStore { store in try await KeyManagement(keys: store).list(tenant: tenant) }
             if json {
                 var writer = JSONWriter(capacity: 256 * (keys.count + 1))
                 writer.raw("[")
@@ -95,9 +95,11 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let (id, tenant) = (self.id, self.tenant)
-            guard let key = try await store.withStore({ store in try await store.revokeKey(tenant: tenant, id: id) }) else {
-                FileHandle.standardError.write(Data("No API key \(id)\(tenant.map { " in tenant \($0)" } ?? "").\n".utf8))
-                throw ExitCode(1)
+            let key: APIKey
+            do {
+                key = try await store.withStore { store in try await KeyManagement(keys: store).revoke(tenant: tenant, id: id) }
+            } catch let refusal as ServiceError where refusal.kind == .notFound {
+                throw fail(refusal)
             }
             print("Revoked key \(key.id) (\(key.role.rawValue), tenant \(key.tenant)) at \(key.revokedAt!.formatted()).")
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import TrailServer
+import TrailService
 import TrailStore
 
 /// Reads `TRAIL_*` environment variables; a flag given on the command line wins over them.
@@ -103,10 +103,10 @@ struct StoreOptions: ParsableArguments {
     }
 }
 
-/// Prints a problem the way a person reads it, on standard error, and fails the command.
-func fail(_ problem: Problem) -> ExitCode {
-    var text = "error: \(problem.detail)\n"
-    for error in problem.errors {
+/// Prints a use case's refusal the way a person reads it, on standard error, and fails the command.
+func fail(_ refusal: ServiceError) -> ExitCode {
+    var text = "error: \(refusal.detail)\n"
+    for error in refusal.errors {
         text += "  - \(error)\n"
     }
     FileHandle.standardError.write(Data(text.utf8))

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrailCore
-import TrailServer
+import TrailService
 import TrailStore
 
 struct Report: AsyncParsableCommand {
@@ -21,7 +21,7 @@ struct Report: AsyncParsableCommand {
     var format: String = "table"
 
     @Option(name: .long, help: "The tenant to report on.")
-    var tenant: String = ServerConfiguration.defaultTenant
+    var tenant: String = TenantName.default
 
     @OptionGroup var store: DatabaseOption
 

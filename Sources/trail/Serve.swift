@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import TrailCore
 import TrailServer
+import TrailService
 import TrailStore
 
 struct Serve: AsyncParsableCommand {
@@ -180,7 +182,7 @@ struct Serve: AsyncParsableCommand {
     /// on a line of standard output (logs go to standard error). A store whose keys were all revoked gets none:
     /// `trail keys create` makes one.
     static func createFirstKey(in store: any KeyStore, logger: Logger) async throws {
-        guard let (key, text) = try await store.createFirstKey(tenant: ServerConfiguration.defaultTenant, role: .admin,
+        guard let (key, text) = try await store.createFirstKey(tenant: TenantName.default, role: .admin,
                                                                 name: "first admin key") else { return }
         logger.notice("No API key existed: created admin key \(key.id) for tenant \(key.tenant). It is printed once, on standard output; keep it now (trail keys create makes others).")
         FileHandle.standardOutput.write(Data((text + "\n").utf8))  // unbuffered: seen at once by whoever reads it

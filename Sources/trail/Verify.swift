@@ -7,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 import TrailCore
-import TrailServer
+import TrailService
 import TrailStore
 
 struct Verify: AsyncParsableCommand {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Logging
 import ServiceLifecycle
-import TrailServer
+import TrailCore
+import TrailService
 import TrailStore
 
 struct Worker: AsyncParsableCommand {
@@ -84,7 +85,7 @@ struct Messages: AsyncParsableCommand {
         var id: String
 
         @Option(name: .long, help: "The message's tenant.")
-        var tenant: String = ServerConfiguration.defaultTenant
+        var tenant: String = TenantName.default
 
         @OptionGroup var store: DatabaseOption
 

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Testing
 import TrailCore
 import TrailServer
+@testable import TrailService
 import TrailTestSupport
 
 /// Runs every scenario of `shared/conformance/` (copied into `Conformance/`) step by step against the real

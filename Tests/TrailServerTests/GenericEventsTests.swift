@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Testing
 import TrailCore
 @testable import TrailServer
+@testable import TrailService
 import TrailStore
 import TrailTestSupport
 

@@ -6,6 +6,7 @@ import JWTKit
 import Testing
 import TrailCore
 import TrailServer
+@testable import TrailService
 import TrailStore
 import TrailTestSupport
 

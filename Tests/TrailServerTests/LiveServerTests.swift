@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 import TrailCore
 import TrailServer
+@testable import TrailService
 import TrailStore
 import TrailTestSupport
 

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Testing
 import TrailCore
 import TrailServer
+@testable import TrailService
 import TrailStore
 import TrailTestSupport
 

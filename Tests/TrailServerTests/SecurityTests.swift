@@ -6,6 +6,7 @@ import Logging
 import Testing
 import TrailCore
 @testable import TrailServer
+@testable import TrailService
 import TrailStore
 import TrailTestSupport
 

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import TrailCore
 import TrailServer
+@testable import TrailService
 import TrailStore
 import TrailTestSupport
 

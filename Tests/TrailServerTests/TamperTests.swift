@@ -4,6 +4,7 @@ import Logging
 import Testing
 import TrailCore
 import TrailServer
+@testable import TrailService
 import TrailStore
 import TrailTestSupport
 

@@ -87,4 +87,8 @@ public enum TenantName {
     }
 
     public static let rule = "1 to 100 ASCII letters, digits, '.', '_' or '-'"
+
+    /// The tenant of the first admin key, of the CLI's commands unless told otherwise, and of every request while
+    /// authentication is switched off (SPEC §1).
+    public static let `default` = "default"
 }

@@ -1,2 +1,0 @@
--- Appended to creates.lua by scripts/bench-async.sh: the same creates, asking to be queued (202).
-wrk.headers["Prefer"] = "respond-async"

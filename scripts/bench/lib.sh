@@ -1,0 +1,20 @@
+# Sourced by the scripts/bench/*.sh scripts: checks wrk, builds the release binary, and sets
+# BIN (the trail binary), WORK (a temporary directory) and DATABASE (TRAIL_BENCH_DATABASE, else a fresh SQLite file).
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
+swift build -c release --product trail >/dev/null
+BIN=$(swift build -c release --show-bin-path)/trail
+WORK=$(mktemp -d)
+DATABASE=${TRAIL_BENCH_DATABASE:-$WORK/bench.sqlite}
+# An admin key in the benchmarked store (authentication stays on, as in production): every wrk script sends it
+# (common.lua), and so does every curl of the scripts.
+bench_key() { # database (created first if it does not exist)
+  "$BIN" migrate --database "$1" >/dev/null
+  TRAIL_BENCH_AUTH="ApiKey $("$BIN" keys create --database "$1" --tenant default --role admin --name benchmark | tail -n 1)"
+  export TRAIL_BENCH_AUTH
+}
+# Waits until the server on a port serves the API (it listens, and answers /health, before its store is open;
+# the public key is read from the store and needs no key). Fails the script after 30 seconds.
+wait_ready() { # port
+  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$1/api/v1/integrity/public-key" >/dev/null && return; sleep 0.1; done
+  echo "trail serve on port $1 did not start" >&2; exit 1
+}
