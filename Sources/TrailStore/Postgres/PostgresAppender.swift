@@ -54,16 +54,16 @@ final class PostgresAppender: Sendable {
                 return results
             } catch {
                 cache.removeAll()
-                if phase.committing.load(ordering: .acquiring), PostgresEventStore.storeError(error).code == .unavailable {
+                if phase.committing.load(ordering: .acquiring), PostgresFailure.storeError(error).code == .unavailable {
                     // The COMMIT was sent, and then the connection was lost: it may have been applied or not.
-                    logger.warning("PostgreSQL connection lost during a commit", metadata: ["error": "\(PostgresEventStore.storeError(error).message)"])
+                    logger.warning("PostgreSQL connection lost during a commit", metadata: ["error": "\(PostgresFailure.storeError(error).message)"])
                     return requests.map { _ in .failure(.indeterminate) }
                 }
-                if PostgresEventStore.isRetryable(error) && attempt < PostgresAppender.retries {
+                if PostgresFailure.isRetryable(error) && attempt < PostgresAppender.retries {
                     attempt += 1
                     continue
                 }
-                let failure = PostgresEventStore.storeError(error)
+                let failure = PostgresFailure.storeError(error)
                 if requests.count > 1 && failure.code == .rejected {
                     var results: [Result<AppendResult, StoreError>] = []
                     for request in requests { results += await commit([request]) }

@@ -111,7 +111,7 @@ extension PostgresEventStore: MessageQueue {
                 return results
             } }
         } catch {
-            let failure = PostgresEventStore.storeError(error)
+            let failure = PostgresFailure.storeError(error)
             return messages.map { _ in .failure(failure) }
         }
     }

@@ -74,7 +74,7 @@ enum PostgresProbe {
             case "57P03":
                 return StoreError(.unavailable, "\(place) is starting up or shutting down: \(message)")
             default:
-                return PostgresEventStore.storeError(error)
+                return PostgresFailure.storeError(error)
             }
         }
         switch error.code {

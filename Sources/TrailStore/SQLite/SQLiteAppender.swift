@@ -60,7 +60,7 @@ final class SQLiteAppender: Sendable {
             }
         } catch {
             cache.removeAll()
-            let failure = SQLiteEventStore.storeError(error, path: pool.path)
+            let failure = SQLiteFailure.storeError(error, path: pool.path)
             // A refused write may be one submission's fault: find it. Unavailable storage is everyone's.
             if requests.count > 1 && failure.code == .rejected {
                 return requests.flatMap { commit([$0], in: pool) }

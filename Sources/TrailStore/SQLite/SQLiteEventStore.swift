@@ -1,0 +1,144 @@
+import CTrailSQLite
+import Dispatch
+import Foundation
+import GRDB
+import GRDBSQLite
+public import TrailCore
+
+/// The embedded store: one SQLite file in WAL mode, written by one group-commit writer.
+public final class SQLiteEventStore: EventStore {
+    /// How hard a commit waits for the disk (SQLite's `synchronous`): `full` (the default) survives power loss,
+    /// `normal` may lose the last transactions on power loss (never on a process crash), `off` trusts the OS.
+    public enum Durability: String, Sendable, CaseIterable {
+        case full, normal, off
+    }
+
+    public let path: String
+    let pool: DatabasePool
+    let writer: GroupCommit<SQLiteAppender.Write, SQLiteAppender.Outcome>
+    /// Wakes this process's workers when a message is queued.
+    let queued = WorkSignal()
+    let appender: SQLiteAppender
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    public init(
+        path: String, durability: Durability = .full, busyTimeoutSeconds: Double = 5,
+        configuration: StoreConfiguration = StoreConfiguration()
+    ) throws(StoreError) {
+        self.path = path
+        try SQLiteEventStore.registerMappedReads()
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeoutSeconds)
+        config.prepareDatabase { db in
+            // Statement journals in memory rather than in temporary files.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // The writer's larger page cache keeps the hot index pages of the events table in memory (64 MiB).
+            // Readers keep 8 MiB each: they share the operating system's cache of the file, and a private cache
+            // per reader would hold the same pages several times (an export would fill it to no use).
+            try db.execute(sql: "PRAGMA cache_size = \(db.configuration.readonly ? -8192 : -65536)")
+            // Readers take pages from a mapping of the whole file (`CTrailSQLite`) instead of a `pread` each.
+            if db.configuration.readonly { try SQLiteEventStore.setMapping(db, on: true) }
+        }
+        let pool: DatabasePool
+        let redactor: Redactor
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            // After the pool is open: GRDB sets `synchronous = NORMAL` on the writer when it enables WAL, after
+            // `prepareDatabase` has run (until 2026-11-30 that silently made every store `normal`). Only the
+            // writer's setting matters; it keeps its one connection for the pool's life.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue.uppercased())")
+            }
+            try SQLiteMigrations.migrate(pool)
+            let secret = try pool.read { db in
+                try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'redaction_secret'")
+            }
+            guard let secret else { throw StoreError(.corrupt, "the store has no redaction secret") }
+            redactor = Redactor(sensitiveKeys: configuration.sensitiveKeys, secret: Array(secret))
+        } catch {
+            throw SQLiteFailure.storeError(error, path: path)
+        }
+        self.pool = pool
+        let appender = SQLiteAppender(redactor: redactor, configuration: configuration)
+        self.appender = appender
+        // SQLite blocks while it writes: the writer gets a thread of its own, off Swift's cooperative pool.
+        let thread = DispatchQueue(label: "trail.sqlite.writer", qos: .userInitiated)
+        writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction, on: thread) { requests in
+            appender.commit(requests, in: pool)
+        }
+    }
+
+    /// Any size above zero switches a connection's mapping on (Trail's VFS maps the whole file whatever the
+    /// size; SQLite caps the number at its own `SQLITE_MAX_MMAP_SIZE`).
+    static let mappedReads = 1 << 30
+
+    /// Makes Trail's VFS the process's default, once, before the first connection opens.
+    static func registerMappedReads() throws(StoreError) {
+        let code = trail_sqlite_register_mapped_vfs()
+        guard code == SQLITE_OK else { throw StoreError(.unavailable, "SQLite's VFS could not be registered (code \(code))") }
+    }
+
+    /// Switches a reader's mapping of the file on or off.
+    static func setMapping(_ db: Database, on: Bool) throws {
+        try db.cachedStatement(sql: "PRAGMA mmap_size = \(on ? mappedReads : 0)").execute()
+    }
+
+    /// Runs `body` on a reader with its mapping of the file on or off (``EventQuery/bulk``); back on after.
+    static func mapping<T>(_ db: Database, on: Bool, _ body: () throws -> T) throws -> T {
+        if on { return try body() }
+        try setMapping(db, on: false)
+        defer { try? setMapping(db, on: true) }
+        return try body()
+    }
+
+    /// Refuses a path that holds no Trail store (no file, or a file that is not one), without creating anything.
+    static func requireStore(at path: String) throws(StoreError) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError(.missing, "there is no Trail store at \(path): trail serve or trail migrate creates one")
+        }
+        do {
+            var configuration = Configuration()
+            configuration.readonly = true
+            let isStore = try DatabaseQueue(path: path, configuration: configuration).read { db in
+                try db.tableExists("grdb_migrations") && db.tableExists("events")
+            }
+            guard isStore else { throw StoreError(.missing, "\(path) is a SQLite file but not a Trail store") }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.missing, "\(path) is not a Trail store: \(SQLiteFailure.storeError(error, path: path).message)")
+        }
+    }
+
+    /// Applies pending migrations without opening a store for use (the `trail migrate` command).
+    /// Returns the identifiers of the migrations applied now.
+    public static func migrate(path: String) throws(StoreError) -> [String] {
+        do {
+            let pool = try DatabasePool(path: path)
+            let before = try pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
+            try SQLiteMigrations.migrate(pool)
+            let after = try pool.read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
+            return after.subtracting(before).sorted()
+        } catch {
+            throw SQLiteFailure.storeError(error, path: path)
+        }
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw SQLiteFailure.storeError(error, path: path)
+        }
+    }
+
+    var clock: @Sendable () -> Timestamp { appender.configuration.clock }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw SQLiteFailure.storeError(error, path: path)
+        }
+    }
+}

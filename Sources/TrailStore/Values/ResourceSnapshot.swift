@@ -1,0 +1,28 @@
+public import TrailCore
+
+/// Which state of a resource to read.
+public enum SnapshotPoint: Sendable, Equatable {
+    /// The current state.
+    case latest
+    /// The state that version N made.
+    case version(Int64)
+    /// The state as Trail had recorded it at this time (events recorded up to it).
+    case time(Timestamp)
+}
+
+/// A resource's state at some point, with the event that left it.
+public struct ResourceSnapshot: Sendable, Equatable {
+    public var version: Int64
+    /// Nil when the resource was deleted.
+    public var state: JSONObject?
+    public var eventId: String
+    /// When that event was recorded.
+    public var asOf: Timestamp
+
+    public init(version: Int64, state: JSONObject?, eventId: String, asOf: Timestamp) {
+        self.version = version
+        self.state = state
+        self.eventId = eventId
+        self.asOf = asOf
+    }
+}
