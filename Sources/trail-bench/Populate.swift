@@ -27,13 +27,9 @@ struct BenchPopulate: AsyncParsableCommand {
     @Option(help: "Recorded times are spread over this many days before now.")
     var days: Int = 90
 
-    @Option(help: "A SQLite file that does not exist yet, or a postgres:// URL of an empty database.")
-    var database: String = "populated.sqlite"
+    @OptionGroup var store: FreshDatabase
 
     func validate() throws {
-        guard PostgresURL.isPostgres(database) || !FileManager.default.fileExists(atPath: database) else {
-            throw ValidationError("\(database) exists; populate needs a fresh file")
-        }
         guard events > 0, resources > 0, days > 0 else { throw ValidationError("--events, --resources and --days must be positive") }
     }
 
@@ -46,7 +42,7 @@ struct BenchPopulate: AsyncParsableCommand {
     static let regions = ["eu-west", "us-east", "ap-south"]
 
     func run() async throws {
-        let location = try TrailBench.location(database)
+        let location = try TrailBench.location(store.database)
         let total = events
         let progress = Progress()
         let end = SystemClock.now().microseconds

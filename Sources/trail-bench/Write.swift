@@ -26,18 +26,14 @@ struct BenchWrite: AsyncParsableCommand {
     @Option(help: "Concurrent writers.")
     var concurrency: Int = 32
 
-    @Option(help: "A SQLite file that does not exist yet, or a postgres:// URL (its tenant \"bench\" is written to).")
-    var database: String = "bench.sqlite"
+    @OptionGroup var store: FreshDatabase
 
     func validate() throws {
-        guard PostgresURL.isPostgres(database) || !FileManager.default.fileExists(atPath: database) else {
-            throw ValidationError("\(database) exists; the benchmark needs a fresh file")
-        }
         guard events > 0, concurrency > 0 else { throw ValidationError("--events and --concurrency must be positive") }
     }
 
     func run() async throws {
-        try await TrailBench.location(database).withStore { store in try await measure(store) }
+        try await TrailBench.location(store.database).withStore { store in try await measure(store) }
     }
 
     private func measure(_ store: any EventStore) async throws {

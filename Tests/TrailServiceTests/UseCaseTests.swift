@@ -79,11 +79,11 @@ import TrailTestSupport
             #expect(full?.retryAfter == 1)
             #expect(try await store.openMessageCount() == 1)
 
-            let status = MessageStatus(store: store, tenant: "acme")
-            #expect(try await status.message(id: queued.message.id).message.id == queued.message.id)
-            #expect(await refusal { _ = try await status.message(id: "no-such-message") }?.kind == .notFound)
+            let status = MessageStatus(store: store)
+            #expect(try await status.message(tenant: "acme", id: queued.message.id).message.id == queued.message.id)
+            #expect(await refusal { _ = try await status.message(tenant: "acme", id: "no-such-message") }?.kind == .notFound)
             // Another tenant does not see it.
-            #expect(await refusal { _ = try await MessageStatus(store: store, tenant: "other").message(id: queued.message.id) }?.kind == .notFound)
+            #expect(await refusal { _ = try await status.message(tenant: "other", id: queued.message.id) }?.kind == .notFound)
         }
     }
 

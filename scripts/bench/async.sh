@@ -6,23 +6,15 @@
 #    with nothing processing the queue.
 # 2. `trail serve --workers N` on the same database: the time until the queue is empty, hence the drain rate.
 # Bounded: wrk stops after its duration, the drain after 10 minutes; the servers are stopped at the end.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+. "$(dirname "$0")/lib.sh"
 DURATION=${1:-10}
 CONNECTIONS=${2:-32}
 WORKERS=${3:-2}
-PORT=${TRAIL_BENCH_PORT:-9099}
-. scripts/bench/lib.sh
 bench_key "$DATABASE"
-PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
 start() { # workers
-  "$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$DATABASE" --workers "$1" --log-level warning --rate-limit 0 &
-  PID=$!
+  serve "$PORT" "$DATABASE" --workers "$1"
   wait_ready "$PORT"
 }
-stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 open_messages() { # pending + processing, through the API (at most 1,000 per page is enough to tell zero)
   local pending processing
   pending=$(curl -fs -H "Authorization: $TRAIL_BENCH_AUTH" "http://127.0.0.1:$PORT/api/v1/messages?status=pending&limit=1" | grep -c message_id || true)
@@ -38,7 +30,7 @@ ACCEPTED=$(sed -E 's/.*requests=([0-9]+).*/\1/' <<<"$LINE")
 echo "accepted (202, --workers 0): $(sed -E 's/.*requests_per_s=([0-9]+).*/\1/' <<<"$LINE")/s," \
   "p50 $(sed -E 's/.*p50_ms=([0-9.]+).*/\1/' <<<"$LINE") ms, p99 $(sed -E 's/.*p99_ms=([0-9.]+).*/\1/' <<<"$LINE") ms," \
   "errors $(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$LINE"), $ACCEPTED messages queued"
-stop
+stop_servers
 
 start "$WORKERS"
 STARTED=$(date +%s.%N)

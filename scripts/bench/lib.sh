@@ -1,10 +1,32 @@
-# Sourced by the scripts/bench/*.sh scripts: checks wrk, builds the release binary, and sets
-# BIN (the trail binary), WORK (a temporary directory) and DATABASE (TRAIL_BENCH_DATABASE, else a fresh SQLite file).
+# Sourced first by the scripts/bench/*.sh scripts: strict mode, the repository as working directory, checks wrk,
+# builds the release binary, and sets BIN (the trail binary), WORK (a temporary directory) and DATABASE
+# (TRAIL_BENCH_DATABASE, else a fresh SQLite file).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
 swift build -c release --product trail >/dev/null
 BIN=$(swift build -c release --show-bin-path)/trail
 WORK=$(mktemp -d)
 DATABASE=${TRAIL_BENCH_DATABASE:-$WORK/bench.sqlite}
+# The (first) port the servers listen on.
+PORT=${TRAIL_BENCH_PORT:-9099}
+# The servers a script started (SERVERS; SERVER is the last), stopped with the work directory however it ends.
+SERVERS=()
+SERVER=""
+stop_servers() {
+  for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  SERVERS=()
+  SERVER=""
+}
+trap 'stop_servers; rm -rf "$WORK"' EXIT
+# Starts `trail serve` on loopback as the benchmarks run it (warnings only, no rate limit, TRAIL_BENCH_SERVE_ARGS).
+serve() { # port database [more arguments]
+  local port=$1 database=$2
+  shift 2
+  "$BIN" serve --host 127.0.0.1 --port "$port" --database "$database" --log-level warning --rate-limit 0 "$@" ${TRAIL_BENCH_SERVE_ARGS:-} &
+  SERVER=$!
+  SERVERS+=("$SERVER")
+}
 # An admin key in the benchmarked store (authentication stays on, as in production): every wrk script sends it
 # (common.lua), and so does every curl of the scripts.
 bench_key() { # database (created first if it does not exist)

@@ -10,24 +10,17 @@
 # per second, Poisson, over 32 connections), then one NDJSON export of every event (or of the last
 # export-days days), timed, with the server's peak resident memory during it. Each wrk run is bounded by its duration; the server is stopped at the end.
 # TRAIL_BENCH_SERVE_ARGS="--insecure-no-auth": more arguments for trail serve (without authentication, reads are not recorded).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
 [ $# -ge 1 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh"
 POPULATED=$1
 DURATION=${2:-10}
 CONNECTIONS=${3:-8}
 EXPORT_QUERY=${4:+&days=$4}
-PORT=${TRAIL_BENCH_PORT:-9098}
-. scripts/bench/lib.sh
 bench_key "$POPULATED"
-SERVER=""
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
 # A fresh server per scenario, so requests still running when a wrk run ends do not slow the next one.
 start() {
-  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
-  "$BIN" serve --host 127.0.0.1 --port "$PORT" --database "$POPULATED" --workers 0 --log-level warning --rate-limit 0 ${TRAIL_BENCH_SERVE_ARGS:-} &
-  SERVER=$!
+  stop_servers
+  serve "$PORT" "$POPULATED" --workers 0
   wait_ready "$PORT"
 }
 

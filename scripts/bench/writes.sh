@@ -7,20 +7,13 @@
 #                                       own wrk with an equal share of the connections; rates are summed, the
 #                                       latency columns are the worst of the processes
 # Every load run is bounded by its duration; the servers are stopped at the end.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+. "$(dirname "$0")/lib.sh"
 DURATION=${1:-15}
 CONNECTIONS=${2:-32}
 PROCESSES=${3:-1}
-PORT=${TRAIL_BENCH_PORT:-9099}
-. scripts/bench/lib.sh
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done; rm -rf "$WORK"; }
-trap cleanup EXIT
 bench_key "$DATABASE"
 for p in $(seq 0 $((PROCESSES - 1))); do
-  "$BIN" serve --host 127.0.0.1 --port $((PORT + p)) --database "$DATABASE" --log-level warning --rate-limit 0 ${TRAIL_BENCH_SERVE_ARGS:-} &
-  PIDS+=($!)
+  serve $((PORT + p)) "$DATABASE"
 done
 for p in $(seq 0 $((PROCESSES - 1))); do
   wait_ready $((PORT + p))

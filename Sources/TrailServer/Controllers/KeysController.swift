@@ -15,15 +15,9 @@ struct KeysController: Sendable {
     func addRoutes(to routes: Routes) {
         routes.get("/api/v1/admin/keys") { _, context in
             let tenant = try context.tenant(for: .manageKeys)
-            let keys = try await keys.list(tenant: tenant)
-            var writer = JSONWriter(capacity: 256 * (keys.count + 1))
-            writer.raw("{"); writer.key("data"); writer.raw("[")
-            for (i, key) in keys.enumerated() {
-                if i > 0 { writer.raw(",") }
+            return Response.dataList(try await keys.list(tenant: tenant), bytesPerItem: 256) { key, writer in
                 APIKeyJSON.write(key, text: nil, into: &writer)
             }
-            writer.raw("]}")
-            return Response.json(writer.bytes)
         }
         routes.post("/api/v1/admin/keys") { request, context in
             let caller = try context.principal(for: .manageKeys)

@@ -15,7 +15,7 @@ struct MessagesController: Sendable {
         routes.get("/api/v1/messages/{id}") { request, context in
             let tenant = try context.tenant(for: .messages)
             let id = try context.pathParameter("id")
-            let (message, records) = try await MessageStatus(store: store, tenant: tenant).message(id: id)
+            let (message, records) = try await MessageStatus(store: store).message(tenant: tenant, id: id)
             var writer = JSONWriter(capacity: 512 + 512 * (records?.count ?? 0))
             MessageJSON.write(message, records: records, into: &writer)
             return Response.json(writer.bytes)
@@ -39,15 +39,10 @@ struct MessagesController: Sendable {
                 }
                 limit = value
             }
-            let messages = try await MessageStatus(store: store, tenant: tenant).messages(status: status, limit: limit)
-            var writer = JSONWriter(capacity: 256 * (messages.count + 1))
-            writer.raw("{"); writer.key("data"); writer.raw("[")
-            for (i, message) in messages.enumerated() {
-                if i > 0 { writer.raw(",") }
+            let messages = try await MessageStatus(store: store).messages(tenant: tenant, status: status, limit: limit)
+            return Response.dataList(messages, bytesPerItem: 256) { message, writer in
                 MessageJSON.write(message, records: nil, into: &writer)
             }
-            writer.raw("]}")
-            return Response.json(writer.bytes)
         }
     }
 }

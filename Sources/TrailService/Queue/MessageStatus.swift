@@ -1,19 +1,17 @@
 public import TrailCore
 public import TrailStore
 
-/// What became of async submissions (SPEC §9), as their submitter may ask.
+/// What became of async submissions (SPEC §9), as their submitter may ask: always within one tenant.
 public struct MessageStatus: Sendable {
     let store: any TrailStorage
-    let tenant: String
 
-    public init(store: any TrailStorage, tenant: String) {
+    public init(store: any TrailStorage) {
         self.store = store
-        self.tenant = tenant
     }
 
     /// Message `id` of the tenant, with its events once it is completed (nil before); not found if there is no
     /// such message.
-    public func message(id: String) async throws -> (message: QueuedMessage, records: [RecordedEvent]?) {
+    public func message(tenant: String, id: String) async throws -> (message: QueuedMessage, records: [RecordedEvent]?) {
         guard let message = try await store.message(tenant: tenant, id: id) else {
             throw ServiceError(.notFound, "message-not-found", title: "No such message", detail: "There is no message \(id).")
         }
@@ -21,7 +19,7 @@ public struct MessageStatus: Sendable {
     }
 
     /// The tenant's newest messages, of one status or any.
-    public func messages(status: QueuedMessage.Status?, limit: Int) async throws -> [QueuedMessage] {
+    public func messages(tenant: String, status: QueuedMessage.Status?, limit: Int) async throws -> [QueuedMessage] {
         try await store.messages(tenant: tenant, status: status, limit: limit)
     }
 }
