@@ -1,11 +1,16 @@
 # Sourced first by the scripts/bench/*.sh scripts: strict mode, the repository as working directory, checks wrk,
-# builds the release binary, and sets BIN (the trail binary), WORK (a temporary directory) and DATABASE
+# builds the release binary (unless TRAIL_BENCH_BIN names one), and sets BIN (the trail binary), WORK (a temporary directory) and DATABASE
 # (TRAIL_BENCH_DATABASE, else a fresh SQLite file).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
-swift build -c release --product trail >/dev/null
-BIN=$(swift build -c release --show-bin-path)/trail
+# TRAIL_BENCH_BIN: a trail binary to measure instead (e.g. an older build, to compare); nothing is built then.
+if [ -n "${TRAIL_BENCH_BIN:-}" ]; then
+  BIN=$TRAIL_BENCH_BIN
+else
+  swift build -c release --product trail >/dev/null
+  BIN=$(swift build -c release --show-bin-path)/trail
+fi
 WORK=$(mktemp -d)
 DATABASE=${TRAIL_BENCH_DATABASE:-$WORK/bench.sqlite}
 # The (first) port the servers listen on.
