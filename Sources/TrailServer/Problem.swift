@@ -1,6 +1,7 @@
 public import Hummingbird
 public import TrailCore
 public import TrailService
+import TrailStore
 
 /// An error as users see it: `application/problem+json` (RFC 9457) with Trail's `errors` list (SPEC §6).
 ///
@@ -65,6 +66,18 @@ extension Problem {
         if error.kind == .unauthenticated { headers[.wwwAuthenticate] = #"ApiKey realm="trail", Bearer realm="trail""# }
         self.init(Self.status(of: error.kind), error.slug, title: error.title, detail: error.detail,
                   errors: error.errors, headers: headers)
+    }
+
+    /// The status the answer to a request that failed with `error` has, once ``ProblemMiddleware`` maps it: for
+    /// middleware inside that mapping that records what the caller got (meta-audit).
+    static func status(of error: any Error) -> HTTPResponse.Status {
+        switch error {
+        case let problem as Problem: problem.status
+        case let error as ServiceError: status(of: error.kind)
+        case let error as StoreError: status(of: ServiceError(error).kind)
+        case let error as any HTTPResponseError: error.status
+        default: .internalServerError
+        }
     }
 
     static func status(of kind: ServiceError.Kind) -> HTTPResponse.Status {

@@ -120,6 +120,26 @@ extension SecurityTests {
         }
     }
 
+    /// Refused JWTs count against their address's limit of failed authentications, like refused keys.
+    @Test func failedTokensAreLimitedPerAddress() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                let jwt = try JWTConfiguration(keys: [.hs256(secret: Array(repeating: 7, count: 32))])
+                let configuration = ServerConfiguration(port: 0, jwt: jwt, authenticationFailureLimit: RateLimit(perSecond: 0.01, burst: 3))
+                try await buildApplication(configuration: configuration, store: store).test(.live) { client in
+                    // {"alg":"HS256","typ":"JWT"} . {} . a signature no key made
+                    let forged: HTTPFields = [.authorization: "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl"]
+                    for _ in 0..<3 {
+                        #expect(try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: forged).status == .unauthorized)
+                    }
+                    let limited = try await client.execute(uri: "/api/v1/audit/logs", method: .get, headers: forged)
+                    #expect(limited.status == .tooManyRequests)
+                    #expect(try parseJSON(limited.body)["type"] == "urn:trail:problem:authentication-rate-limited")
+                }
+            }
+        }
+    }
+
     /// Two stores opened at once on a new location, as two processes starting together, make one first key.
     @Test(arguments: StoreKind.available)
     func concurrentFirstStartsCreateOneAdminKey(kind: StoreKind) async throws {

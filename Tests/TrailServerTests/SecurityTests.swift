@@ -221,6 +221,21 @@ import TrailTestSupport
         }
     }
 
+    /// A read refused by a use case (nothing there) is recorded with the status the caller got, not as a 500.
+    @Test(arguments: StoreKind.available)
+    func refusedReadsAreRecordedWithTheirStatus(kind: StoreKind) async throws {
+        try await Self.withWorld(kind) { client, world, store in
+            let reader = Self.header(world.keys["acme-reader"]!)
+            for uri in ["/api/v1/integrity/proofs/inclusion/no-such-event", "/api/v1/integrity/proofs/consistency"] {
+                let response = try await client.execute(uri: uri, method: .get, headers: reader)
+                let record = try #require(try await store.events(tenant: "acme", matching: EventQuery(category: EventQuery.accessCategory, limit: 1)).first)
+                #expect(record.metadata?["status"]?.intValue == Int64(response.status.code), "\(uri)")
+                #expect([404, 400].contains(response.status.code), "\(uri)")
+                #expect(record.outcome == .failure)
+            }
+        }
+    }
+
     /// Reads, exports, refused reads, key creation and revocation and refused keys are recorded as AUDIT_ACCESS
     /// events in the caller's tenant, and appear only when that category is asked for.
     @Test(arguments: StoreKind.available)

@@ -48,7 +48,7 @@ struct AccessAuditMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            let status = Problem.status(of: error).code
             do {
                 try await log.record(action, by: caller, request: request, context: context, status: status)
             } catch {

@@ -72,7 +72,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let credential = parts[1].trimmingHeaderWhitespace
         guard let presented = APIKeyText(parsing: credential) else {
             if let tokens, parts[0].lowercased() == "bearer", JWTVerifier.looksLikeToken(credential) {
-                return try await tokens.principal(token: credential)
+                do {
+                    return try await tokens.principal(token: credential)
+                } catch {
+                    throw Problem(error)  // a refused token counts as a failed authentication, like a refused key
+                }
             }
             throw Problem.unauthenticated("That is not a Trail API key (they look like trail_<16 hex digits>_<43 characters>)\(tokens == nil ? "" : " nor a JWT").")
         }
