@@ -85,7 +85,7 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     let router = Router(context: TrailRequestContext.self, options: .autoGenerateHeadEndpoints)
     addOuterMiddleware(to: router, configuration: configuration, logger: logger)
     let open = Routes(router: router, table: table)
-    HealthController().addRoutes(to: open)
+    HealthController(store: store).addRoutes(to: open)
     let integrity = IntegrityController(store: store)
     integrity.addPublicRoutes(to: open)
     // Everything else needs a caller (SPEC §7); each route checks what the caller may do.

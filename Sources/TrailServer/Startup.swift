@@ -91,12 +91,12 @@ final class SwitchingResponder: HTTPResponder, Sendable {
     }
 }
 
-/// What a server answers while its store opens: `/health`, and `503` for anything else.
+/// What a server answers while its store opens: `/health`, `/ready` (not ready yet), and `503` for anything else.
 func startingRouter(configuration: ServerConfiguration, logger: Logger) -> Router<TrailRequestContext> {
     let router = Router(context: TrailRequestContext.self, options: .autoGenerateHeadEndpoints)
     addOuterMiddleware(to: router, configuration: configuration, logger: logger)
     router.add(middleware: StartingMiddleware())
-    HealthController().addRoutes(to: Routes(router: router, table: RouteTable()))
+    HealthController(store: nil).addRoutes(to: Routes(router: router, table: RouteTable()))
     return router
 }
 
@@ -104,7 +104,7 @@ private struct StartingMiddleware: RouterMiddleware {
     typealias Context = TrailRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard context.endpointPath == "/health" else {
+        guard context.endpointPath == "/health" || context.endpointPath == "/ready" else {
             throw Problem(.serviceUnavailable, "starting", title: "Starting",
                           detail: "Trail is starting: its store is being opened. Retry shortly.",
                           headers: [.retryAfter: "1"])

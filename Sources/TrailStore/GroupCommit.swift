@@ -30,6 +30,8 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     private struct State: Sendable {
         var queue: [Pending] = []
         var draining = false
+        /// When the transaction now running began; nil while none runs.
+        var transactionStarted: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
@@ -103,8 +105,10 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
         state.withLock { state in
             guard !state.queue.isEmpty else {
                 state.draining = false
+                state.transactionStarted = nil
                 return []
             }
+            state.transactionStarted = .now
             var weight = 0
             var count = 0
             for pending in state.queue {
@@ -116,6 +120,12 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
             state.queue.removeFirst(count)
             return taken
         }
+    }
+
+    /// How long the transaction now running has run; nil while none runs. A writer that is stuck (a lock never
+    /// granted, a disk that does not answer) shows here, however many submissions wait behind it.
+    var runningFor: Duration? {
+        state.withLock { $0.transactionStarted.map { .now - $0 } }
     }
 
     private func deliver(_ results: [Result<Output, StoreError>], to batch: [Pending]) {

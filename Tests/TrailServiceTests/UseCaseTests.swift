@@ -174,4 +174,24 @@ import TrailTestSupport
             #expect(events.first?.category == EventQuery.accessCategory)
         }
     }
+
+    /// What each finding of a store makes of the checks (the findings themselves come from real stores in
+    /// `ReadinessTests`; a stuck writer cannot be made on demand, so it is given here).
+    @Test func readinessChecksNameWhatFails() async {
+        struct Found: ReadinessProbe {
+            let found: StoreReadiness
+            func readiness() async -> StoreReadiness { found }
+        }
+        func checks(_ found: StoreReadiness) async -> [String: Readiness.Check] {
+            Dictionary(uniqueKeysWithValues: await Readiness.of(Found(found: found)).checks.map { ($0.name, $0) })
+        }
+        let ready = await Readiness.of(Found(found: StoreReadiness(writerBusy: .milliseconds(5))))
+        #expect(ready.isReady && ready.checks.map(\.name) == ["store", "migrations", "writer"])
+        let stuck = await checks(StoreReadiness(writerBusy: Readiness.stuckWriter + .seconds(1)))
+        #expect(stuck["writer"]?.passed == false && stuck["store"]?.passed == true)
+        let down = await checks(StoreReadiness(failure: StoreError(.unavailable, "PostgreSQL cannot be reached")))
+        #expect(down["store"]?.detail == "PostgreSQL cannot be reached" && down["migrations"]?.passed == false)
+        let behind = await checks(StoreReadiness(pendingMigrations: ["0013_next"]))
+        #expect(behind["migrations"]?.passed == false && behind["migrations"]?.detail.contains("0013_next") == true)
+    }
 }

@@ -12,7 +12,7 @@ public final class PostgresEventStore: EventStore {
     public let url: PostgresURL
     let client: PostgresClient
     let logger: Logger
-    private let writer: GroupCommit<PreparedRequest, AppendResult>
+    let writer: GroupCommit<PreparedRequest, AppendResult>
     private let appender: PostgresAppender
     /// Wakes this process's workers: on its own enqueues, and on `NOTIFY` from other processes.
     let queued = WorkSignal()
