@@ -159,13 +159,9 @@ import Glibc
     /// reachable again requests succeed within seconds, without restarting Trail.
     @Test(.timeLimit(.minutes(4)), .enabled(if: StoreKind.postgresURL != nil))
     func aPostgreSQLOutageFailsRequestsQuicklyAndPasses() async throws {
-        try await withFreshLocation(.postgres) { location, _ in
-            guard case .postgres(var url, _) = location else { return }
-            let proxy = try TCPProxy(upstreamPort: url.port)
-            defer { proxy.close() }
-            url.port = proxy.port
+        try await withProxiedPostgres { location, proxy in
             let timeout = Duration.seconds(1)
-            try await StoreLocation.postgres(url, maximumConnections: 4).withStore(configuration: StoreConfiguration(connectionTimeout: timeout)) { store in
+            try await location.withStore(configuration: StoreConfiguration(connectionTimeout: timeout)) { store in
                 let app = buildApplication(configuration: ServerConfiguration(port: 0, authentication: .disabled), store: store)
                 try await app.test(.live) { client in
                     let port = try #require(client.port)

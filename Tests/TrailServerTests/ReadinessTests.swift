@@ -54,13 +54,8 @@ import TrailTestSupport
     /// the store's connection timeout, /health stays 200, and /ready is 200 again once PostgreSQL is back.
     @Test(.timeLimit(.minutes(2)), .enabled(if: StoreKind.postgresURL != nil))
     func readinessFollowsPostgreSQL() async throws {
-        try await withFreshLocation(.postgres) { location, _ in
-            guard case .postgres(var url, _) = location else { return }
-            let proxy = try TCPProxy(upstreamPort: url.port)
-            defer { proxy.close() }
-            url.port = proxy.port
-            try await StoreLocation.postgres(url, maximumConnections: 4)
-                .withStore(configuration: StoreConfiguration(connectionTimeout: .seconds(1))) { store in
+        try await withProxiedPostgres { location, proxy in
+            try await location.withStore(configuration: StoreConfiguration(connectionTimeout: .seconds(1))) { store in
                 try await buildApplication(configuration: ServerConfiguration(authentication: .disabled), store: store).test(.router) { client in
                     #expect(try await Self.status(client, "/ready").0 == .ok)
                     proxy.cut()

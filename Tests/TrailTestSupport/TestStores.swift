@@ -128,3 +128,15 @@ extension PostgresURL {
         return "postgres://\(credentials)@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)"
     }
 }
+
+/// A fresh PostgreSQL database reached through a ``TCPProxy``, so that a test can cut it off and bring it back:
+/// `body` gets the store's location through the proxy (a pool of 4) and the proxy.
+public func withProxiedPostgres<T: Sendable>(_ body: (StoreLocation, TCPProxy) async throws -> T) async throws -> T {
+    try await withFreshLocation(.postgres) { location, _ in
+        guard case .postgres(var url, _) = location else { throw StoreError(.unavailable, "not a PostgreSQL location") }
+        let proxy = try TCPProxy(upstreamPort: url.port)
+        defer { proxy.close() }
+        url.port = proxy.port
+        return try await body(.postgres(url, maximumConnections: 4), proxy)
+    }
+}
