@@ -24,11 +24,12 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let logger = logger ?? .quiet
+    let checkpointer = Checkpointer(store: store, configuration: checkpoints, logger: logger)
     return Application(
-        router: buildRouter(configuration: configuration, store: store, logger: logger),
+        router: buildRouter(configuration: configuration, store: store, logger: logger, checkpointer: checkpointer),
         server: httpServer,
         configuration: configuration.application,
-        services: backgroundServices(store: store, workers: workers, checkpoints: checkpoints, logger: logger),
+        services: backgroundServices(store: store, workers: workers, checkpointer: checkpointer, logger: logger),
         onServerRunning: { channel in await onServerRunning(configuration.address(of: channel)) },
         logger: serverLogger(logger)
     )
@@ -40,10 +41,9 @@ let httpServer = HTTPServerBuilder.http1(configuration: .init(additionalChannelH
 /// What runs beside the HTTP server on an open store: queue workers (none when `workers.count` is 0: a service
 /// that returns would end the whole application) and the checkpoint signer.
 func backgroundServices(
-    store: any TrailStorage, workers: WorkerConfiguration, checkpoints: CheckpointConfiguration, logger: Logger
+    store: any TrailStorage, workers: WorkerConfiguration, checkpointer: Checkpointer, logger: Logger
 ) -> [any Service] {
-    (workers.count > 0 ? [MessageWorkers(store: store, configuration: workers, logger: logger)] : [])
-        + [Checkpointer(store: store, configuration: checkpoints, logger: logger)]
+    (workers.count > 0 ? [MessageWorkers(store: store, configuration: workers, logger: logger)] : []) + [checkpointer]
 }
 
 /// The logger Hummingbird's server is given: at `notice` at least, so that its own `info` lines ("Server started
@@ -77,15 +77,22 @@ extension Logger {
 
 /// The router alone, for in-process tests.
 ///
-/// - Parameter routes: filled with every route registered (pass one to look at them).
+/// - Parameters:
+///   - routes: filled with every route registered (pass one to look at them).
+///   - checkpointer: the signer running beside the router, whose lag `/metrics` reports; nil for none.
 public func buildRouter(configuration: ServerConfiguration, store: any TrailStorage,
-                        logger: Logger? = nil, routes table: RouteTable = RouteTable()) -> Router<TrailRequestContext> {
+                        logger: Logger? = nil, routes table: RouteTable = RouteTable(),
+                        checkpointer: Checkpointer? = nil) -> Router<TrailRequestContext> {
     let logger = logger ?? .quiet
     // HEAD is answered on every GET route, by it, without the body.
     let router = Router(context: TrailRequestContext.self, options: .autoGenerateHeadEndpoints)
     addOuterMiddleware(to: router, configuration: configuration, logger: logger)
     let open = Routes(router: router, table: table)
     HealthController(store: store).addRoutes(to: open)
+    if let registry = configuration.metrics {
+        MetricsController(registry: registry, gauges: ScrapeGauges(store: store, checkpointer: checkpointer, logger: logger))
+            .addRoutes(to: open)
+    }
     let integrity = IntegrityController(store: store)
     integrity.addPublicRoutes(to: open)
     // Everything else needs a caller (SPEC §7); each route checks what the caller may do.
@@ -118,11 +125,11 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
 }
 
 /// What every response goes through, the API's and those of a server still opening its store: the request id
-/// (outermost, so that every response and log line carries it), the request's log line, security headers and
+/// (outermost, so that every response and log line carries it), the request's log line and metrics, security headers and
 /// CORS (outside the error mapping, so that error responses carry them too), problem+json.
 func addOuterMiddleware(to router: Router<TrailRequestContext>, configuration: ServerConfiguration, logger: Logger) {
     router.add(middleware: RequestIDMiddleware(logLevel: logger.logLevel))
-    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: RequestLogMiddleware(metrics: configuration.metrics != nil))
     router.add(middleware: SecurityHeadersMiddleware())
     if !configuration.allowedOrigins.isEmpty {
         router.add(middleware: AllowedOriginsMiddleware(allowedOrigins: Set(configuration.allowedOrigins)))

@@ -1,3 +1,4 @@
+public import Prometheus
 public import TrailService
 
 /// Everything the HTTP service can be told. Defaults are those documented in the README. (Where the data lives
@@ -25,11 +26,15 @@ public struct ServerConfiguration: Sendable {
     public var authenticationFailureLimit: RateLimit?
     /// Origins (`https://console.example.com`) whose pages may call Trail from a browser (CORS). Default none.
     public var allowedOrigins: [String]
+    /// The registry `GET /metrics` writes out, the process's metrics backend
+    /// (``TrailMetrics/bootstrapPrometheus()``); nil (the default) for no `/metrics` and no request metrics.
+    public var metrics: PrometheusCollectorRegistry?
 
     public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
                 maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = [],
                 authentication: AuthenticationMode = .required, jwt: JWTConfiguration? = nil, rateLimit: RateLimit? = .default,
-                authenticationFailureLimit: RateLimit? = .authenticationFailures, allowedOrigins: [String] = []) {
+                authenticationFailureLimit: RateLimit? = .authenticationFailures, allowedOrigins: [String] = [],
+                metrics: PrometheusCollectorRegistry? = nil) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
@@ -40,5 +45,6 @@ public struct ServerConfiguration: Sendable {
         self.rateLimit = rateLimit
         self.authenticationFailureLimit = authenticationFailureLimit
         self.jwt = jwt
+        self.metrics = metrics
     }
 }

@@ -41,11 +41,13 @@ public func runServer(
         onListening(address)
         try await location.withStore(configuration: storeConfiguration, logger: logger) { store in
             try await onStoreOpened(store)
-            responder.switchTo(buildRouter(configuration: configuration, store: store, logger: logger).buildResponder())
+            let checkpointer = Checkpointer(store: store, configuration: checkpoints, logger: logger)
+            responder.switchTo(buildRouter(configuration: configuration, store: store, logger: logger,
+                                           checkpointer: checkpointer).buildResponder())
             logger.info("Trail ready: the store is open and the API served")
             // Until graceful shutdown: the signer always runs, and the workers' loops end with it too.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for service in backgroundServices(store: store, workers: workers, checkpoints: checkpoints, logger: logger) {
+                for service in backgroundServices(store: store, workers: workers, checkpointer: checkpointer, logger: logger) {
                     group.addTask { try await service.run() }
                 }
                 try await group.waitForAll()
@@ -91,12 +93,15 @@ final class SwitchingResponder: HTTPResponder, Sendable {
     }
 }
 
-/// What a server answers while its store opens: `/health`, `/ready` (not ready yet), and `503` for anything else.
+/// What a server answers while its store opens: `/health`, `/ready` (not ready yet), `/metrics` (those known
+/// without a store) and `503` for anything else.
 func startingRouter(configuration: ServerConfiguration, logger: Logger) -> Router<TrailRequestContext> {
     let router = Router(context: TrailRequestContext.self, options: .autoGenerateHeadEndpoints)
     addOuterMiddleware(to: router, configuration: configuration, logger: logger)
     router.add(middleware: StartingMiddleware())
-    HealthController(store: nil).addRoutes(to: Routes(router: router, table: RouteTable()))
+    let routes = Routes(router: router, table: RouteTable())
+    HealthController(store: nil).addRoutes(to: routes)
+    if let registry = configuration.metrics { MetricsController(registry: registry, gauges: nil).addRoutes(to: routes) }
     return router
 }
 
@@ -104,7 +109,7 @@ private struct StartingMiddleware: RouterMiddleware {
     typealias Context = TrailRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard context.endpointPath == "/health" || context.endpointPath == "/ready" else {
+        guard ["/health", "/ready", "/metrics"].contains(context.endpointPath) else {
             throw Problem(.serviceUnavailable, "starting", title: "Starting",
                           detail: "Trail is starting: its store is being opened. Retry shortly.",
                           headers: [.retryAfter: "1"])

@@ -74,7 +74,9 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
         }
         if startDrain {
             switch committer {
-            case .async(let commit): Task { await self.drain(commit) }
+            // Detached: the writer serves every submitter, and must not carry the first one's task-locals (a
+            // request's id in its log lines).
+            case .async(let commit): Task.detached { await self.drain(commit) }
             case .blocking(let queue, let commit): queue.async { self.drain(commit) }
             }
         }

@@ -34,6 +34,10 @@ public protocol MessageQueue: Sendable {
     /// How many messages wait (pending or processing), across tenants.
     func openMessageCount() async throws(StoreError) -> Int
 
+    /// How many messages are pending, processing and failed, across tenants (completed ones are not counted:
+    /// they are most of the table). Every one of the three statuses is in the answer, 0 when none has it.
+    func messageCounts() async throws(StoreError) -> [QueuedMessage.Status: Int]
+
     /// Returns when a message may have become claimable (one was queued or retried, here or in another process
     /// where the store can tell), or after `timeout`.
     func waitForMessages(timeout: Duration) async

@@ -44,7 +44,7 @@ struct Ingest: AsyncParsableCommand {
         let (idempotencyKey, async) = (self.idempotencyKey, self.async)
         try await store.withStore(creating: false) { eventStore in
             do {
-                let ingest = ActivityIngest(store: eventStore)
+                let ingest = ActivityIngest(store: eventStore, source: .cli)
                 if async {
                     let result = try await ingest.enqueue(body: body, format: format, idempotencyKey: idempotencyKey)
                     print(result.message.id)

@@ -19,8 +19,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Largest accepted request body in bytes (env TRAIL_MAX_BODY_BYTES).")
     var maxBodyBytes: Int = Env.string("TRAIL_MAX_BODY_BYTES").flatMap(Int.init) ?? 10 * 1024 * 1024
 
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (env TRAIL_LOG_LEVEL).")
-    var logLevel: String = Env.string("TRAIL_LOG_LEVEL") ?? "info"
+    @OptionGroup var log: LogOptions
+
+    @Flag(name: .customLong("no-metrics"),
+          help: "Serve no /metrics and count nothing for it (env TRAIL_METRICS=off). Default: metrics on.")
+    var noMetrics: Bool = Env.string("TRAIL_METRICS").map { ["off", "0", "false", "no"].contains($0.lowercased()) } ?? false
 
     @Option(name: .long, help: "Async submissions get 503 while this many messages wait (env TRAIL_MAX_QUEUED).")
     var maxQueued: Int = Env.string("TRAIL_MAX_QUEUED").flatMap(Int.init) ?? 100_000
@@ -79,7 +82,6 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
         guard maxQueued > 0 else { throw ValidationError("--max-queued must be positive") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         for proxy in trustedProxies where IPNetwork(proxy) == nil {
             throw ValidationError("--trusted-proxy \(proxy) is not an IP address or a CIDR network such as 10.0.0.0/8")
         }
@@ -96,8 +98,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel)!
-        LoggingSystem.bootstrap { _ in TrailLogHandler(level: level) }
+        log.bootstrap(metadataProvider: RequestScope.metadataProvider)
         let logger = Logger(label: "trail")
         let jwt = try jwtConfiguration()
         let configuration = ServerConfiguration(host: host, port: port, maximumBodyBytes: maxBodyBytes,
@@ -106,7 +107,8 @@ struct Serve: AsyncParsableCommand {
                                                 authentication: insecureNoAuth ? .disabled : .required, jwt: jwt,
                                                 rateLimit: rateLimit == 0 ? nil : RateLimit(perSecond: rateLimit, burst: burst ?? max(1, 2 * rateLimit)),
                                                 authenticationFailureLimit: authFailureRate == 0 ? nil : RateLimit(perSecond: authFailureRate, burst: authFailureBurst),
-                                                allowedOrigins: corsOrigins)
+                                                allowedOrigins: corsOrigins,
+                                                metrics: noMetrics ? nil : TrailMetrics.bootstrapPrometheus())
         let workers = worker.configuration
         let location = try store.location()
         var metadata: Logger.Metadata = ["database": "\(location)", "workers": "\(workers.count)"]

@@ -9,20 +9,17 @@ struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Process queued messages, without serving HTTP (next to `trail serve --workers 0`, or in addition).")
 
-    @Option(name: .long, help: "Log level (env TRAIL_LOG_LEVEL).")
-    var logLevel: String = Env.string("TRAIL_LOG_LEVEL") ?? "info"
+    @OptionGroup var log: LogOptions
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var worker: WorkerOptions
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard worker.workers >= 1 else { throw ValidationError("trail worker needs --workers 1 or more") }
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel)!
-        LoggingSystem.bootstrap { _ in TrailLogHandler(level: level) }
+        log.bootstrap()
         let logger = Logger(label: "trail")
         let configuration = worker.configuration
         let location = try store.location()

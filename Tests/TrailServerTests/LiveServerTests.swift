@@ -138,8 +138,8 @@ import Glibc
             let log = server.log
             #expect(log.components(separatedBy: "listening").count == 2, "the address once: \(log)")
             #expect(!log.contains("Server started"))
-            let line = try #require(log.split(separator: "\n").first { $0.contains("request_id=trace-42") && $0.contains(" info GET ") })
-            #expect(line.contains(" info GET /api/v1/audit/logs 401 ") && line.contains(" ms "), "\(line)")
+            let line = try #require(log.split(separator: "\n").first { $0.contains("request_id=trace-42") && $0.contains(" info request ") })
+            #expect(line.contains(" info request request_id=trace-42 method=GET route=/api/v1/audit/logs status=401 duration_ms="), "\(line)")
             #expect(!log.contains("CoreRequestContextStorage") && !log.contains("PSQLError("), "no struct dumps")
 
             let other = fresh.directory.appendingPathComponent("other")

@@ -38,6 +38,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         // (An in-process request has no address, and no such limit.)
         let address = mode == .required ? access.origin.clientAddress(of: request, peer: context.remoteAddress?.ipAddress) : nil
         if let failures, let address, let wait = failures.waitIfEmpty(address) {
+            TrailMetrics.rateLimited("failed_authentication")
             throw Problem(.tooManyRequests, "authentication-rate-limited", title: "Too many failed authentications",
                           detail: "Too many requests from \(address) failed to authenticate; nothing was done. Retry after \(wait) s with a valid key.",
                           headers: [.retryAfter: String(wait)])
@@ -47,11 +48,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
             principal = try await self.principal(of: request, context: context)
         } catch let problem as Problem where problem.status == .unauthorized {
             if let failures, let address { _ = failures.take(address) }
+            TrailMetrics.authenticationFailed()
             context.logger.info("authentication refused", metadata: [
                 "path": "\(request.uri.path)", "peer": "\(address ?? "-")", "reason": "\(problem.detail)"])
             throw problem
         }
+        context.notes?.tenant = principal.tenant
         if principal.credential != .none, let limiter, let wait = limiter.take(principal.rateLimitKey) {
+            TrailMetrics.rateLimited("credential")
             throw Problem(.tooManyRequests, "rate-limited", title: "Too many requests",
                           detail: "This credential may make \(Int(limiter.limit.perSecond)) requests per second (bursts of \(Int(limiter.limit.burst))); nothing was done. Retry after \(wait) s.",
                           headers: [.retryAfter: String(wait)])

@@ -19,6 +19,9 @@ public struct TrailRequestContext: RequestContext, RemoteAddressRequestContext {
     public var requestId: String?
     /// Who is calling; set by the authentication middleware for every route but `/health`.
     public var principal: Principal?
+    /// What inner middleware learn that outer ones report (the tenant, for the access line); set by
+    /// ``RequestLogMiddleware``.
+    var notes: RequestNotes?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -44,9 +47,27 @@ struct RequestIDMiddleware: RouterMiddleware {
         context.requestId = id
         context.logger.logLevel = logLevel
         context.logger[metadataKey: Self.metadataKey] = .string(id)
-        var response = try await next(request, context)
+        var scope: Logger.Metadata = ["request_id": .string(id)]
+        if let trace = request.headers[.traceparent].flatMap(Self.traceID) {
+            context.logger[metadataKey: "trace_id"] = .string(trace)
+            scope["trace_id"] = .string(trace)
+        }
+        var response = try await RequestScope.$metadata.withValue(scope) { try await next(request, context) }
         response.headers[.requestID] = id
         return response
+    }
+
+    /// The trace id of a W3C `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`, Trace Context §3.2), or nil
+    /// when the header is not one (then it is ignored, as the recommendation says).
+    static func traceID(_ header: String) -> String? {
+        func hex(_ part: Substring, _ count: Int) -> Bool {
+            part.utf8.count == count && part.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        }
+        let parts = header.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 4, hex(parts[0], 2), parts[0] != "ff", parts[0] != "00" || parts.count == 4,
+              hex(parts[1], 32), hex(parts[2], 16), hex(parts[3], 2),
+              parts[1].contains(where: { $0 != "0" }), parts[2].contains(where: { $0 != "0" }) else { return nil }
+        return String(parts[1])
     }
 
     static func usable(_ given: String) -> String? {
@@ -166,5 +187,6 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
 
 extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-ID")!
+    static let traceparent = HTTPField.Name("traceparent")!
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

@@ -8,6 +8,8 @@ public struct ActivityIngest: Sendable {
     public let tenant: String
     /// Refuses queued submissions while the queue is full; nil for no limit.
     public let gate: QueueGate?
+    /// Where the submissions come from (the label of the events in `trail_events_ingested_total`).
+    public let source: IngestSource
 
     /// What a body holds; also the kind of the queued message it makes (SPEC §9), so a worker parses it again
     /// the same way.
@@ -20,10 +22,12 @@ public struct ActivityIngest: Sendable {
         case auditEventBatch = "audit-event-batch"
     }
 
-    public init(store: any TrailStorage, tenant: String = TenantName.default, gate: QueueGate? = nil) {
+    public init(store: any TrailStorage, tenant: String = TenantName.default, gate: QueueGate? = nil,
+                source: IngestSource = .http) {
         self.store = store
         self.tenant = tenant
         self.gate = gate
+        self.source = source
     }
 
     public static let maximumIdempotencyKeyLength = 255
@@ -89,7 +93,9 @@ public struct ActivityIngest: Sendable {
         requestContext: JSONObject? = nil
     ) async throws -> AppendResult {
         let request = try prepare(body: body, format: format, idempotencyKey: idempotencyKey, requestContext: requestContext)
-        return try await store.append(request)
+        let result = try await store.append(request)
+        if !result.replayed { ServiceMetrics.ingested(result.events.count, source: source, format: format) }
+        return result
     }
 
     /// Validates one submission now and queues it for a worker (`Prefer: respond-async`): a refused body throws
@@ -116,7 +122,7 @@ public struct ActivityIngest: Sendable {
             resources: resources, requestContext: requestContext.flatMap { $0.isEmpty ? nil : $0 }))
         if !result.replayed {
             gate?.queued()
-            QueueMetrics.queued.increment()
+            ServiceMetrics.messageQueued()
         }
         return result
     }

@@ -53,6 +53,9 @@ public final class Checkpointer: Service, Sendable {
         var refused: String?
         /// While the tree is built again from the first event: the checkpoint it must match on the way.
         var rebuilding: Checkpoint?
+        /// Since when the tenant has had events no checkpoint covers, as far as the signer has seen: the time of
+        /// its last checkpoint, or when the signer first saw it without one; nil while every event is covered.
+        var waitingSince: Timestamp?
     }
 
     private let trees = Mutex<[String: Tree]>([:])
@@ -127,11 +130,13 @@ public final class Checkpointer: Service, Sendable {
             let since = tree.lastSigned.map { size - $0.size } ?? size
             let waited = tree.lastSigned.map { Duration.microseconds(now.microseconds - $0.time.microseconds) }
             let due = since > 0 && (since >= configuration.everyEvents || waited.map { $0 >= configuration.interval } ?? true)
+            if since > 0 { tree.waitingSince = tree.waitingSince ?? tree.lastSigned?.time ?? now }
             if due {
                 let checkpoint = try Checkpoint.sign(tenant: tenant, size: size, root: tree.frontier.root, time: now, with: key)
                 try await store.saveCheckpoint(checkpoint, basis: CheckpointBasis(lastHash: tree.lastHash, frontier: tree.frontier.hashes))
                 try witness(checkpoint)
                 tree.lastSigned = (size, now)
+                tree.waitingSince = nil
                 signed.append(checkpoint)
             }
             trees.withLock { $0[tenant] = tree }
@@ -174,8 +179,20 @@ public final class Checkpointer: Service, Sendable {
         return tree.refused == nil ? tree : nil
     }
 
+    /// How long the events least recently covered have waited for a checkpoint (`trail_checkpoint_age_seconds`):
+    /// over the tenants with events no checkpoint covers yet, the longest time since their last checkpoint (or
+    /// since the signer first saw them, for a tenant that has none); zero when every event is covered. It stays
+    /// under the interval plus a poll while the signer keeps up, and grows while it fails, is stopped, or refuses
+    /// a tenant whose log was changed.
+    public func checkpointAge(at now: Timestamp) -> Duration {
+        let oldest = trees.withLock { $0.values.compactMap(\.waitingSince).min() }
+        guard let oldest else { return .zero }
+        return .microseconds(max(0, now.microseconds - oldest.microseconds))
+    }
+
     private func refuse(_ tenant: String, _ tree: inout Tree, _ reason: String) {
         tree.refused = reason
+        tree.waitingSince = tree.waitingSince ?? tree.lastSigned?.time ?? clock()
         trees.withLock { $0[tenant] = tree }
         logger.error("integrity failure: no further checkpoints for this tenant", metadata: ["tenant": "\(tenant)", "reason": "\(reason)"])
     }

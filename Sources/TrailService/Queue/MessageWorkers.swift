@@ -1,5 +1,4 @@
 public import Logging
-import Metrics
 public import ServiceLifecycle
 import TrailCore
 public import TrailStore
@@ -30,15 +29,6 @@ public struct WorkerConfiguration: Sendable {
     public static func backoff(afterAttempt attempts: Int) -> Duration {
         .seconds(min(300, 1 << min(max(attempts - 1, 0), 9)))
     }
-}
-
-/// Counters and gauges of the queue, through swift-metrics (exported once a metrics backend is bootstrapped).
-enum QueueMetrics {
-    static let queued = Counter(label: "trail_messages_queued_total")
-    static let completed = Counter(label: "trail_messages_completed_total")
-    static let failed = Counter(label: "trail_messages_failed_total")
-    static let retried = Counter(label: "trail_messages_retried_total")
-    static let open = Gauge(label: "trail_messages_open")
 }
 
 /// The workers that turn queued messages into events: `trail serve` runs them in-process, `trail worker` alone.
@@ -78,7 +68,6 @@ public struct MessageWorkers: Service {
             do {
                 let claimed = try await store.claim(limit: configuration.batchSize, leaseSeconds: configuration.leaseSeconds)
                 if claimed.isEmpty {
-                    QueueMetrics.open.record(try await store.openMessageCount())
                     await store.waitForMessages(timeout: configuration.pollInterval)
                 } else {
                     await process(claimed)
@@ -105,8 +94,11 @@ public struct MessageWorkers: Service {
         let results = await store.append(requests)
         for (message, result) in zip(sent, results) {
             switch result {
-            case .success:
-                QueueMetrics.completed.increment()
+            case .success(let appended):
+                ServiceMetrics.messageCompleted()
+                if !appended.replayed, let format = ActivityIngest.Format(rawValue: message.kind) {
+                    ServiceMetrics.ingested(appended.events.count, source: .queue, format: format)
+                }
             case .failure(let error) where error.code == .claimLost:
                 logger.info("a message's claim was lost; another worker has it", metadata: ["message": "\(message.claim.id)"])
             case .failure(let error):
@@ -121,7 +113,7 @@ public struct MessageWorkers: Service {
         guard let format = ActivityIngest.Format(rawValue: message.kind) else {
             throw ServiceError.badRequest("Trail cannot process messages of kind \(message.kind).", path: "kind")
         }
-        var request = try ActivityIngest(store: store, tenant: message.tenant)
+        var request = try ActivityIngest(store: store, tenant: message.tenant, source: .queue)
             .prepare(body: message.body, format: format, idempotencyKey: message.idempotency?.key,
                      requestContext: message.requestContext)
         request.completes = message.claim
@@ -134,9 +126,9 @@ public struct MessageWorkers: Service {
             try await store.release(message.claim, error: error,
                                     retryAfter: retry ? WorkerConfiguration.backoff(afterAttempt: message.attempts) : nil)
             if retry {
-                QueueMetrics.retried.increment()
+                ServiceMetrics.messageRetried()
             } else {
-                QueueMetrics.failed.increment()
+                ServiceMetrics.messageFailed()
                 logger.warning("a queued message failed", metadata: ["message": "\(message.claim.id)", "error": "\(error)"])
             }
         } catch {

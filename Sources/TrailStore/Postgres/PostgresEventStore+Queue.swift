@@ -251,6 +251,20 @@ extension PostgresEventStore: MessageQueue {
         }
     }
 
+    public func messageCounts() async throws(StoreError) -> [QueuedMessage.Status: Int] {
+        try await read { connection, logger in
+            // Each count on its partial index (messages_open, messages_failed).
+            var counts: [QueuedMessage.Status: Int] = [.pending: 0, .processing: 0, .failed: 0]
+            for try await (status, count) in try await connection.query("""
+                SELECT status, count(*) FROM messages WHERE status IN ('pending', 'processing') GROUP BY status
+                UNION ALL SELECT 'failed', count(*) FROM messages WHERE status = 'failed'
+                """, logger: logger).decode((String, Int64).self) {
+                if let status = QueuedMessage.Status(rawValue: status) { counts[status] = Int(count) }
+            }
+            return counts
+        }
+    }
+
     public func waitForMessages(timeout: Duration) async {
         await queued.wait(timeout: timeout)
     }

@@ -27,7 +27,10 @@ public final class PostgresEventStore: EventStore {
         let appender = PostgresAppender(client: client, redactor: redactor, configuration: configuration, logger: logger)
         self.appender = appender
         writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in
-            await appender.commit(requests)
+            let start = ContinuousClock.now
+            let results = await appender.commit(requests)
+            StoreMetrics.committed(events: StoreMetrics.newEvents(results.compactMap { try? $0.get() }), since: start)
+            return results
         }
         let clock = configuration.clock
         enqueuer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { messages in

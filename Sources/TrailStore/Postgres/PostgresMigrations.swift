@@ -31,6 +31,7 @@ enum PostgresMigrations {
         m0010Checkpoints,
         m0011TypeActionIndex,
         m0012SubtreeRoots,
+        m0013FailedMessagesIndex,
     ]
 
     /// What an event is: every column but derived ones (`search`).

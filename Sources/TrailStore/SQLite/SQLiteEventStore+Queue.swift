@@ -71,6 +71,20 @@ extension SQLiteEventStore: MessageQueue {
         }
     }
 
+    public func messageCounts() async throws(StoreError) -> [QueuedMessage.Status: Int] {
+        try await read { db in
+            // Two statements, each on its partial index (messages_open, messages_failed).
+            var counts: [QueuedMessage.Status: Int] = [.pending: 0, .processing: 0, .failed: 0]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT status, COUNT(*) FROM messages WHERE status IN ('pending', 'processing') GROUP BY status
+                """) {
+                if let status = QueuedMessage.Status(rawValue: row[0]) { counts[status] = row[1] }
+            }
+            counts[.failed] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE status = 'failed'") ?? 0
+            return counts
+        }
+    }
+
     public func waitForMessages(timeout: Duration) async {
         await queued.wait(timeout: timeout)
     }

@@ -64,7 +64,11 @@ public final class SQLiteEventStore: EventStore {
         // SQLite blocks while it writes: the writer gets a thread of its own, off Swift's cooperative pool.
         let thread = DispatchQueue(label: "trail.sqlite.writer", qos: .userInitiated)
         writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction, on: thread) { requests in
-            appender.commit(requests, in: pool)
+            let start = ContinuousClock.now
+            let outcomes = appender.commit(requests, in: pool)
+            let appended = outcomes.compactMap { if case .success(.appended(let result)) = $0 { result } else { nil } }
+            StoreMetrics.committed(events: StoreMetrics.newEvents(appended), since: start)
+            return outcomes
         }
     }
 

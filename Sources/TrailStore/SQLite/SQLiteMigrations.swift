@@ -44,6 +44,7 @@ enum SQLiteMigrations {
         ("0010_checkpoints", m0010Checkpoints),
         ("0011_type_action_index", m0011TypeActionIndex),
         ("0012_subtree_roots", m0012SubtreeRoots),
+        ("0013_failed_messages_index", m0013FailedMessagesIndex),
     ]
 
     static var migrator: DatabaseMigrator {

@@ -1,0 +1,45 @@
+public import Logging
+import Metrics
+public import TrailCore
+public import TrailStore
+
+/// The gauges read when metrics are scraped rather than kept up to date: the queue's depth by state
+/// (`trail_async_messages{state}`, from the store, which every process working on it shares) and how long
+/// events have waited for a checkpoint (`trail_checkpoint_age_seconds`, from this process's signer).
+public struct ScrapeGauges: Sendable {
+    let store: any TrailStorage
+    /// The signer running in this process; nil for none (no checkpoint age then).
+    let checkpointer: Checkpointer?
+    let logger: Logger
+    let clock: @Sendable () -> Timestamp
+
+    public init(store: any TrailStorage, checkpointer: Checkpointer?, logger: Logger,
+                clock: @escaping @Sendable () -> Timestamp = SystemClock.now) {
+        self.store = store
+        self.checkpointer = checkpointer
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Records the gauges' current values. A store that does not answer leaves the queue's gauges as they were
+    /// (and `/ready` says why); the scrape itself still succeeds.
+    public func record() async {
+        if let checkpointer {
+            Gauge(label: "trail_checkpoint_age_seconds").record(Double(checkpointer.checkpointAge(at: clock()).microseconds) / 1e6)
+        }
+        do {
+            for (status, count) in try await store.messageCounts() {
+                Gauge(label: "trail_async_messages", dimensions: [("state", status.rawValue)]).record(count)
+            }
+        } catch {
+            logger.warning("counting queued messages for the metrics failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension Duration {
+    /// Whole microseconds.
+    var microseconds: Int64 {
+        components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000
+    }
+}
