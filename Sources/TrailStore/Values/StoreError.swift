@@ -12,6 +12,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let rejected = Code(name: "rejected")
         /// There is no store where one was named, and the operation does not create one.
         public static let missing = Code(name: "missing")
+        /// What the operation would create exists already, and it does not overwrite (`trail backup`'s file).
+        public static let exists = Code(name: "exists")
         /// The connection to the store was lost while a write was being committed: it may or may not have been
         /// stored. A retry with the same idempotency key finds out without storing it twice.
         public static let indeterminate = Code(name: "indeterminate")
