@@ -129,7 +129,7 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
 /// CORS (outside the error mapping, so that error responses carry them too), problem+json.
 func addOuterMiddleware(to router: Router<TrailRequestContext>, configuration: ServerConfiguration, logger: Logger) {
     router.add(middleware: RequestIDMiddleware(logLevel: logger.logLevel))
-    router.add(middleware: RequestLogMiddleware(metrics: configuration.metrics != nil))
+    router.add(middleware: RequestLogMiddleware(metrics: configuration.metrics.map { _ in TrailMetrics.Requests() }))
     router.add(middleware: SecurityHeadersMiddleware())
     if !configuration.allowedOrigins.isEmpty {
         router.add(middleware: AllowedOriginsMiddleware(allowedOrigins: Set(configuration.allowedOrigins)))

@@ -1,5 +1,6 @@
 import Metrics
 public import Prometheus
+import Synchronization
 
 /// Trail's metrics backend (SPEC §10): a Prometheus registry behind swift-metrics. Every layer reports through
 /// swift-metrics; `trail serve` makes the registry the process's backend, once, and `GET /metrics` writes it out.
@@ -31,13 +32,34 @@ public enum TrailMetrics {
     /// a million paths adds one series, not a million.
     static let unmatchedRoute = "unmatched"
 
-    /// One answered request: `trail_http_requests_total{method,route,status}` and
-    /// `trail_http_request_duration_seconds{method,route}`.
-    static func answered(method: String, route: String, status: Int, after elapsed: Duration) {
-        Counter(label: "trail_http_requests_total", dimensions: [("method", method), ("route", route), ("status", String(status))])
-            .increment()
-        Timer(label: "trail_http_request_duration_seconds", dimensions: [("method", method), ("route", route)])
-            .record(duration: elapsed)
+    /// The request metrics of one router: `trail_http_requests_total{method,route,status}` and
+    /// `trail_http_request_duration_seconds{method,route}`. Their handlers are made once per label set and kept
+    /// (one lock and a lookup per request, instead of two through the metrics system and the registry); made
+    /// with the router, so after the process's bootstrap.
+    final class Requests: Sendable {
+        private struct Labels: Hashable {
+            var method: String
+            var route: String
+            var status: Int
+        }
+
+        private let handlers = Mutex<[Labels: (Metrics.Counter, Metrics.Timer)]>([:])
+
+        /// One answered request.
+        func answered(method: String, route: String, status: Int, after elapsed: Duration) {
+            let labels = Labels(method: method, route: route, status: status)
+            let (counter, timer) = handlers.withLock { handlers in
+                if let made = handlers[labels] { return made }
+                let made = (
+                    Metrics.Counter(label: "trail_http_requests_total",
+                            dimensions: [("method", method), ("route", route), ("status", String(status))]),
+                    Metrics.Timer(label: "trail_http_request_duration_seconds", dimensions: [("method", method), ("route", route)]))
+                handlers[labels] = made
+                return made
+            }
+            counter.increment()
+            timer.record(duration: elapsed)
+        }
     }
 
     /// A request refused because its credential was missing, unknown, revoked or invalid

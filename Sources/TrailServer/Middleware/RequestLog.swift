@@ -8,12 +8,12 @@ import TrailService
 /// access records name it; a request no route matched is `unmatched` (its path, cut short, is logged as `path`).
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = TrailRequestContext
-    /// Whether to count requests in the metrics.
-    let metrics: Bool
+    /// Where requests are counted; nil when metrics are off.
+    let metrics: TrailMetrics.Requests?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let logs = context.logger.logLevel <= .info
-        guard logs || metrics else { return try await next(request, context) }
+        guard logs || metrics != nil else { return try await next(request, context) }
         var context = context
         let notes = RequestNotes()
         context.notes = notes
@@ -34,7 +34,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         let elapsed = ContinuousClock.now - start
         let template = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }
         let route = template ?? TrailMetrics.unmatchedRoute
-        if metrics { TrailMetrics.answered(method: request.method.rawValue, route: route, status: status, after: elapsed) }
+        metrics?.answered(method: request.method.rawValue, route: route, status: status, after: elapsed)
         guard logs else { return }
         let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
         var metadata: Logger.Metadata = [
