@@ -31,9 +31,10 @@ public struct TrailRequestContext: RequestContext, RemoteAddressRequestContext {
 
 /// Echoes the client's `X-Request-ID` on every response, or makes one up (32 random hex digits) when the
 /// request has none or an unusable one (more than 200 characters, or anything but visible ASCII). Every line
-/// logged while serving the request carries it: it replaces the counter Hummingbird puts in the request's
-/// logger (under the same key, which Hummingbird reads back), and the request's logger gets the configured level
-/// (the server's own logger is quieter, see `serverLogger`).
+/// logged while serving the request carries it, and the trace id of a W3C `traceparent` header as `trace_id`:
+/// in the request's logger (the id replaces the counter Hummingbird puts there, under the same key, which
+/// Hummingbird reads back) and, for every other logger, in ``RequestScope``. The request's logger gets the
+/// configured level (the server's own logger is quieter, see `serverLogger`).
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = TrailRequestContext
     static let maximumLength = 200
