@@ -89,6 +89,7 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     addOuterMiddleware(to: router, configuration: configuration, logger: logger)
     let open = Routes(router: router, table: table)
     HealthController(store: store).addRoutes(to: open)
+    OpenAPIController().addRoutes(to: open)
     if let registry = configuration.metrics {
         MetricsController(registry: registry, gauges: ScrapeGauges(store: store, checkpointer: checkpointer, logger: logger))
             .addRoutes(to: open)

@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TrailCore
+@testable import TrailServer
+import TrailService
+import TrailStore
+import TrailTestSupport
+
+/// The OpenAPI document (SPEC §13): served without a key, the same as `openapi/trail.json`, and describing
+/// exactly the router's routes — a route added without its operation, or an operation without its route, fails.
+@Suite struct OpenAPITests {
+    /// `openapi/trail.json` of the repository this test was built from.
+    static var repositoryDocument: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("openapi/trail.json")
+    }
+
+    @Test func theDocumentDescribesExactlyTheRoutes() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                let table = RouteTable()
+                // Metrics on, as trail serve runs by default: /metrics is a route too.
+                let router = buildRouter(configuration: ServerConfiguration(metrics: TestMetrics.registry), store: store, routes: table)
+                try await Application(router: router).test(.router) { client in
+                    let response = try await client.execute(uri: "/openapi.json", method: .get)
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType] == "application/json")
+                    let served = String(buffer: response.body)
+                    #expect(served == (try String(contentsOf: Self.repositoryDocument, encoding: .utf8)),
+                            "the served document is openapi/trail.json: run scripts/openapi/make_openapi.py")
+                    let document = try JSONParser.parse(Array(served.utf8))
+                    #expect(document["openapi"] == "3.1.0")
+                    var operations = Set<String>()
+                    for path in document["paths"]?.objectValue ?? JSONObject() {
+                        for method in path.value.objectValue ?? JSONObject() { operations.insert("\(method.key.uppercased()) \(path.key)") }
+                    }
+                    let routes = Set(table.all.map(\.description))
+                    #expect(routes.subtracting(operations).isEmpty, "routes the document lacks: \(routes.subtracting(operations).sorted())")
+                    #expect(operations.subtracting(routes).isEmpty, "operations no route serves: \(operations.subtracting(routes).sorted())")
+                    #expect(routes.count >= 28)
+                }
+            }
+        }
+    }
+
+    /// Each route's query parameters (those it accepts; any other is refused with 400) are the document's.
+    @Test func queryParametersMatch() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                let table = RouteTable()
+                _ = buildRouter(configuration: ServerConfiguration(metrics: TestMetrics.registry), store: store, routes: table)
+                let document = try JSONParser.parse(Array(try Data(contentsOf: Self.repositoryDocument)))
+                for route in table.all {
+                    let operation = document["paths"]?[route.path]?[route.method.rawValue.lowercased()]
+                    let documented = Set((operation?["parameters"]?.arrayValue ?? []).compactMap { parameter -> String? in
+                        parameter["in"] == "query" ? parameter["name"]?.stringValue : nil
+                    })
+                    #expect(documented == Set(route.query), "\(route): documented \(documented.sorted()), accepted \(route.query.sorted())")
+                }
+            }
+        }
+    }
+}
