@@ -1,3 +1,4 @@
+import Foundation
 public import TrailCore
 public import TrailStore
 
@@ -87,8 +88,12 @@ public struct AccessRecorder: Sendable {
         _ = try await store.append(AppendRequest(tenant: caller.tenant, activities: [activity]))
     }
 
-    /// `text`, or its first characters and `…` when it is longer than ``maximumValueLength``.
+    /// `text` as an access record keeps it (a path, a query value: whatever the request held): its first
+    /// characters and `…` when it is longer than ``maximumValueLength``, and the NUL character (a `%00` in a
+    /// query) replaced by U+FFFD. No stored JSON holds NUL — Trail's parser refuses it, in submissions and when
+    /// reading events back — so a record holding one could never be read.
     public static func bounded(_ text: some StringProtocol) -> String {
-        text.count <= maximumValueLength ? String(text) : String(text.prefix(maximumValueLength - 1)) + "…"
+        let kept = text.count <= maximumValueLength ? String(text) : String(text.prefix(maximumValueLength - 1)) + "…"
+        return kept.utf8.contains(0) ? kept.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : kept
     }
 }
