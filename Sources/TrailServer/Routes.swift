@@ -16,18 +16,26 @@ public struct Route: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(method.rawValue) \(path)" }
 
-    /// Refuses a query that names a parameter this route does not read, or names one twice.
+    /// Refuses a query that names a parameter this route does not read, names one twice, or holds NUL.
     func check(_ parameters: Parameters) throws(Problem) {
         guard !parameters.isEmpty else { return }
         var seen = Set<Substring>()
-        for (name, _) in parameters {
+        for (name, value) in parameters {
             guard query.contains(where: { $0 == name }) else { throw unknown(String(name)) }
             guard seen.insert(name).inserted else {
                 throw Problem(.badRequest, "repeated-parameter", title: "Repeated query parameter",
                               detail: "The query parameter \(name) is given more than once; give it once.",
                               errors: [FieldError(index: nil, path: String(name), message: "given more than once")])
             }
+            try Route.refuseNUL(value, name: String(name))
         }
+    }
+
+    /// Refuses a parameter holding NUL (`%00`): no stored text holds it (Trail's JSON parser refuses it), so it
+    /// could match nothing, and PostgreSQL refuses it in text outright.
+    static func refuseNUL(_ value: some StringProtocol, name: String) throws(Problem) {
+        guard value.utf8.contains(0) else { return }
+        throw Problem.badRequest("\(name) holds the NUL character (%00), which no value in Trail can hold.", path: name)
     }
 
     private func unknown(_ name: String) -> Problem {
@@ -166,6 +174,7 @@ extension TrailRequestContext {
         guard let decoded = raw.removingPercentEncoding else {
             throw Problem.badRequest("The \(name) in the path is not valid percent-encoded UTF-8 (RFC 3986).", path: name)
         }
+        try Route.refuseNUL(decoded, name: name)
         return decoded
     }
 }
