@@ -281,11 +281,11 @@ schemas.update({
         "type": "object", "description": "A wrapper: its `id` is the submission's idempotency key (SPEC §2.7).",
         "required": ["type", "payload"],
         "properties": {"type": {"const": "audit_logs"}, "id": {"type": "string", "minLength": 1, "maxLength": 255},
-                       "payload": {"anyOf": [ref("ActivityPayload"), {"type": "array", "minItems": 1, "items": ref("ActivityPayload")}]}},
+                       "payload": {"anyOf": [ref("ActivityPayload"), {"type": "array", "items": ref("ActivityPayload"), "description": "a batch, stored all or none (an empty one stores nothing: 201)"}]}},
     },
     "ActivitySubmission": {
         "description": "One payload, a batch (an array, stored atomically), or a wrapper.",
-        "oneOf": [ref("WrappedPayloads"), ref("ActivityPayload"), {"type": "array", "minItems": 1, "items": ref("ActivityPayload")}],
+        "oneOf": [ref("WrappedPayloads"), ref("ActivityPayload"), {"type": "array", "items": ref("ActivityPayload"), "description": "a batch, stored all or none (an empty one stores nothing: 201)"}],
     },
     "AuditEvent": {
         "type": "object", "description": "A generic audit event; the aliases other audit systems use are accepted (SPEC §3).",
@@ -307,7 +307,7 @@ schemas.update({
         },
         "anyOf": [{"required": ["action"]}, {"required": ["event_type"]}, {"required": ["action_type"]}, {"required": ["verb"]}],
     },
-    "AuditEventBatch": {"type": "object", "required": ["logs"], "properties": {"logs": {"type": "array", "minItems": 1, "items": ref("AuditEvent")}}},
+    "AuditEventBatch": {"type": "object", "required": ["logs"], "properties": {"logs": {"type": "array", "items": ref("AuditEvent"), "description": "stored all or none (an empty list stores nothing: 201)"}}},
 })
 
 
