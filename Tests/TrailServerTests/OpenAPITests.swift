@@ -45,6 +45,30 @@ import TrailTestSupport
         }
     }
 
+    /// `/docs`: the document as a page to read, without a key, naming every operation, with a policy that allows
+    /// its style sheet and no script.
+    @Test func theReferencePageNamesEveryOperation() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                let table = RouteTable()
+                let router = buildRouter(configuration: ServerConfiguration(metrics: TestMetrics.registry), store: store, routes: table)
+                try await Application(router: router).test(.router) { client in
+                    let response = try await client.execute(uri: "/docs", method: .get)
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                    let policy = try #require(response.headers[.contentSecurityPolicy])
+                    #expect(policy.contains("default-src 'none'") && policy.contains("style-src 'sha256-") && !policy.contains("script"))
+                    let page = String(buffer: response.body)
+                    #expect(page.hasPrefix("<!doctype html>") && !page.contains("<script"))
+                    for route in table.all {
+                        let escaped = route.path.replacingOccurrences(of: "&", with: "&amp;")
+                        #expect(page.contains("<span class=m>\(route.method.rawValue)</span><code>\(escaped)</code>"), "\(route)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Each route's query parameters (those it accepts; any other is refused with 400) are the document's.
     @Test func queryParametersMatch() async throws {
         try await withFreshLocation(.sqlite) { location, _ in

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Writes Trail's OpenAPI 3.1 document (SPEC §13): openapi/trail.json, and the same text embedded in the binary
-(Sources/TrailServer/OpenAPI/OpenAPIDocument.swift), which GET /openapi.json serves.
+"""Writes Trail's OpenAPI 3.1 document (SPEC §13): openapi/trail.json, the same text embedded in the binary
+(Sources/TrailServer/OpenAPI/OpenAPIDocument.swift), which GET /openapi.json serves, and the human-readable
+reference rendered from it (Sources/TrailServer/OpenAPI/APIReferencePage.swift), which GET /docs serves: one
+static HTML page, no script, no CDN.
 
 The document is generated so that its schemas and error answers stay uniform; edit this file, run it, commit
 both outputs. A test checks that the router's routes and the document's operations are the same set, and that
 the served document is openapi/trail.json.
 """
+import base64
+import hashlib
+import html
 import json
 import pathlib
 
@@ -424,6 +429,9 @@ paths = {
                                   public=True)},
     "/openapi.json": {"get": operation("getOpenAPI", "Operations", "This document",
                                        {"200": json_response("OpenAPI 3.1", {"type": "object"})}, public=True)},
+    "/docs": {"get": operation("getAPIReference", "Operations", "This document as a page to read (HTML, no script)",
+                               {"200": {"description": "The API reference", "content": {"text/html; charset=utf-8": {"schema": STRING}}}},
+                               public=True)},
     "/audit/activity-stream": {"post": activity_operation(
         "postActivityStreamCompatible", "Record activity-stream payloads (the original service's path; answers the records as an array)",
         json_response("Stored, all or none", {"type": "array", "items": ref("ActivityRecord")}))},
@@ -545,16 +553,119 @@ document = {
     },
 }
 
+
+
+def schema_text(schema):
+    """A schema in a few words: its type, or the component it names."""
+    if not isinstance(schema, dict) or not schema:
+        return "any"
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    for combinator in ("oneOf", "anyOf"):
+        if combinator in schema:
+            return (" or " if combinator == "anyOf" else " | ").join(schema_text(s) for s in schema[combinator])
+    if "const" in schema:
+        return json.dumps(schema["const"])
+    if "enum" in schema:
+        return " | ".join(json.dumps(v) for v in schema["enum"])
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"array of {schema_text(schema.get('items', {}))}"
+    if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+        return f"map of {schema_text(schema['additionalProperties'])}"
+    limits = [f"{key} {schema[key]}" for key in ("minimum", "maximum", "minLength", "maxLength", "pattern", "format") if key in schema]
+    return kind + (f" ({', '.join(limits)})" if limits else "")
+
+
+def resolve(item):
+    if "$ref" in item:
+        kind, name = item["$ref"].split("/")[-2:]
+        return document["components"][kind][name]
+    return item
+
+
+STYLE = ("body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}"
+         "h2{border-bottom:1px solid #ccc;margin-top:2.5rem}h3{margin-bottom:.3rem}code{background:#f3f3f3;padding:0 .2rem}"
+         "table{border-collapse:collapse;margin:.4rem 0 1rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}"
+         ".m{font-weight:bold;font-family:monospace;margin-right:.4rem}")
+
+
+def render_html():
+    e = html.escape
+    out = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{e(document['info']['title'])} API</title>"
+           f"<style>{STYLE}</style></head><body>",
+           f"<h1>{e(document['info']['title'])} API {e(document['info']['version'])}</h1>",
+           f"<p>{e(document['info']['description'])}</p>",
+           "<p>Machine-readable: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1). Every operation but the "
+           "public ones takes <code>Authorization: ApiKey &lt;key&gt;</code>, <code>Bearer &lt;key&gt;</code> or a JWT "
+           "bearer token. Errors are <code>application/problem+json</code>.</p><ul>"]
+    for tag in document["tags"]:
+        out.append(f"<li><a href=\"#{e(tag['name'])}\">{e(tag['name'])}</a>: {e(tag['description'])}</li>")
+    out.append("<li><a href=\"#schemas\">Schemas</a></li></ul>")
+    for tag in document["tags"]:
+        out.append(f"<h2 id=\"{e(tag['name'])}\">{e(tag['name'])}</h2>")
+        for path, item in document["paths"].items():
+            for method, op in item.items():
+                if tag["name"] not in op["tags"]:
+                    continue
+                out.append(f"<h3 id=\"{e(op['operationId'])}\"><span class=m>{method.upper()}</span><code>{e(path)}</code></h3>")
+                out.append(f"<p>{e(op['summary'])}{' (no key)' if op.get('security') == [] else ''}</p>")
+                if op.get("parameters"):
+                    out.append("<table><tr><th>parameter</th><th>in</th><th>type</th><th>meaning</th></tr>")
+                    for parameter in op["parameters"]:
+                        out.append(f"<tr><td><code>{e(parameter['name'])}</code>{' (required)' if parameter.get('required') else ''}</td>"
+                                   f"<td>{e(parameter['in'])}</td><td>{e(schema_text(parameter['schema']))}</td>"
+                                   f"<td>{e(parameter.get('description', ''))}</td></tr>")
+                    out.append("</table>")
+                if op.get("requestBody"):
+                    bodies = ", ".join(f"<code>{e(media)}</code>: {e(schema_text(content['schema']))}"
+                                       for media, content in op["requestBody"]["content"].items())
+                    out.append(f"<p>Body: {bodies}</p>")
+                out.append("<table><tr><th>status</th><th>answer</th></tr>")
+                for status, response in op["responses"].items():
+                    response = resolve(response)
+                    kinds = ", ".join(f"{e(schema_text(c.get('schema', {})))}" for c in response.get("content", {}).values())
+                    out.append(f"<tr><td>{e(status)}</td><td>{e(response['description'])}{': ' + kinds if kinds else ''}</td></tr>")
+                out.append("</table>")
+    out.append("<h2 id=schemas>Schemas</h2>")
+    for name, schema in document["components"]["schemas"].items():
+        out.append(f"<h3 id=\"schema-{e(name)}\"><code>{e(name)}</code></h3>")
+        if schema.get("description"):
+            out.append(f"<p>{e(schema['description'])}</p>")
+        properties = schema.get("properties")
+        if properties:
+            required = set(schema.get("required", []))
+            out.append("<table><tr><th>field</th><th>type</th><th>meaning</th></tr>")
+            for field, sub in properties.items():
+                out.append(f"<tr><td><code>{e(field)}</code>{' (always)' if field in required else ''}</td>"
+                           f"<td>{e(schema_text(sub))}</td><td>{e(sub.get('description', '') if isinstance(sub, dict) else '')}</td></tr>")
+            out.append("</table>")
+        else:
+            out.append(f"<p>{e(schema_text(schema))}</p>")
+    out.append("</body></html>")
+    return "".join(out)
+
+
 text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 (ROOT / "openapi" / "trail.json").write_text(text)
 # The binary serves the same document without the indentation: one line, a third smaller.
 compact = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-assert '"##' not in compact and "\\##" not in compact  # nothing that would end the ##"…"## string or interpolate
-swift = ROOT / "Sources" / "TrailServer" / "OpenAPI" / "OpenAPIDocument.swift"
-swift.parent.mkdir(parents=True, exist_ok=True)
-swift.write_text(
+page = render_html()
+style_hash = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+for literal in (compact, page):
+    assert '"##' not in literal and "\\##" not in literal and "\n" not in literal  # one line, nothing that ends or interpolates it
+folder = ROOT / "Sources" / "TrailServer" / "OpenAPI"
+folder.mkdir(parents=True, exist_ok=True)
+(folder / "OpenAPIDocument.swift").write_text(
     "// Generated by scripts/openapi/make_openapi.py from the same data as openapi/trail.json: do not edit.\n\n"
     "/// Trail's OpenAPI 3.1 document (SPEC §13), served at `GET /openapi.json`: openapi/trail.json, compact.\n"
     "enum OpenAPIDocument {\n"
     "    static let json = ##\"" + compact + "\"##\n}\n")
-print("wrote openapi/trail.json and Sources/TrailServer/OpenAPI/OpenAPIDocument.swift")
+(folder / "APIReferencePage.swift").write_text(
+    "// Generated by scripts/openapi/make_openapi.py from openapi/trail.json's data: do not edit.\n\n"
+    "/// The API reference rendered from the OpenAPI document, served at `GET /docs`: static HTML, its one style\n"
+    "/// sheet allowed by its hash, no script.\n"
+    "enum APIReferencePage {\n"
+    "    static let html = ##\"" + page + "\"##\n"
+    "    static let contentSecurityPolicy = \"default-src 'none'; style-src 'sha256-" + style_hash + "'; frame-ancestors 'none'\"\n}\n")
+print("wrote openapi/trail.json, Sources/TrailServer/OpenAPI/OpenAPIDocument.swift and APIReferencePage.swift")
