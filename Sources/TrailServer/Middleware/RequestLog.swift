@@ -15,7 +15,8 @@ struct RequestLogMiddleware: RouterMiddleware {
         let logs = context.logger.logLevel <= .info
         guard logs || metrics != nil else { return try await next(request, context) }
         var context = context
-        let notes = RequestNotes()
+        // Only the access line names the tenant.
+        let notes = logs ? RequestNotes() : nil
         context.notes = notes
         let start = ContinuousClock.now
         do {
@@ -29,7 +30,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         }
     }
 
-    private func observe(_ request: Request, _ context: Context, _ notes: RequestNotes, status: Int,
+    private func observe(_ request: Request, _ context: Context, _ notes: RequestNotes?, status: Int,
                          since start: ContinuousClock.Instant, logs: Bool) {
         let elapsed = ContinuousClock.now - start
         let template = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }
@@ -42,7 +43,7 @@ struct RequestLogMiddleware: RouterMiddleware {
             "duration_ms": .stringConvertible((milliseconds * 1000).rounded() / 1000),
         ]
         if template == nil { metadata["path"] = .string(AccessRecorder.bounded(request.uri.path)) }
-        if let tenant = notes.tenant { metadata["tenant"] = .string(tenant) }
+        if let tenant = notes?.tenant { metadata["tenant"] = .string(tenant) }
         context.logger.info("request", metadata: metadata)
     }
 }

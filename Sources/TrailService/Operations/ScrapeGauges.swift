@@ -25,7 +25,7 @@ public struct ScrapeGauges: Sendable {
     /// (and `/ready` says why); the scrape itself still succeeds.
     public func record() async {
         if let checkpointer {
-            Gauge(label: "trail_checkpoint_age_seconds").record(Double(checkpointer.checkpointAge(at: clock()).microseconds) / 1e6)
+            Gauge(label: "trail_checkpoint_age_seconds").record(checkpointer.checkpointAge(at: clock()) / .seconds(1))
         }
         do {
             for (status, count) in try await store.messageCounts() {
@@ -37,9 +37,3 @@ public struct ScrapeGauges: Sendable {
     }
 }
 
-extension Duration {
-    /// Whole microseconds.
-    var microseconds: Int64 {
-        components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000
-    }
-}
