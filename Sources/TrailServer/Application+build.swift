@@ -27,7 +27,7 @@ public func buildApplication(
     let checkpointer = Checkpointer(store: store, configuration: checkpoints, logger: logger)
     return Application(
         router: buildRouter(configuration: configuration, store: store, logger: logger, checkpointer: checkpointer),
-        server: httpServer,
+        server: httpServer(configuration),
         configuration: configuration.application,
         services: backgroundServices(store: store, workers: workers, checkpointer: checkpointer, logger: logger),
         onServerRunning: { channel in await onServerRunning(configuration.address(of: channel)) },
@@ -35,8 +35,12 @@ public func buildApplication(
     )
 }
 
-/// HTTP/1.1, with problem+json answers to requests that cannot be parsed.
-let httpServer = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [ProtocolErrorHandler()]))
+/// HTTP/1.1, with deadlines for receiving requests and problem+json answers to requests that cannot be parsed or
+/// do not arrive in time.
+func httpServer(_ configuration: ServerConfiguration) -> HTTPServerBuilder {
+    let timeout = configuration.requestTimeout
+    return .http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(timeout: timeout), ProtocolErrorHandler()]))
+}
 
 /// What runs beside the HTTP server on an open store: queue workers (none when `workers.count` is 0: a service
 /// that returns would end the whole application) and the checkpoint signer.
@@ -57,7 +61,8 @@ func serverLogger(_ logger: Logger) -> Logger {
 
 extension ServerConfiguration {
     var application: ApplicationConfiguration {
-        ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil)
+        ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil,
+                                 availableConnectionsDelegate: MaximumAvailableConnections(maximumConnections))
     }
 
     /// `host:port` of a listening channel.
@@ -107,7 +112,7 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     // Reads of the log are recorded (meta-audit), once the caller is known.
     group.add(middleware: AccessAuditMiddleware(log: access))
     let api = Routes(router: group, table: table)
-    let body = JSONBodyReader(maximumBytes: configuration.maximumBodyBytes)
+    let body = JSONBodyReader(maximumBytes: configuration.maximumBodyBytes, budget: BodyBudget(limit: configuration.bodyMemory))
     IngestController(
         store: store,
         body: body,

@@ -29,12 +29,21 @@ public struct ServerConfiguration: Sendable {
     /// The registry `GET /metrics` writes out, the process's metrics backend
     /// (``TrailMetrics/bootstrapPrometheus()``); nil (the default) for no `/metrics` and no request metrics.
     public var metrics: PrometheusCollectorRegistry?
+    /// How long a client may take to send a request's head (counted from when its connection opens or goes idle)
+    /// and then its body; a connection that misses either is answered 408 and closed. Default 30 seconds.
+    public var requestTimeout: Duration
+    /// Bytes of request bodies held at once over all connections; a body that would go over is refused 503 with
+    /// `Retry-After`. At least ``maximumBodyBytes``. Default 256 MiB.
+    public var bodyMemory: Int
+    /// Connections open at once; more wait in the listen backlog until one closes. Default 1024.
+    public var maximumConnections: Int
 
     public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
                 maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = [],
                 authentication: AuthenticationMode = .required, jwt: JWTConfiguration? = nil, rateLimit: RateLimit? = .default,
                 authenticationFailureLimit: RateLimit? = .authenticationFailures, allowedOrigins: [String] = [],
-                metrics: PrometheusCollectorRegistry? = nil) {
+                metrics: PrometheusCollectorRegistry? = nil, requestTimeout: Duration = .seconds(30),
+                bodyMemory: Int = 256 * 1024 * 1024, maximumConnections: Int = 1024) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
@@ -46,5 +55,8 @@ public struct ServerConfiguration: Sendable {
         self.authenticationFailureLimit = authenticationFailureLimit
         self.jwt = jwt
         self.metrics = metrics
+        self.requestTimeout = requestTimeout
+        self.bodyMemory = max(bodyMemory, maximumBodyBytes)
+        self.maximumConnections = maximumConnections
     }
 }

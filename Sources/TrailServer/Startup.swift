@@ -30,7 +30,7 @@ public func runServer(
     let (listening, listened) = AsyncStream<String>.makeStream()
     let app = Application(
         responder: responder,
-        server: httpServer,
+        server: httpServer(configuration),
         configuration: configuration.application,
         onServerRunning: { channel in
             listened.yield(configuration.address(of: channel))

@@ -19,6 +19,15 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Largest accepted request body in bytes (env TRAIL_MAX_BODY_BYTES).")
     var maxBodyBytes: Int = Env.string("TRAIL_MAX_BODY_BYTES").flatMap(Int.init) ?? 10 * 1024 * 1024
 
+    @Option(name: .long, help: "Seconds a client may take to send a request's head, and then its body, before it is answered 408 and disconnected (env TRAIL_REQUEST_TIMEOUT).")
+    var requestTimeout: Double = Env.string("TRAIL_REQUEST_TIMEOUT").flatMap(Double.init) ?? 30
+
+    @Option(name: .long, help: "Bytes of request bodies held at once over all connections; more is refused 503 (env TRAIL_BODY_MEMORY). At least --max-body-bytes.")
+    var bodyMemory: Int = Env.string("TRAIL_BODY_MEMORY").flatMap(Int.init) ?? 256 * 1024 * 1024
+
+    @Option(name: .long, help: "Connections open at once; more wait until one closes (env TRAIL_MAX_CONNECTIONS).")
+    var maxConnections: Int = Env.string("TRAIL_MAX_CONNECTIONS").flatMap(Int.init) ?? 1024
+
     @OptionGroup var log: LogOptions
 
     @Flag(name: .customLong("no-metrics"),
@@ -73,7 +82,7 @@ struct Serve: AsyncParsableCommand {
     var checkpointSeconds: Double = Env.string("TRAIL_CHECKPOINT_SECONDS").flatMap(Double.init) ?? 60
 
     @Option(name: .long, help: ArgumentHelp("Append every checkpoint to this file as a line of JSON, a witness outside the database (env TRAIL_WITNESS_FILE).", valueName: "file"))
-    var witnessFile: String? = Env.string("TRAIL_WITNESS_FILE")
+    var witnessFile: String?
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var worker: WorkerOptions
@@ -81,6 +90,9 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
+        guard requestTimeout > 0, requestTimeout.isFinite else { throw ValidationError("--request-timeout must be positive") }
+        guard bodyMemory >= maxBodyBytes else { throw ValidationError("--body-memory must be at least --max-body-bytes") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard maxQueued > 0 else { throw ValidationError("--max-queued must be positive") }
         for proxy in trustedProxies where IPNetwork(proxy) == nil {
             throw ValidationError("--trusted-proxy \(proxy) is not an IP address or a CIDR network such as 10.0.0.0/8")
@@ -108,14 +120,16 @@ struct Serve: AsyncParsableCommand {
                                                 rateLimit: rateLimit == 0 ? nil : RateLimit(perSecond: rateLimit, burst: burst ?? max(1, 2 * rateLimit)),
                                                 authenticationFailureLimit: authFailureRate == 0 ? nil : RateLimit(perSecond: authFailureRate, burst: authFailureBurst),
                                                 allowedOrigins: corsOrigins,
-                                                metrics: noMetrics ? nil : TrailMetrics.bootstrapPrometheus())
+                                                metrics: noMetrics ? nil : TrailMetrics.bootstrapPrometheus(),
+                                                requestTimeout: .milliseconds(Int64(requestTimeout * 1000)),
+                                                bodyMemory: bodyMemory, maximumConnections: maxConnections)
         let workers = worker.configuration
         let location = try store.location()
         var metadata: Logger.Metadata = ["database": "\(location)", "workers": "\(workers.count)"]
         if case .sqlite = location { metadata["durability"] = "\(store.durability)" }
         let checkpoints = CheckpointConfiguration(
             everyEvents: checkpointEvery, interval: .milliseconds(Int64(checkpointSeconds * 1000)),
-            pollInterval: .milliseconds(Int64(min(1, checkpointSeconds) * 1000)), witnessFile: witnessFile)
+            pollInterval: .milliseconds(Int64(min(1, checkpointSeconds) * 1000)), witnessFile: witnessFile ?? Env.string("TRAIL_WITNESS_FILE"))
         let insecureNoAuth = self.insecureNoAuth
         do {
             try await runServer(

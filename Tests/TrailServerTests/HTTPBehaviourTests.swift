@@ -8,47 +8,10 @@ import TrailServer
 @testable import TrailService
 import TrailStore
 import GRDB
-#if canImport(Glibc)
-import Glibc
-#endif
 import TrailTestSupport
 
 extension HTTPField.Name {
     static let allowTest = HTTPField.Name("Allow")!
-}
-
-/// One request written on a fresh connection to 127.0.0.1, and everything read back until the server closes it.
-enum RawHTTP {
-    static func exchange(port: Int, _ request: String) throws -> String {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw TrailProcessError(message: "socket: \(errno)") }
-        defer { close(socket) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TrailProcessError(message: "connect: \(errno)") }
-        let bytes = Array(request.utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { break }  // the server may close before reading it all
-            sent += n
-        }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(socket, &buffer, buffer.count, 0)
-            guard n > 0 else { break }
-            answer += buffer[..<n]
-        }
-        return String(decoding: answer, as: UTF8.self)
-    }
 }
 
 /// Edges of the HTTP contract beyond the conformance scenarios, through the real router.

@@ -330,7 +330,7 @@ ERROR_RESPONSES = {
     "415": problem("The body is not JSON (Content-Type)"),
     "422": problem("The body is JSON but not a valid submission: every field error is listed"),
     "429": problem("Too many requests for this credential, or too many failed authentications from this address (Retry-After)"),
-    "503": problem("The store is unavailable, Trail is starting, or the queue is full (Retry-After)"),
+    "503": problem("The store is unavailable, Trail is starting, the queue is full, or the server holds as many request bodies as it may (Retry-After)"),
 }
 # Each error answer once, in components.responses; operations refer to them.
 ERRORS = {status: {"$ref": f"#/components/responses/Problem{status}"} for status in ERROR_RESPONSES}

@@ -51,17 +51,18 @@ struct IngestController: Sendable {
         respond: (AppendResult, inout JSONWriter) -> Void
     ) async throws -> Response {
         let ingest = ActivityIngest(store: store, tenant: try context.tenant(for: .ingest), gate: gate)
-        let bytes = try await body.read(request)
         let requestContext = origin.context(of: request, in: context)
-        if Self.wantsAsync(request) {
-            return try await handleAsync(bytes, request: request, format: format, requestContext: requestContext, ingest: ingest)
+        return try await body.withBody(request) { bytes in
+            if Self.wantsAsync(request) {
+                return try await handleAsync(bytes, request: request, format: format, requestContext: requestContext, ingest: ingest)
+            }
+            let result = try await ingest.ingest(body: bytes.readableBytesView, format: format,
+                                                 idempotencyKey: request.headers[.idempotencyKey],
+                                                 requestContext: requestContext)
+            var writer = JSONWriter(capacity: 512 * max(result.events.count, 1))
+            respond(result, &writer)
+            return Response.json(writer.bytes, status: .created)
         }
-        let result = try await ingest.ingest(body: bytes.readableBytesView, format: format,
-                                             idempotencyKey: request.headers[.idempotencyKey],
-                                             requestContext: requestContext)
-        var writer = JSONWriter(capacity: 512 * max(result.events.count, 1))
-        respond(result, &writer)
-        return Response.json(writer.bytes, status: .created)
     }
 
     /// `Prefer: respond-async` (RFC 7240), or `?async=true`.

@@ -21,7 +21,7 @@ struct KeysController: Sendable {
         }
         routes.post("/api/v1/admin/keys") { request, context in
             let caller = try context.principal(for: .manageKeys)
-            let (role, name) = try KeyManagement.creation(from: try await body.read(request).readableBytesView)
+            let (role, name) = try await body.withBody(request) { try KeyManagement.creation(from: $0.readableBytesView) }
             let (key, text) = try await keys.create(tenant: caller.tenant, role: role, name: name)
             try await access.record(.apiKeyCreated, by: caller, request: request, context: context, status: 201,
                                     details: KeyManagement.details(key))

@@ -36,21 +36,8 @@ final class ProtocolErrorHandler: ChannelDuplexHandler, RemovableChannelHandler 
             return
         }
         answered = true
-        let problem = Self.problem(for: parserError)
-        let body = problem.body
-        var fields = SecurityHeadersMiddleware<TrailRequestContext>.fields
-        fields[.cacheControl] = "no-store"
-        fields[.contentType] = "application/problem+json"
-        fields[.contentLength] = String(body.count)
-        fields[.connection] = "close"
-        fields[.requestID] = RequestIDMiddleware.make()
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: problem.status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(ByteBuffer(bytes: body))), promise: nil)
         // The error is not passed on, or Hummingbird would answer it again.
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            bound.value.close(promise: nil)
-        }
+        context.answerAndClose(Self.problem(for: parserError))
     }
 
     static func problem(for error: HTTPParserError) -> Problem {
