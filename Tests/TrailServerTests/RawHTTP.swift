@@ -8,7 +8,8 @@ import TrailTestSupport
 /// requests, requests that trickle in.
 final class RawConnection {
     private let socket: Int32
-    /// The last read ended because the server closed the connection (not because it timed out).
+    /// The last read ended because the server closed the connection (not because it timed out); a reset counts:
+    /// a server that closes with bytes of ours unread resets the connection.
     private(set) var closedByServer = false
 
     /// Reads give up after `readTimeout` seconds without a byte.
@@ -57,7 +58,7 @@ final class RawConnection {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = recv(socket, &buffer, buffer.count, 0)
-            closedByServer = n == 0
+            closedByServer = n == 0 || (n < 0 && errno == ECONNRESET)
             guard n > 0 else { break }
             answer += buffer[..<n]
         }
