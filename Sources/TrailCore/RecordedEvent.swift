@@ -26,13 +26,18 @@ public struct RecordedEvent: Sendable, Equatable {
     public var prevHash: EventHash.Digest
     /// ``EventHash/of(_:)`` this event, computed when it was appended.
     public var hash: EventHash.Digest
+    /// When retention removed this event's content (SPEC §11), nil while it is whole. A removed event keeps its
+    /// place in the log — id, sequence, times, action, category, outcome, resource type and id, version and both
+    /// hashes — and nothing else: its hash can no longer be recomputed, only taken as stored.
+    public var removedAt: Timestamp?
 
     public init(
         id: String, sequence: Int64, tenant: String, occurredAt: Timestamp, recordedAt: Timestamp,
         action: String, actor: JSONObject?, resourceType: String?, resourceId: String?, version: Int64?,
         changes: JSONObject, summary: String, context: JSONObject?, metadata: JSONObject?,
         category: String? = nil, outcome: Outcome = .success, resourceName: String? = nil,
-        durationMs: Int64? = nil, error: JSONObject? = nil, prevHash: EventHash.Digest, hash: EventHash.Digest
+        durationMs: Int64? = nil, error: JSONObject? = nil, prevHash: EventHash.Digest, hash: EventHash.Digest,
+        removedAt: Timestamp? = nil
     ) {
         self.id = id
         self.sequence = sequence
@@ -55,5 +60,6 @@ public struct RecordedEvent: Sendable, Equatable {
         self.error = error
         self.prevHash = prevHash
         self.hash = hash
+        self.removedAt = removedAt
     }
 }

@@ -29,7 +29,7 @@ public func buildApplication(
         router: buildRouter(configuration: configuration, store: store, logger: logger, checkpointer: checkpointer),
         server: httpServer(configuration),
         configuration: configuration.application,
-        services: backgroundServices(store: store, workers: workers, checkpointer: checkpointer, logger: logger),
+        services: backgroundServices(configuration: configuration, store: store, workers: workers, checkpointer: checkpointer, logger: logger),
         onServerRunning: { channel in await onServerRunning(configuration.address(of: channel)) },
         logger: serverLogger(logger)
     )
@@ -43,11 +43,18 @@ func httpServer(_ configuration: ServerConfiguration) -> HTTPServerBuilder {
 }
 
 /// What runs beside the HTTP server on an open store: queue workers (none when `workers.count` is 0: a service
-/// that returns would end the whole application) and the checkpoint signer.
+/// that returns would end the whole application), the checkpoint signer, and the retention schedule if asked for.
 func backgroundServices(
-    store: any TrailStorage, workers: WorkerConfiguration, checkpointer: Checkpointer, logger: Logger
+    configuration: ServerConfiguration, store: any TrailStorage, workers: WorkerConfiguration, checkpointer: Checkpointer,
+    logger: Logger
 ) -> [any Service] {
-    (workers.count > 0 ? [MessageWorkers(store: store, configuration: workers, logger: logger)] : []) + [checkpointer]
+    var services: [any Service] = workers.count > 0 ? [MessageWorkers(store: store, configuration: workers, logger: logger)] : []
+    services.append(checkpointer)
+    if let interval = configuration.retentionInterval {
+        let retention = Retention(store: store, minimumDays: configuration.minimumRetentionDays)
+        services.append(RetentionSchedule(retention: retention, interval: interval, logger: logger))
+    }
+    return services
 }
 
 /// The logger Hummingbird's server is given: at `notice` at least, so that its own `info` lines ("Server started
@@ -125,6 +132,10 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     CompatibilityController(store: store).addRoutes(to: api)
     KeysController(keys: KeyManagement(keys: store, cache: keys), body: body, access: access).addRoutes(to: api)
     integrity.addRoutes(to: api)
+    LifecycleController(
+        retention: Retention(store: store, minimumDays: configuration.minimumRetentionDays),
+        holds: LegalHolds(store: store), body: body, origin: origin
+    ).addRoutes(to: api)
     // Last: the methods each path lacks are 405 (with Allow), not 404.
     table.addMethodAnswers(to: router)
     return router

@@ -160,6 +160,7 @@ struct Routes {
 
     func get(_ path: String, query: [String] = [], use handler: @escaping Handler) { on(.get, path, query: query, use: handler) }
     func post(_ path: String, query: [String] = [], use handler: @escaping Handler) { on(.post, path, query: query, use: handler) }
+    func put(_ path: String, query: [String] = [], use handler: @escaping Handler) { on(.put, path, query: query, use: handler) }
     func delete(_ path: String, query: [String] = [], use handler: @escaping Handler) { on(.delete, path, query: query, use: handler) }
 }
 

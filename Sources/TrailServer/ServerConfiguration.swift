@@ -37,13 +37,19 @@ public struct ServerConfiguration: Sendable {
     public var bodyMemory: Int
     /// Connections open at once; more wait in the listen backlog until one closes. Default 1024.
     public var maximumConnections: Int
+    /// The fewest days a retention rule may keep events (SPEC §11); rules below are refused. Default 0.
+    public var minimumRetentionDays: Double
+    /// How often `trail serve` runs every tenant's retention rules; nil (the default) never: `trail cleanup` or
+    /// `POST /api/v1/retention/run` then do.
+    public var retentionInterval: Duration?
 
     public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
                 maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = [],
                 authentication: AuthenticationMode = .required, jwt: JWTConfiguration? = nil, rateLimit: RateLimit? = .default,
                 authenticationFailureLimit: RateLimit? = .authenticationFailures, allowedOrigins: [String] = [],
                 metrics: PrometheusCollectorRegistry? = nil, requestTimeout: Duration = .seconds(30),
-                bodyMemory: Int = 256 * 1024 * 1024, maximumConnections: Int = 1024) {
+                bodyMemory: Int = 256 * 1024 * 1024, maximumConnections: Int = 1024,
+                minimumRetentionDays: Double = 0, retentionInterval: Duration? = nil) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
@@ -58,5 +64,7 @@ public struct ServerConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.bodyMemory = max(bodyMemory, maximumBodyBytes)
         self.maximumConnections = maximumConnections
+        self.minimumRetentionDays = minimumRetentionDays
+        self.retentionInterval = retentionInterval
     }
 }

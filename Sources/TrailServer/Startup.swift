@@ -47,7 +47,7 @@ public func runServer(
             logger.info("Trail ready: the store is open and the API served")
             // Until graceful shutdown: the signer always runs, and the workers' loops end with it too.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for service in backgroundServices(store: store, workers: workers, checkpointer: checkpointer, logger: logger) {
+                for service in backgroundServices(configuration: configuration, store: store, workers: workers, checkpointer: checkpointer, logger: logger) {
                     group.addTask { try await service.run() }
                 }
                 try await group.waitForAll()

@@ -57,6 +57,7 @@ extension RecordedEvent {
             context: try StoredJSON.object(columns.context), metadata: try StoredJSON.object(columns.metadata),
             category: columns.category, outcome: try StoredJSON.outcome(columns.outcome),
             resourceName: columns.resourceName, durationMs: columns.durationMs,
-            error: try StoredJSON.object(columns.error), prevHash: columns.prevHash, hash: columns.hash)
+            error: try StoredJSON.object(columns.error), prevHash: columns.prevHash, hash: columns.hash,
+            removedAt: columns.removedAt)
     }
 }

@@ -28,6 +28,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Connections open at once; more wait until one closes (env TRAIL_MAX_CONNECTIONS).")
     var maxConnections: Int = Env.string("TRAIL_MAX_CONNECTIONS").flatMap(Int.init) ?? 1024
 
+    @Option(name: .long, help: "Run every tenant's retention rules this often, in seconds, as trail cleanup does (env TRAIL_RETENTION_INTERVAL). Default: never.")
+    var retentionInterval: Double?
+
+    @Option(name: .long, help: "The fewest days a retention rule may keep events; rules below are refused (env TRAIL_MIN_RETENTION_DAYS).")
+    var minRetentionDays: Double = Env.string("TRAIL_MIN_RETENTION_DAYS").flatMap(Double.init) ?? 0
+
     @OptionGroup var log: LogOptions
 
     @Flag(name: .customLong("no-metrics"),
@@ -92,6 +98,10 @@ struct Serve: AsyncParsableCommand {
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be positive") }
         guard requestTimeout > 0, requestTimeout.isFinite else { throw ValidationError("--request-timeout must be positive") }
         guard bodyMemory >= maxBodyBytes else { throw ValidationError("--body-memory must be at least --max-body-bytes") }
+        if let interval = retentionInterval ?? Env.string("TRAIL_RETENTION_INTERVAL").flatMap(Double.init) {
+            guard interval > 0, interval.isFinite else { throw ValidationError("--retention-interval must be positive") }
+        }
+        guard minRetentionDays >= 0, minRetentionDays.isFinite else { throw ValidationError("--min-retention-days must be 0 or more") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard maxQueued > 0 else { throw ValidationError("--max-queued must be positive") }
         for proxy in trustedProxies where IPNetwork(proxy) == nil {
@@ -122,7 +132,10 @@ struct Serve: AsyncParsableCommand {
                                                 allowedOrigins: corsOrigins,
                                                 metrics: noMetrics ? nil : TrailMetrics.bootstrapPrometheus(),
                                                 requestTimeout: .milliseconds(Int64(requestTimeout * 1000)),
-                                                bodyMemory: bodyMemory, maximumConnections: maxConnections)
+                                                bodyMemory: bodyMemory, maximumConnections: maxConnections,
+                                                minimumRetentionDays: minRetentionDays,
+                                                retentionInterval: (retentionInterval ?? Env.string("TRAIL_RETENTION_INTERVAL").flatMap(Double.init))
+                                                    .map { .milliseconds(Int64($0 * 1000)) })
         let workers = worker.configuration
         let location = try store.location()
         var metadata: Logger.Metadata = ["database": "\(location)", "workers": "\(workers.count)"]

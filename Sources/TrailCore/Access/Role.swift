@@ -37,6 +37,8 @@ public enum Permission: String, Sendable {
     case verify
     /// Create, list and revoke API keys.
     case manageKeys = "manage keys"
+    /// Set retention rules, run cleanups, place and release legal holds, erase data subjects (SPEC §11).
+    case manageData = "manage data"
 
     /// The roles that grant it, for error messages.
     public var roles: [Role] { Role.allCases.filter { $0.allows(self) } }

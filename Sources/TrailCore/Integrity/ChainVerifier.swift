@@ -11,6 +11,12 @@ public import Crypto
 ///
 /// Stops at the first failure, which names the sequence where it was found.
 ///
+/// An event whose content retention removed (SPEC §11, it carries `removed_at`) cannot be hashed again: its
+/// stored `hash` is taken as it is, so the chain, the tree and the checkpoints are checked through it as through
+/// any other, and it is counted (``Report/removed``). A removal must be accounted for: every removed event must be
+/// named by a `retention_cleanup` event (category `AUDIT_ADMIN`, ``RemovalClaims``) of the same log, written by
+/// the cleanup that removed it; one that is not is a failure (content taken out by hand).
+///
 /// A chain can be intact and yet prove less than it seems: its newest events are *anchored* only when a signed
 /// checkpoint covers them — one of exactly their number, or a later one with a consistency proof that they are
 /// its first events (``prove(extendsTo:proof:)``). Without that, removing or rewriting the newest events would
@@ -49,6 +55,8 @@ public struct ChainVerifier: Sendable {
         /// Checkpoints beyond the last event, not proven to extend these events (an export taken before them).
         public var laterCheckpoints: [Checkpoint]
         public var failure: Failure?
+        /// Events whose content retention removed (their hashes taken as stored).
+        public var removed: Int64 = 0
 
         /// The checkpoint that anchors the events: a later one they were proven to begin (``provenBy``), else the
         /// newest verified one.
@@ -78,6 +86,9 @@ public struct ChainVerifier: Sendable {
     private let requiresCheckpoint: Bool
     private let publicKey: Curve25519.Signing.PublicKey?
     public private(set) var failure: Failure?
+    /// The removed events met, and the removals the log's cleanup events claim.
+    private var removed = RemovalClaims()
+    private var claimed = RemovalClaims()
 
     /// - Parameters:
     ///   - tenant: the tenant the events must belong to (nil: the first event's).
@@ -119,13 +130,20 @@ public struct ChainVerifier: Sendable {
         public var hash: Digest256
         public var recomputed: Digest256
         public var leaf: Digest256
+        /// Retention removed its content: `recomputed` is the stored hash.
+        public var removed: Bool
+        /// The sequences this event, a cleanup's record, says were removed.
+        public var claims: [ClosedRange<Int64>]
 
-        public init(sequence: Int64, tenant: String, prevHash: Digest256, hash: Digest256, recomputed: Digest256) {
+        public init(sequence: Int64, tenant: String, prevHash: Digest256, hash: Digest256, recomputed: Digest256,
+                    removed: Bool = false, claims: [ClosedRange<Int64>] = []) {
             self.sequence = sequence
             self.tenant = tenant
             self.prevHash = prevHash
             self.hash = hash
             self.recomputed = recomputed
+            self.removed = removed
+            self.claims = claims
             leaf = MerkleTree.leaf(hash)
         }
     }
@@ -138,8 +156,9 @@ public struct ChainVerifier: Sendable {
     /// Reads and hashes one line of an NDJSON export with `canonicalizer`'s buffers (one per thread).
     public static func examine(line: some Collection<UInt8>, with canonicalizer: CanonicalLine.Canonicalizer) -> Examined {
         guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return .blank }
-        // The fast path for what exports hold; anything it does not take goes the general way below.
-        if let fast = canonicalizer.event(line), let sequence = fast.sequence, let tenant = fast.tenant,
+        // The fast path for what exports hold; anything it does not take goes the general way below, and so do
+        // removed events and cleanup records (rare), whose members are read.
+        if !RemovalClaims.mayConcern(line), let fast = canonicalizer.event(line), let sequence = fast.sequence, let tenant = fast.tenant,
            let prevHash = fast.prevHash, let hash = fast.hash {
             return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: fast.recomputed))
         }
@@ -166,9 +185,14 @@ public struct ChainVerifier: Sendable {
         guard let prevHash = event["prev_hash"]?.stringValue.flatMap(EventHash.digest(hex:)).flatMap(Digest256.init) else {
             return .invalid(sequence: sequence, reason: "the event has no prev_hash (64 lower-case hex digits)")
         }
+        if event["removed_at"]?.stringValue != nil {
+            return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: hash, removed: true))
+        }
+        let claims = RemovalClaims.claims(category: event["category"]?.stringValue, action: event["action"]?.stringValue,
+                                          metadata: event["metadata"]?.objectValue)
         do {
             return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
-                                 recomputed: Digest256(try EventHash.of(returned: event))!))
+                                 recomputed: Digest256(try EventHash.of(returned: event))!, claims: claims))
         } catch {
             return .invalid(sequence: sequence, reason: "the event cannot be canonicalized: \(error)")
         }
@@ -179,9 +203,14 @@ public struct ChainVerifier: Sendable {
         guard let hash = Digest256(event.hash), let prevHash = Digest256(event.prevHash) else {
             return .invalid(sequence: event.sequence, reason: "the event's hash or prev_hash is not 32 bytes")
         }
+        if event.removedAt != nil {
+            return .event(Hashed(sequence: event.sequence, tenant: event.tenant, prevHash: prevHash, hash: hash,
+                                 recomputed: hash, removed: true))
+        }
+        let claims = RemovalClaims.claims(category: event.category, action: event.action, metadata: event.metadata)
         do {
             return .event(Hashed(sequence: event.sequence, tenant: event.tenant, prevHash: prevHash,
-                                 hash: hash, recomputed: Digest256(try EventHash.of(event))!))
+                                 hash: hash, recomputed: Digest256(try EventHash.of(event))!, claims: claims))
         } catch {
             return .invalid(sequence: event.sequence, reason: "the event cannot be canonicalized: \(error)")
         }
@@ -242,6 +271,8 @@ public struct ChainVerifier: Sendable {
             return fail(sequence, "prev_hash is not the hash of event \(self.sequence): the chain was broken here")
         }
         (self.sequence, lastHash) = (sequence, event.hash)
+        if event.removed { removed.add(sequence...sequence) }
+        for claim in event.claims { claimed.add(claim) }
         frontier.append(leaf: event.leaf)
         while let next = pending.first, next.size == frontier.size {
             pending.removeFirst()
@@ -290,8 +321,15 @@ public struct ChainVerifier: Sendable {
                     + (missing.size == sequence + 1 ? "event \(missing.size) was" : "events \(sequence + 1)…\(missing.size) were")
                     + " removed")
         }
-        return Report(tenant: tenant, events: sequence, lastHash: lastHash.bytes, root: frontier.root,
-                      checkpointsVerified: verified, provenBy: proven, laterCheckpoints: pending, failure: failure)
+        if failure == nil, let unclaimed = removed.first(notIn: claimed) {
+            failure = Failure(
+                sequence: unclaimed,
+                reason: "event \(unclaimed) has had its content removed, but no retention_cleanup event of the log names it: it was emptied outside a cleanup")
+        }
+        var report = Report(tenant: tenant, events: sequence, lastHash: lastHash.bytes, root: frontier.root,
+                            checkpointsVerified: verified, provenBy: proven, laterCheckpoints: pending, failure: failure)
+        report.removed = removed.count
+        return report
     }
 
     private mutating func fail(_ sequence: Int64?, _ reason: String) {

@@ -4,6 +4,11 @@
 /// (SPEC §8, ``EventHash``).
 ///
 /// Activity-stream events have no category, resource name, duration or error, and always succeed.
+///
+/// An event whose content retention removed (SPEC §11) has the same members, its content empty (`actor`,
+/// `context`, `metadata`, `error`, `duration_ms` and the resource's name null, `changes` `{}`, `summary` `""`), and
+/// two more, `"removed": true` and `removed_at`, before `prev_hash`: its `hash` is the one it was stored with, which no longer matches
+/// what is shown (verifiers take it as stored, ``ChainVerifier``).
 public enum StoredEventJSON {
     public static func write(_ event: RecordedEvent, into writer: inout JSONWriter) {
         write(StoredEventColumns(event), into: &writer)
@@ -27,6 +32,9 @@ public enum StoredEventJSON {
         writer.raw(",\"metadata\":"); writer.writeStored(event.metadata)
         writer.raw(",\"duration_ms\":"); writer.raw(event.durationMs.map(String.init) ?? "null")
         writer.raw(",\"error\":"); writer.writeStored(event.error)
+        if let removedAt = event.removedAt {
+            writer.raw(",\"removed\":true,\"removed_at\":"); writer.write(timestamp: removedAt)
+        }
         writer.raw(",\"prev_hash\":"); writer.write(hex: event.prevHash)
         writer.raw(",\"hash\":"); writer.write(hex: event.hash)
         writer.raw("}")

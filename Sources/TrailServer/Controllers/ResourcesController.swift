@@ -55,7 +55,8 @@ struct ResourcesController: Sendable {
             writer.key("type"); writer.write(string: type)
             writer.raw(","); writer.key("id"); writer.write(string: id)
             writer.raw(","); writer.key("version"); writer.raw(String(snapshot.version))
-            writer.raw(","); writer.key("deleted"); writer.raw(snapshot.state == nil ? "true" : "false")
+            writer.raw(","); writer.key("deleted"); writer.raw(snapshot.state == nil && !snapshot.removed ? "true" : "false")
+            if snapshot.removed { writer.raw(","); writer.key("removed"); writer.raw("true") }
             writer.raw(","); writer.key("state"); writer.write(snapshot.state.map(JSONValue.object) ?? .null)
             writer.raw(","); writer.key("event_id"); writer.write(string: snapshot.eventId)
             writer.raw(","); writer.key("as_of"); writer.write(timestamp: snapshot.asOf)

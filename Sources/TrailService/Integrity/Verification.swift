@@ -153,7 +153,7 @@ public enum Verification {
     }
 
     /// The report as JSON: `{"status": "anchored" | "unanchored" | "failed", "valid", "tenant", "events",
-    /// "anchored_through", "unanchored_events", "anchor": checkpoint | null, "anchor_by_consistency_proof",
+    /// "removed_events", "anchored_through", "unanchored_events", "anchor": checkpoint | null, "anchor_by_consistency_proof",
     /// "last_hash", "root", "checkpoints_verified", "latest_checkpoint_verified", "failure": {"sequence",
     /// "reason"} | null}`. `valid` is true when no tampering was found, anchored or not.
     public static func write(_ report: ChainVerifier.Report, into writer: inout JSONWriter) {
@@ -162,6 +162,7 @@ public enum Verification {
         writer.raw(","); writer.key("tenant")
         if let tenant = report.tenant { writer.write(string: tenant) } else { writer.raw("null") }
         writer.raw(","); writer.key("events"); writer.raw(String(report.events))
+        writer.raw(","); writer.key("removed_events"); writer.raw(String(report.removed))
         writer.raw(","); writer.key("anchored_through"); writer.raw(String(report.anchoredThrough))
         writer.raw(","); writer.key("unanchored_events"); writer.raw(String(report.events - report.anchoredThrough))
         writer.raw(","); writer.key("anchor")
@@ -192,7 +193,8 @@ public enum Verification {
             return "\(tenant): FAILED " + (failure.sequence.map { "at sequence \($0): " } ?? "") + failure.reason
         }
         let checkpoints = report.checkpointsVerified.count
-        let chain = "\(report.events) event\(report.events == 1 ? "" : "s"), hash chain intact, root \(EventHash.hex(report.root)), "
+        let removed = report.removed > 0 ? " (\(report.removed) of them removed by retention, each named by a cleanup record)" : ""
+        let chain = "\(report.events) event\(report.events == 1 ? "" : "s")\(removed), hash chain intact, root \(EventHash.hex(report.root)), "
             + "\(checkpoints) checkpoint\(checkpoints == 1 ? "" : "s") verified"
         switch report.status {
         case .anchored:

@@ -229,18 +229,29 @@ public final class PostgresEventStore: EventStore {
         }
         return try await read { connection, logger in
             let rows = try await connection.query("""
-                SELECT version, state_after::text, id::text, recorded_at FROM events
+                SELECT version, state_after::text, id::text, recorded_at, removed_at IS NOT NULL FROM events
                 WHERE tenant = \(tenant) AND resource_type = \(resourceType) AND resource_id = \(resourceId)
                     AND version IS NOT NULL
                     AND (\(version)::int8 IS NULL OR (version = \(version) AND new_version))
                     AND (\(time)::int8 IS NULL OR recorded_at <= \(time))
                 ORDER BY version DESC, sequence DESC LIMIT 1
                 """, logger: logger)
-            for try await (version, state, id, recorded) in rows.decode((Int64, String?, String, Int64).self) {
-                return ResourceSnapshot(version: version, state: try StoredJSON.object(state), eventId: id,
-                                        asOf: Timestamp(microseconds: recorded))
+            var found: ResourceSnapshot?
+            for try await (version, state, id, recorded, removed) in rows.decode((Int64, String?, String, Int64, Bool).self) {
+                found = ResourceSnapshot(version: version, state: try StoredJSON.object(state), eventId: id,
+                                         asOf: Timestamp(microseconds: recorded), removed: removed)
             }
-            return nil
+            if var snapshot = found, snapshot.removed, point == .latest {
+                // The current state outlives the events that made it: the head keeps it.
+                for try await state in try await connection.query("""
+                    SELECT state::text FROM resource_heads
+                    WHERE tenant = \(tenant) AND resource_type = \(resourceType) AND resource_id = \(resourceId)
+                    """, logger: logger).decode(String?.self) {
+                    (snapshot.state, snapshot.removed) = (try StoredJSON.object(state), false)
+                }
+                return snapshot
+            }
+            return found
         }
     }
 

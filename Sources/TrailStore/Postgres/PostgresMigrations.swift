@@ -32,6 +32,7 @@ enum PostgresMigrations {
         m0011TypeActionIndex,
         m0012SubtreeRoots,
         m0013FailedMessagesIndex,
+        m0014RetentionHolds,
     ]
 
     /// What an event is: every column but derived ones (`search`).

@@ -174,14 +174,21 @@ extension SQLiteEventStore {
             }
             // Versions never decrease along a resource's events: the index on (…, version) finds the last one.
             let row = try Row.fetchOne(db, sql: """
-                SELECT version, state_after, id, recorded_at FROM events INDEXED BY events_resource_version
+                SELECT version, state_after, id, recorded_at, removed_at IS NOT NULL FROM events INDEXED BY events_resource_version
                 WHERE \(resource) \(condition)
                 ORDER BY version DESC, sequence DESC LIMIT 1
                 """, arguments: arguments)
-            return try row.map { row in
-                ResourceSnapshot(version: row[0], state: try StoredJSON.object(row[1]), eventId: row[2],
-                                 asOf: Timestamp(microseconds: row[3]))
+            guard let row else { return nil }
+            var snapshot = ResourceSnapshot(version: row[0], state: try StoredJSON.object(row[1]), eventId: row[2],
+                                            asOf: Timestamp(microseconds: row[3]), removed: row[4])
+            if snapshot.removed && point == .latest {
+                // The current state outlives the events that made it: the head keeps it.
+                let head = try Row.fetchOne(db, sql: """
+                    SELECT state FROM resource_heads WHERE tenant = ? AND resource_type = ? AND resource_id = ?
+                    """, arguments: [tenant, resourceType, resourceId])
+                (snapshot.state, snapshot.removed) = (try StoredJSON.object(head?[0]), false)
             }
+            return snapshot
         }
     }
 }

@@ -45,6 +45,7 @@ enum SQLiteMigrations {
         ("0011_type_action_index", m0011TypeActionIndex),
         ("0012_subtree_roots", m0012SubtreeRoots),
         ("0013_failed_messages_index", m0013FailedMessagesIndex),
+        ("0014_retention_holds", m0014RetentionHolds),
     ]
 
     static var migrator: DatabaseMigrator {

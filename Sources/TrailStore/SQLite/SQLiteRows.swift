@@ -6,7 +6,8 @@ import TrailCore
 enum SQLiteRows {
     static let eventColumns = """
         id, sequence, tenant, occurred_at, recorded_at, action, actor, resource_type, resource_id, version, \
-        changes, summary, context, metadata, category, outcome, resource_name, duration_ms, error, prev_hash, hash
+        changes, summary, context, metadata, category, outcome, resource_name, duration_ms, error, prev_hash, hash, \
+        removed_at
         """
 
     static func events(_ db: Database, sql: String, arguments: StatementArguments) throws -> [RecordedEvent] {
@@ -22,7 +23,8 @@ enum SQLiteRows {
             action: row.text(5) ?? "", category: row.text(14), outcome: row.text(15) ?? "", actor: row.text(6),
             resourceType: row.text(7), resourceId: row.text(8), resourceName: row.text(16), version: row.optionalInt64(9),
             changes: row.text(10) ?? "{}", summary: row.text(11) ?? "", context: row.text(12), metadata: row.text(13),
-            durationMs: row.optionalInt64(17), error: row.text(18), prevHash: row.blob(19), hash: row.blob(20))
+            durationMs: row.optionalInt64(17), error: row.text(18), prevHash: row.blob(19), hash: row.blob(20),
+            removedAt: row.optionalInt64(21).map(Timestamp.init(microseconds:)))
     }
 
     /// The tenant's newest event's sequence and hash (``ChainHead/empty`` before its first).

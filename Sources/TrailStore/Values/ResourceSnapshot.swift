@@ -18,11 +18,15 @@ public struct ResourceSnapshot: Sendable, Equatable {
     public var eventId: String
     /// When that event was recorded.
     public var asOf: Timestamp
+    /// Retention removed that event, and with it the state it left (SPEC §11): `state` is nil, not because the
+    /// resource was deleted. (The current state is kept: the latest snapshot has it whatever was removed.)
+    public var removed: Bool
 
-    public init(version: Int64, state: JSONObject?, eventId: String, asOf: Timestamp) {
+    public init(version: Int64, state: JSONObject?, eventId: String, asOf: Timestamp, removed: Bool = false) {
         self.version = version
         self.state = state
         self.eventId = eventId
         self.asOf = asOf
+        self.removed = removed
     }
 }

@@ -23,7 +23,10 @@ extension PostgresMigrations {
             var chain = ChainHead.empty
             while chain.sequence < last {
                 let events = try await PostgresRows.events(connection.query("""
-                    SELECT \(unescaped: PostgresRows.eventColumns) FROM events
+                    SELECT id::text, sequence, tenant, occurred_at, recorded_at, action, actor::text, resource_type,
+                        resource_id, version, changes::text, summary, context::text, metadata::text, category, outcome,
+                        resource_name, duration_ms, error, prev_hash, hash
+                    FROM events
                     WHERE tenant = \(tenant) AND sequence > \(chain.sequence) AND sequence <= \(chain.sequence + page)
                     ORDER BY sequence
                     """, logger: logger))

@@ -15,7 +15,10 @@ extension SQLiteMigrations {
     /// Hashes the events stored before the chain existed, each tenant's in sequence order.
     static func chainExistingEvents(_ db: Database) throws {
         let rows = try RawStatement(db.makeStatement(sql: """
-            SELECT \(SQLiteRows.eventColumns), rowid FROM events ORDER BY tenant, sequence
+            SELECT id, sequence, tenant, occurred_at, recorded_at, action, actor, resource_type, resource_id, version,
+                changes, summary, context, metadata, category, outcome, resource_name, duration_ms, error, prev_hash, hash,
+                NULL, rowid
+            FROM events ORDER BY tenant, sequence
             """))
         let update = try RawStatement(db.makeStatement(sql: "UPDATE events SET prev_hash = ?, hash = ? WHERE rowid = ?"))
         var chain = ChainHead.empty
@@ -24,7 +27,7 @@ extension SQLiteMigrations {
             var event = try RecordedEvent(SQLiteRows.columns(row))
             if event.tenant != tenant { (tenant, chain) = (event.tenant, .empty) }
             try chain.linkStored(&event)
-            try update.execute(db, [.blob(event.prevHash), .blob(event.hash), .integer(row.int64(21))])
+            try update.execute(db, [.blob(event.prevHash), .blob(event.hash), .integer(row.int64(22))])
         }
     }
 }
