@@ -60,7 +60,9 @@ schemas = {
     },
     "StoredEvent": {
         "type": "object",
-        "description": "An event as every read returns it (SPEC §4).",
+        "description": "An event as every read returns it (SPEC §4). An event whose content retention removed (SPEC §11) "
+                       "has removed: true and removed_at, its content empty (actor, context, metadata, error null, "
+                       "changes {}, summary \"\"), and keeps its hash.",
         "required": ["id", "sequence", "tenant", "occurred_at", "recorded_at", "action", "category", "outcome", "actor",
                      "resource", "version", "changes", "summary", "context", "metadata", "duration_ms", "error",
                      "prev_hash", "hash"],
@@ -85,6 +87,8 @@ schemas = {
             "metadata": nullable(OPEN_OBJECT),
             "duration_ms": nullable({"type": "integer"}),
             "error": nullable(OPEN_OBJECT),
+            "removed": {"const": True, "description": "only on an event whose content retention removed"},
+            "removed_at": {**TIME, "description": "when retention removed the event's content"},
             "prev_hash": HASH,
             "hash": HASH,
         },
@@ -154,6 +158,7 @@ schemas = {
         "type": "object", "required": ["type", "id", "version", "deleted", "state", "event_id", "as_of"],
         "properties": {
             "type": STRING, "id": STRING, "version": {"type": "integer", "minimum": 1}, "deleted": {"type": "boolean"},
+            "removed": {"const": True, "description": "retention removed the event of this version, and the state it left (state is null)"},
             "state": nullable(OPEN_OBJECT), "event_id": STRING, "as_of": TIME,
         },
     },
@@ -222,13 +227,72 @@ schemas = {
             "from_checkpoint": nullable(ref("Checkpoint")), "to_checkpoint": nullable(ref("Checkpoint")),
         },
     },
+    "RetentionRule": {
+        "type": "object", "required": ["resource_type", "keep_days"], "additionalProperties": False,
+        "properties": {
+            "resource_type": {"type": "string", "minLength": 1, "maxLength": 200, "description": "a resource type, or * for any"},
+            "category": nullable({"type": "string", "minLength": 1, "maxLength": 200}),
+            "keep_days": {"type": "number", "exclusiveMinimum": 0, "description": "days after recorded_at; fractions allowed"},
+        },
+    },
+    "RetentionRules": {
+        "type": "object", "required": ["rules"], "additionalProperties": False,
+        "description": "A tenant's retention rules: the most specific rule matching an event decides (type and category, type, "
+                       "* and category, *); an event no rule matches is kept forever.",
+        "properties": {"rules": {"type": "array", "maxItems": 100, "items": ref("RetentionRule")}},
+    },
+    "RetentionRun": {
+        "type": "object", "additionalProperties": False,
+        "properties": {"dry_run": {"type": "boolean", "description": "count what would go; change nothing (default false)"}},
+    },
+    "RetentionReport": {
+        "type": "object", "required": ["tenant", "dry_run", "ran_at", "removed", "held", "rules"],
+        "properties": {
+            "tenant": STRING, "dry_run": {"type": "boolean"}, "ran_at": TIME,
+            "removed": {**COUNT, "description": "events removed (or, in a dry run, that would be)"},
+            "held": {**COUNT, "description": "events the rules let go that a legal hold keeps"},
+            "rules": {"type": "array", "items": {
+                "type": "object", "required": ["resource_type", "category", "keep_days", "removed", "held"],
+                "properties": {"resource_type": STRING, "category": nullable(STRING), "keep_days": {"type": "number"},
+                               "removed": COUNT, "held": COUNT}}},
+        },
+    },
+    "HoldMatch": {
+        "type": "object", "additionalProperties": False, "minProperties": 1,
+        "description": "Events matching every condition given are held; times are occurred_at, inclusive.",
+        "properties": {
+            "resource_type": nullable({"type": "string", "minLength": 1, "maxLength": 200}),
+            "resource_id": nullable({"type": "string", "minLength": 1, "maxLength": 200}),
+            "actor": nullable({"type": "string", "minLength": 1, "maxLength": 200, "description": "the actor's id"}),
+            "since": nullable(TIME), "until": nullable(TIME),
+        },
+    },
+    "NewLegalHold": {
+        "type": "object", "required": ["name", "match"], "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "reason": nullable({"type": "string", "maxLength": 1000}),
+            "match": ref("HoldMatch"),
+        },
+    },
+    "LegalHold": {
+        "type": "object",
+        "required": ["id", "name", "reason", "match", "active", "created_at", "created_by", "released_at", "released_by"],
+        "properties": {
+            "id": STRING, "name": STRING, "reason": STRING, "match": ref("HoldMatch"), "active": {"type": "boolean"},
+            "created_at": TIME, "created_by": STRING, "released_at": nullable(TIME), "released_by": nullable(STRING),
+        },
+    },
+    "LegalHoldList": {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("LegalHold")}}},
     "Verification": {
         "type": "object",
-        "required": ["status", "valid", "tenant", "events", "anchored_through", "unanchored_events", "anchor",
+        "required": ["status", "valid", "tenant", "events", "removed_events", "anchored_through", "unanchored_events", "anchor",
                      "anchor_by_consistency_proof", "last_hash", "root", "checkpoints_verified", "latest_checkpoint_verified", "failure"],
         "properties": {
             "status": {"type": "string", "enum": ["anchored", "unanchored", "failed"]}, "valid": {"type": "boolean"},
-            "tenant": nullable(STRING), "events": COUNT, "anchored_through": COUNT, "unanchored_events": COUNT,
+            "tenant": nullable(STRING), "events": COUNT,
+            "removed_events": {**COUNT, "description": "events whose content retention removed (their hashes taken as stored)"},
+            "anchored_through": COUNT, "unanchored_events": COUNT,
             "anchor": nullable(ref("Checkpoint")), "anchor_by_consistency_proof": {"type": "boolean"},
             "last_hash": HASH, "root": HASH, "checkpoints_verified": COUNT,
             "latest_checkpoint_verified": nullable(ref("Checkpoint")),
@@ -496,6 +560,29 @@ paths = {
     },
     "/api/v1/admin/keys/{id}": {"delete": operation("revokeKey", "Keys", "Revoke a key (it stays listed, with revoked_at)",
                                                     {"200": json_response("The revoked key", ref("APIKey"))}, ["404"], [path("id", "the key's id")])},
+    "/api/v1/retention": {
+        "get": operation("getRetention", "Lifecycle", "The tenant's retention rules (admin)", {"200": json_response("The rules", ref("RetentionRules"))}),
+        "put": operation("setRetention", "Lifecycle", "Replace the tenant's retention rules (admin; recorded as an AUDIT_ADMIN event)",
+                         {"200": json_response("The rules as stored", ref("RetentionRules"))}, ["413", "415", "422"],
+                         body=body("RetentionRules")),
+    },
+    "/api/v1/retention/run": {"post": operation(
+        "runRetention", "Lifecycle", "Run the tenant's retention rules now, or count what they would remove (admin)",
+        {"200": json_response("What was (or would be) removed and what holds keep, per rule", ref("RetentionReport"))},
+        ["413", "415", "422"], body={"required": False, "content": {"application/json": {"schema": ref("RetentionRun")}}},
+        description="Removing an event empties it everywhere but keeps its sequence and hashes: chains, checkpoints and proofs "
+                    "stay valid. Each batch is named by a retention_cleanup event (category AUDIT_ADMIN) before it goes.")},
+    "/api/v1/legal-holds": {
+        "get": operation("listLegalHolds", "Lifecycle", "The tenant's legal holds, released ones too (admin)",
+                         {"200": json_response("Holds, oldest first", ref("LegalHoldList"))}),
+        "post": operation("createLegalHold", "Lifecycle", "Place a legal hold: matching events are never removed or erased (admin)",
+                          {"201": {**json_response("The hold", ref("LegalHold")),
+                                   "headers": {"Location": {"schema": STRING, "description": "/api/v1/legal-holds/{id}"}}}},
+                          ["413", "415", "422"], body=body("NewLegalHold")),
+    },
+    "/api/v1/legal-holds/{id}": {"delete": operation(
+        "releaseLegalHold", "Lifecycle", "Release a legal hold (it stays listed, with released_at)",
+        {"200": json_response("The released hold", ref("LegalHold"))}, ["404"], [path("id", "the hold's id")])},
     "/api/v1/integrity/public-key": {"get": operation("getPublicKey", "Integrity", "The installation's checkpoint-signing public key",
                                                       {"200": json_response("The key", ref("PublicKey"))}, ["503"], public=True)},
     "/api/v1/integrity/checkpoints/latest": {"get": operation("getLatestCheckpoint", "Integrity", "The tenant's newest signed checkpoint",
@@ -534,6 +621,7 @@ document = {
         {"name": "Compatibility", "description": "The original Django service's read API"},
         {"name": "Keys", "description": "API keys (admin)"},
         {"name": "Integrity", "description": "Checkpoints, proofs and verification (SPEC §8)"},
+        {"name": "Lifecycle", "description": "Retention rules, cleanups and legal holds (SPEC §11; admin)"},
         {"name": "Operations", "description": "Health, readiness, metrics, this document"},
     ],
     "security": [{"ApiKey": []}, {"BearerKey": []}, {"BearerJWT": []}],
