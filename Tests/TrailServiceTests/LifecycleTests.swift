@@ -143,6 +143,7 @@ import TrailTestSupport
         }
         #expect(paths(#"{"rules":[{"resource_type":"user","keep_dayz":3}]}"#) == ["rules[0].keep_dayz", "rules[0].keep_days"])
         #expect(paths(#"{"rules":[{"resource_type":"user","keep_days":-1}]}"#) == ["rules[0].keep_days"])
+        #expect(paths(#"{"rules":[{"resource_type":"user","keep_days":3.6e307}]}"#) == ["rules[0].keep_days"])
         #expect(paths(#"{"rules":[{"resource_type":"user","keep_days":0.5}]}"#, minimumDays: 30) == ["rules[0].keep_days"])
         #expect(paths(#"{"rules":[{"keep_days":1},{"resource_type":"*","keep_days":1},{"resource_type":"*","keep_days":2}]}"#)
                 == ["rules[0].resource_type", "rules[2]"])

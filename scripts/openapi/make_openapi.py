@@ -232,7 +232,8 @@ schemas = {
         "properties": {
             "resource_type": {"type": "string", "minLength": 1, "maxLength": 200, "description": "a resource type, or * for any"},
             "category": nullable({"type": "string", "minLength": 1, "maxLength": 200}),
-            "keep_days": {"type": "number", "exclusiveMinimum": 0, "description": "days after recorded_at; fractions allowed"},
+            "keep_days": {"type": "number", "exclusiveMinimum": 0, "maximum": 36525,
+                          "description": "days after recorded_at; fractions allowed; at most 100 years"},
         },
     },
     "RetentionRules": {

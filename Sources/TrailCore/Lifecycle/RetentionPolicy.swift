@@ -10,6 +10,8 @@ public struct RetentionRule: Sendable, Equatable {
     public var keepDays: Double
 
     public static let anyType = "*"
+    /// The longest a rule may keep events: a hundred years (longer is forever: no rule).
+    public static let maximumDays = 36_525.0
     /// The longest resource type or category a rule may name (as events do).
     public static let maximumNameLength = 200
 
@@ -94,9 +96,10 @@ public struct RetentionPolicy: Sendable, Equatable {
             if case .number(let number)? = rule["keep_days"], let value = Double(number.literal), value.isFinite {
                 days = value
             }
-            if let value = days, value <= 0 || value < minimumDays {
-                fault("\(path).keep_days", minimumDays > 0
-                      ? "at least \(minimumDays) days (this installation's --min-retention-days)"
+            if let value = days, value <= 0 || value < minimumDays || value > RetentionRule.maximumDays {
+                fault("\(path).keep_days", value > RetentionRule.maximumDays
+                      ? "at most \(Int(RetentionRule.maximumDays)) days (to keep events forever, give them no rule)"
+                      : minimumDays > 0 ? "at least \(minimumDays) days (this installation's --min-retention-days)"
                       : "a positive number of days")
                 days = nil
             } else if days == nil {
