@@ -30,6 +30,9 @@ public struct RecordedEvent: Sendable, Equatable {
     /// place in the log — id, sequence, times, action, category, outcome, resource type and id, version and both
     /// hashes — and nothing else: its hash can no longer be recomputed, only taken as stored.
     public var removedAt: Timestamp?
+    /// When an erasure last rewrote this event's content (SPEC §11), nil if none did: the data subject's values
+    /// are replaced, the rest is as it was; like a removed event's, its hash is taken as stored.
+    public var erasedAt: Timestamp?
 
     public init(
         id: String, sequence: Int64, tenant: String, occurredAt: Timestamp, recordedAt: Timestamp,
@@ -37,7 +40,7 @@ public struct RecordedEvent: Sendable, Equatable {
         changes: JSONObject, summary: String, context: JSONObject?, metadata: JSONObject?,
         category: String? = nil, outcome: Outcome = .success, resourceName: String? = nil,
         durationMs: Int64? = nil, error: JSONObject? = nil, prevHash: EventHash.Digest, hash: EventHash.Digest,
-        removedAt: Timestamp? = nil
+        removedAt: Timestamp? = nil, erasedAt: Timestamp? = nil
     ) {
         self.id = id
         self.sequence = sequence
@@ -61,5 +64,6 @@ public struct RecordedEvent: Sendable, Equatable {
         self.prevHash = prevHash
         self.hash = hash
         self.removedAt = removedAt
+        self.erasedAt = erasedAt
     }
 }

@@ -78,11 +78,12 @@ final class EventRow: Sendable {
 extension PreparedRequest {
     /// The rows of this submission's events, numbered and hash-chained after `chain`, in order; later items see
     /// the heads earlier ones leave. Heads this transaction has not written yet come from `currentHead(key,
-    /// item, sequence)`. Records the new heads and the tenant's chain head in `written`.
+    /// item, sequence)`. Records the new heads and the tenant's chain head in `written`. Transitions computed in
+    /// advance are used only if the head cache's generation is still the one they were computed in.
     ///
     /// - Returns: the rows, and the resources whose heads changed, each once, in first-touched order.
     func plan(
-        after chain: ChainHead, now: Timestamp, redactor: Redactor, written: inout Written,
+        after chain: ChainHead, now: Timestamp, redactor: Redactor, written: inout Written, cacheGeneration: Int,
         currentHead: (HeadKey, PreparedActivity, Int64) throws -> ResourceHead?
     ) throws -> (rows: [EventRow], touched: [HeadKey]) {
         let lastSequence = chain.sequence
@@ -99,7 +100,7 @@ extension PreparedRequest {
             let key = item.key
             let earlier = key.flatMap { written.heads[$0] }
             let current = try key.flatMap { key in try earlier.map(\.head) ?? currentHead(key, item, sequence) }
-            let holds = item.speculationHolds(on: current, speculationHeld: speculationHeld)
+            let holds = cacheGeneration == self.cacheGeneration && item.speculationHolds(on: current, speculationHeld: speculationHeld)
             speculationHeld.append(holds)
             let applied = item.applied(to: current, holds: holds, redactor: redactor)
             let transition = applied.transition
@@ -140,6 +141,11 @@ final class HeadCache: Sendable {
     }
 
     private let entries = Mutex(Entries())
+    private let emptied = Atomic<Int>(0)
+
+    /// How many times the cache was emptied: a transition computed on a cached head holds only if it has not
+    /// been emptied since (a head can change without a new version: an erasure rewrites its state).
+    var generation: Int { emptied.load(ordering: .acquiring) }
 
     func head(_ key: HeadKey) -> ResourceHead? {
         entries.withLock { $0.heads[key] }
@@ -162,5 +168,6 @@ final class HeadCache: Sendable {
 
     func removeAll() {
         entries.withLock { $0 = Entries() }
+        emptied.add(1, ordering: .releasing)
     }
 }

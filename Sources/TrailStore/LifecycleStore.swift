@@ -63,3 +63,74 @@ public protocol LifecycleStore: Sendable {
     /// Events already removed are left as they are. Returns how many were removed now.
     func removeEvents(tenant: String, sequences: [Int64], at time: Timestamp) async throws(StoreError) -> Int
 }
+
+/// An event's content as an erasure reads and rewrites it (SPEC §11): what may hold a data subject's values,
+/// and what a legal hold is matched on.
+public struct ErasableEvent: Sendable, Equatable {
+    public var sequence: Int64
+    public var occurredAt: Timestamp
+    public var resourceType: String?
+    public var resourceId: String?
+    public var category: String?
+    public var actorId: String?
+    public var actor: JSONObject?
+    public var resourceName: String?
+    public var changes: JSONObject
+    public var summary: String
+    public var context: JSONObject?
+    public var metadata: JSONObject?
+    public var error: JSONObject?
+    /// The resource's state this event left.
+    public var stateAfter: JSONObject?
+
+    public init(sequence: Int64, occurredAt: Timestamp, resourceType: String?, resourceId: String?, category: String?,
+                actorId: String?, actor: JSONObject?, resourceName: String?, changes: JSONObject, summary: String,
+                context: JSONObject?, metadata: JSONObject?, error: JSONObject?, stateAfter: JSONObject?) {
+        self.sequence = sequence
+        self.occurredAt = occurredAt
+        self.resourceType = resourceType
+        self.resourceId = resourceId
+        self.category = category
+        self.actorId = actorId
+        self.actor = actor
+        self.resourceName = resourceName
+        self.changes = changes
+        self.summary = summary
+        self.context = context
+        self.metadata = metadata
+        self.error = error
+        self.stateAfter = stateAfter
+    }
+
+    /// The words the search index holds for it (none for meta-audit records).
+    var searchText: String {
+        category == EventQuery.accessCategory ? "" : SearchText.document(
+            summary: summary, resourceName: resourceName, actor: actor, metadata: metadata)
+    }
+}
+
+/// Erasure (SPEC §11): rewriting what holds a data subject's values, then compacting what kept old copies.
+public protocol ErasureStore: Sendable {
+    /// The tenant's events not removed, after `sequence`, in sequence order, at most `limit`: all of them, or
+    /// those made by the actor `actorId`.
+    func erasableEvents(tenant: String, actorId: String?, after sequence: Int64, limit: Int) async throws(StoreError) -> [ErasableEvent]
+
+    /// Writes these events' new content in one transaction, marks them erased at `time`, brings their words in
+    /// the search index up to date, and empties the completed queue messages that carried them. Returns how many
+    /// were rewritten.
+    func eraseEvents(tenant: String, _ events: [ErasableEvent], at time: Timestamp) async throws(StoreError) -> Int
+
+    /// Rewrites the current state of the tenant's resources with `rewrite` (nil: unchanged), in one transaction
+    /// that excludes the tenant's appends, which compute no further change on a state read before. Returns how
+    /// many changed.
+    func eraseInHeads(tenant: String, _ rewrite: @escaping @Sendable (JSONObject) -> JSONObject?) async throws(StoreError) -> Int
+
+    /// The tenant's queue messages whose body or request context holds `value` (any case): finished ones
+    /// (completed, failed) lose both; waiting ones have it replaced. Returns how many changed.
+    func eraseInMessages(tenant: String, value: String) async throws(StoreError) -> Int
+
+    /// Rewrites what may still hold old copies of erased content (SQLite: the search index merged into one
+    /// segment, the write-ahead log checkpointed and truncated, freed pages zeroed). Returns what it could not
+    /// do, for the report (nil when all was done).
+    func compactAfterErasure() async throws(StoreError) -> String?
+}

@@ -98,10 +98,15 @@ struct PreparedRequest: Sendable {
     /// after the oldest submission of a transaction, so that a request queued behind a failing transaction is
     /// not made to wait twice.
     let submitted = ContinuousClock.now
+    /// The head cache's ``HeadCache/generation`` when the expected heads were read.
+    let cacheGeneration: Int
 
-    /// - Parameter expectedHead: the head the preparer expects a resource to have when written.
-    init(_ request: AppendRequest, redactor: Redactor, expectedHead: (HeadKey) -> ResourceHead?) {
+    /// - Parameters:
+    ///   - expectedHead: the head the preparer expects a resource to have when written.
+    ///   - cacheGeneration: the generation of the cache `expectedHead` reads, taken before it is read.
+    init(_ request: AppendRequest, redactor: Redactor, cacheGeneration: Int, expectedHead: (HeadKey) -> ResourceHead?) {
         tenant = request.tenant
+        self.cacheGeneration = cacheGeneration
         // Later items of the same submission build on the (guessed) result of earlier ones.
         var latest: [HeadKey: Int] = [:]
         var items: [PreparedActivity] = []

@@ -58,6 +58,6 @@ extension RecordedEvent {
             category: columns.category, outcome: try StoredJSON.outcome(columns.outcome),
             resourceName: columns.resourceName, durationMs: columns.durationMs,
             error: try StoredJSON.object(columns.error), prevHash: columns.prevHash, hash: columns.hash,
-            removedAt: columns.removedAt)
+            removedAt: columns.removedAt, erasedAt: columns.erasedAt)
     }
 }

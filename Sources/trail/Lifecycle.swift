@@ -91,6 +91,51 @@ struct Cleanup: AsyncParsableCommand {
     }
 }
 
+/// `trail erase --tenant T --actor ID | --value TEXT`: erases a data subject from a tenant's store.
+struct Erase: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Erase a data subject from a tenant: an actor's identity from the events they made, or every occurrence of a value (an e-mail); print a JSON report.",
+        discussion: """
+            Replaced by [erased] in events, current states, the search index and the queue (legal holds keep \
+            theirs); the events keep their hashes, so every proof stays valid and trail verify counts them as \
+            erased. See docs/lifecycle.md for what erasure reaches and what it does not.
+            """)
+
+    @Option(name: .long, help: "The tenant.")
+    var tenant: String
+
+    @Option(name: .long, help: "An actor's id: the events they made lose who made them.")
+    var actor: String?
+
+    @Option(name: .long, help: "An identifying value (an e-mail, a phone number): every occurrence goes.")
+    var value: String?
+
+    @Option(name: .long, help: "Why (kept in the erasure's record).")
+    var reason: String = ""
+
+    @OptionGroup var store: DatabaseOption
+
+    func validate() throws {
+        guard (actor == nil) != (value == nil) else { throw ValidationError("give --actor or --value (one)") }
+    }
+
+    func run() async throws {
+        var body = JSONObject()
+        if let actor { body.append("actor", .string(actor)) }
+        if let value { body.append("value", .string(value)) }
+        if !reason.isEmpty { body.append("reason", .string(reason)) }
+        let (tenant, bytes) = (self.tenant, JSONWriter.encode(.object(body)))
+        do {
+            let report = try await store.withStore { store in
+                try await Erasures(store: store).erase(body: bytes, tenant: tenant, by: .commandLine)
+            }
+            print(JSONWriter.string(report.json))
+        } catch let refusal as ServiceError {
+            throw fail(refusal)
+        }
+    }
+}
+
 /// The bytes of a file, or of standard input for `-`.
 func readInput(_ path: String) throws -> [UInt8] {
     if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }

@@ -11,11 +11,12 @@ public import Crypto
 ///
 /// Stops at the first failure, which names the sequence where it was found.
 ///
-/// An event whose content retention removed (SPEC §11, it carries `removed_at`) cannot be hashed again: its
-/// stored `hash` is taken as it is, so the chain, the tree and the checkpoints are checked through it as through
-/// any other, and it is counted (``Report/removed``). A removal must be accounted for: every removed event must be
-/// named by a `retention_cleanup` event (category `AUDIT_ADMIN`, ``RemovalClaims``) of the same log, written by
-/// the cleanup that removed it; one that is not is a failure (content taken out by hand).
+/// An event whose content retention removed (SPEC §11, it carries `removed_at`), or an erasure rewrote
+/// (`erased_at`), cannot be hashed again: its stored `hash` is taken as it is, so the chain, the tree and the
+/// checkpoints are checked through it as through any other, and it is counted (``Report/removed``,
+/// ``Report/erased``). Each must be accounted for: named by a `retention_cleanup` (or `erasure`) event of
+/// category `AUDIT_ADMIN` (``RemovalClaims``) of the same log, written by what removed (erased) it; one that is
+/// not is a failure (content changed by hand).
 ///
 /// A chain can be intact and yet prove less than it seems: its newest events are *anchored* only when a signed
 /// checkpoint covers them — one of exactly their number, or a later one with a consistency proof that they are
@@ -57,6 +58,8 @@ public struct ChainVerifier: Sendable {
         public var failure: Failure?
         /// Events whose content retention removed (their hashes taken as stored).
         public var removed: Int64 = 0
+        /// Events an erasure rewrote (their hashes taken as stored).
+        public var erased: Int64 = 0
 
         /// The checkpoint that anchors the events: a later one they were proven to begin (``provenBy``), else the
         /// newest verified one.
@@ -89,6 +92,8 @@ public struct ChainVerifier: Sendable {
     /// The removed events met, and the removals the log's cleanup events claim.
     private var removed = RemovalClaims()
     private var claimed = RemovalClaims()
+    private var erased = RemovalClaims()
+    private var claimedErased = RemovalClaims()
 
     /// - Parameters:
     ///   - tenant: the tenant the events must belong to (nil: the first event's).
@@ -132,19 +137,39 @@ public struct ChainVerifier: Sendable {
         public var leaf: Digest256
         /// Retention removed its content: `recomputed` is the stored hash.
         public var removed: Bool
+        /// An erasure rewrote its content: `recomputed` is the stored hash.
+        public var erased: Bool
         /// The sequences this event, a cleanup's record, says were removed.
         public var claims: [ClosedRange<Int64>]
+        /// The sequences this event, an erasure's record, says were erased.
+        public var erasureClaims: [ClosedRange<Int64>]
 
         public init(sequence: Int64, tenant: String, prevHash: Digest256, hash: Digest256, recomputed: Digest256,
-                    removed: Bool = false, claims: [ClosedRange<Int64>] = []) {
+                    removed: Bool = false, erased: Bool = false, claims: [ClosedRange<Int64>] = [],
+                    erasureClaims: [ClosedRange<Int64>] = []) {
             self.sequence = sequence
             self.tenant = tenant
             self.prevHash = prevHash
             self.hash = hash
             self.recomputed = recomputed
             self.removed = removed
+            self.erased = erased
             self.claims = claims
+            self.erasureClaims = erasureClaims
             leaf = MerkleTree.leaf(hash)
+        }
+
+        /// An event as stored, its hash recomputed unless it was removed or erased.
+        static func make(sequence: Int64, tenant: String, prevHash: Digest256, hash: Digest256, removed: Bool, erased: Bool,
+                         category: String?, action: String?, metadata: JSONObject?,
+                         recompute: () throws(CanonicalJSON.Unrepresentable) -> Digest256) throws(CanonicalJSON.Unrepresentable) -> Hashed {
+            if removed || erased {
+                return Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: hash,
+                              removed: removed, erased: erased && !removed)
+            }
+            return Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: try recompute(),
+                          claims: RemovalClaims.claims(.removal, category: category, action: action, metadata: metadata),
+                          erasureClaims: RemovalClaims.claims(.erasure, category: category, action: action, metadata: metadata))
         }
     }
 
@@ -185,14 +210,14 @@ public struct ChainVerifier: Sendable {
         guard let prevHash = event["prev_hash"]?.stringValue.flatMap(EventHash.digest(hex:)).flatMap(Digest256.init) else {
             return .invalid(sequence: sequence, reason: "the event has no prev_hash (64 lower-case hex digits)")
         }
-        if event["removed_at"]?.stringValue != nil {
-            return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: hash, removed: true))
-        }
-        let claims = RemovalClaims.claims(category: event["category"]?.stringValue, action: event["action"]?.stringValue,
-                                          metadata: event["metadata"]?.objectValue)
         do {
-            return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
-                                 recomputed: Digest256(try EventHash.of(returned: event))!, claims: claims))
+            return .event(try Hashed.make(
+                sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash,
+                removed: event["removed_at"]?.stringValue != nil, erased: event["erased_at"]?.stringValue != nil,
+                category: event["category"]?.stringValue, action: event["action"]?.stringValue,
+                metadata: event["metadata"]?.objectValue) { () throws(CanonicalJSON.Unrepresentable) in
+                    Digest256(try EventHash.of(returned: event))!
+                })
         } catch {
             return .invalid(sequence: sequence, reason: "the event cannot be canonicalized: \(error)")
         }
@@ -203,14 +228,13 @@ public struct ChainVerifier: Sendable {
         guard let hash = Digest256(event.hash), let prevHash = Digest256(event.prevHash) else {
             return .invalid(sequence: event.sequence, reason: "the event's hash or prev_hash is not 32 bytes")
         }
-        if event.removedAt != nil {
-            return .event(Hashed(sequence: event.sequence, tenant: event.tenant, prevHash: prevHash, hash: hash,
-                                 recomputed: hash, removed: true))
-        }
-        let claims = RemovalClaims.claims(category: event.category, action: event.action, metadata: event.metadata)
         do {
-            return .event(Hashed(sequence: event.sequence, tenant: event.tenant, prevHash: prevHash,
-                                 hash: hash, recomputed: Digest256(try EventHash.of(event))!, claims: claims))
+            return .event(try Hashed.make(
+                sequence: event.sequence, tenant: event.tenant, prevHash: prevHash, hash: hash,
+                removed: event.removedAt != nil, erased: event.erasedAt != nil, category: event.category,
+                action: event.action, metadata: event.metadata) { () throws(CanonicalJSON.Unrepresentable) in
+                    Digest256(try EventHash.of(event))!
+                })
         } catch {
             return .invalid(sequence: event.sequence, reason: "the event cannot be canonicalized: \(error)")
         }
@@ -272,7 +296,9 @@ public struct ChainVerifier: Sendable {
         }
         (self.sequence, lastHash) = (sequence, event.hash)
         if event.removed { removed.add(sequence...sequence) }
+        if event.erased { erased.add(sequence...sequence) }
         for claim in event.claims { claimed.add(claim) }
+        for claim in event.erasureClaims { claimedErased.add(claim) }
         frontier.append(leaf: event.leaf)
         while let next = pending.first, next.size == frontier.size {
             pending.removeFirst()
@@ -326,9 +352,15 @@ public struct ChainVerifier: Sendable {
                 sequence: unclaimed,
                 reason: "event \(unclaimed) has had its content removed, but no retention_cleanup event of the log names it: it was emptied outside a cleanup")
         }
+        if failure == nil, let unclaimed = erased.first(notIn: claimedErased) {
+            failure = Failure(
+                sequence: unclaimed,
+                reason: "event \(unclaimed) is marked erased, but no erasure event of the log names it: it was rewritten outside an erasure")
+        }
         var report = Report(tenant: tenant, events: sequence, lastHash: lastHash.bytes, root: frontier.root,
                             checkpointsVerified: verified, provenBy: proven, laterCheckpoints: pending, failure: failure)
         report.removed = removed.count
+        report.erased = erased.count
         return report
     }
 

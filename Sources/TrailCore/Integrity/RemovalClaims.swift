@@ -1,13 +1,20 @@
-/// Sequences as sorted, disjoint ranges: the events a verification found removed, and those the log's cleanup
-/// records say were (SPEC §11).
+/// Sequences as sorted, disjoint ranges: the events a verification found removed (or erased), and those the
+/// log's cleanup (or erasure) records say were (SPEC §11).
 ///
-/// A cleanup writes, before it removes a batch, an event of category ``category`` and action ``action`` whose
-/// `metadata.removed_sequences` lists the batch as `[[first, last], …]`. Verifiers hold every removed event to
-/// such a record, so that emptying an event by hand (keeping its hash) does not pass for retention.
+/// A cleanup writes, before it removes a batch, an event of category ``category`` and action
+/// `retention_cleanup` whose `metadata.removed_sequences` lists the batch as `[[first, last], …]`; an erasure, an
+/// event of action `erasure` with `metadata.erased_sequences`. Verifiers hold every removed or erased event to
+/// such a record, so that changing an event by hand (keeping its hash) does not pass for either.
 public struct RemovalClaims: Sendable, Equatable {
     public static let category = "AUDIT_ADMIN"
-    public static let action = "retention_cleanup"
-    public static let member = "removed_sequences"
+
+    /// What a record claims.
+    public enum Kind: Sendable {
+        case removal, erasure
+
+        public var action: String { self == .removal ? "retention_cleanup" : "erasure" }
+        public var member: String { self == .removal ? "removed_sequences" : "erased_sequences" }
+    }
 
     public private(set) var ranges: [ClosedRange<Int64>] = []
 
@@ -60,9 +67,9 @@ public struct RemovalClaims: Sendable, Equatable {
         .array(ranges.map { .array([.number(JSONNumber(Int($0.lowerBound))), .number(JSONNumber(Int($0.upperBound)))]) })
     }
 
-    /// The removals an event claims: those of a cleanup record, none for any other event.
-    public static func claims(category: String?, action: String?, metadata: JSONObject?) -> [ClosedRange<Int64>] {
-        guard category == Self.category, action == Self.action, let list = metadata?[member]?.arrayValue else { return [] }
+    /// The removals (or erasures) an event claims: those of a cleanup (erasure) record, none for any other event.
+    public static func claims(_ kind: Kind, category: String?, action: String?, metadata: JSONObject?) -> [ClosedRange<Int64>] {
+        guard category == Self.category, action == kind.action, let list = metadata?[kind.member]?.arrayValue else { return [] }
         return list.compactMap { pair in
             guard let bounds = pair.arrayValue, bounds.count == 2,
                   let first = bounds[0].intValue, let last = bounds[1].intValue, first >= 1, first <= last else { return nil }
@@ -70,18 +77,17 @@ public struct RemovalClaims: Sendable, Equatable {
         }
     }
 
-    /// Whether an export line may be a removed event or a cleanup record (which the fast path of verification
-    /// cannot read): a byte search, true for every such line and rarely for another.
+    /// Whether an export line may be a removed or erased event, or a cleanup or erasure record (which the fast
+    /// path of verification cannot read): a byte search, true for every such line and rarely for another.
     public static func mayConcern(_ line: some Collection<UInt8>) -> Bool {
         func search(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            contains(bytes, removedNeedle) || contains(bytes, claimNeedle)
+            needles.contains { contains(bytes, $0) }
         }
         if let found = line.withContiguousStorageIfAvailable(search) { return found }
         return Array(line).withUnsafeBufferPointer(search)
     }
 
-    private static let removedNeedle = Array(#"removed_at":"#.utf8)
-    private static let claimNeedle = Array(action.utf8)
+    private static let needles = [#"removed_at":"#, #"erased_at":"#, Kind.removal.action, #""erasure""#].map { Array($0.utf8) }
 
     private static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
         guard let first = needle.first, haystack.count >= needle.count else { return false }

@@ -26,13 +26,15 @@ public struct StoredEventColumns: Sendable, Equatable {
     public var hash: EventHash.Digest
     /// See ``RecordedEvent/removedAt``.
     public var removedAt: Timestamp?
+    /// See ``RecordedEvent/erasedAt``.
+    public var erasedAt: Timestamp?
 
     public init(
         id: String, sequence: Int64, tenant: String, occurredAt: Timestamp, recordedAt: Timestamp, action: String,
         category: String?, outcome: String, actor: String?, resourceType: String?, resourceId: String?,
         resourceName: String?, version: Int64?, changes: String, summary: String, context: String?,
         metadata: String?, durationMs: Int64?, error: String?, prevHash: EventHash.Digest, hash: EventHash.Digest,
-        removedAt: Timestamp? = nil
+        removedAt: Timestamp? = nil, erasedAt: Timestamp? = nil
     ) {
         self.id = id
         self.sequence = sequence
@@ -56,6 +58,7 @@ public struct StoredEventColumns: Sendable, Equatable {
         self.prevHash = prevHash
         self.hash = hash
         self.removedAt = removedAt
+        self.erasedAt = erasedAt
     }
 
     /// The columns of an event held in memory (its objects encoded as Trail stores them).
@@ -68,7 +71,7 @@ public struct StoredEventColumns: Sendable, Equatable {
             resourceId: event.resourceId, resourceName: event.resourceName, version: event.version,
             changes: JSONWriter.string(event.changes), summary: event.summary, context: text(event.context),
             metadata: text(event.metadata), durationMs: event.durationMs, error: text(event.error),
-            prevHash: event.prevHash, hash: event.hash, removedAt: event.removedAt)
+            prevHash: event.prevHash, hash: event.hash, removedAt: event.removedAt, erasedAt: event.erasedAt)
     }
 
     /// Whether the event names a resource (by type, id or name).

@@ -8,7 +8,8 @@
 /// An event whose content retention removed (SPEC §11) has the same members, its content empty (`actor`,
 /// `context`, `metadata`, `error`, `duration_ms` and the resource's name null, `changes` `{}`, `summary` `""`), and
 /// two more, `"removed": true` and `removed_at`, before `prev_hash`: its `hash` is the one it was stored with, which no longer matches
-/// what is shown (verifiers take it as stored, ``ChainVerifier``).
+/// what is shown (verifiers take it as stored, ``ChainVerifier``). An event an erasure rewrote (its data subject's
+/// values replaced by `"[erased]"`) has `"erased": true` and `erased_at` there instead, and likewise keeps its hash.
 public enum StoredEventJSON {
     public static func write(_ event: RecordedEvent, into writer: inout JSONWriter) {
         write(StoredEventColumns(event), into: &writer)
@@ -34,6 +35,8 @@ public enum StoredEventJSON {
         writer.raw(",\"error\":"); writer.writeStored(event.error)
         if let removedAt = event.removedAt {
             writer.raw(",\"removed\":true,\"removed_at\":"); writer.write(timestamp: removedAt)
+        } else if let erasedAt = event.erasedAt {
+            writer.raw(",\"erased\":true,\"erased_at\":"); writer.write(timestamp: erasedAt)
         }
         writer.raw(",\"prev_hash\":"); writer.write(hex: event.prevHash)
         writer.raw(",\"hash\":"); writer.write(hex: event.hash)

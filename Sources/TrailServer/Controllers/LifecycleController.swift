@@ -5,11 +5,13 @@ import TrailStore
 
 /// Data lifecycle (SPEC §11), for admins, in their own tenant: retention rules (`GET`/`PUT /api/v1/retention`),
 /// cleanups (`POST /api/v1/retention/run`, `{"dry_run": true}` to only count), and legal holds (`GET`/`POST
-/// /api/v1/legal-holds`, `DELETE /api/v1/legal-holds/{id}`). Every change is an `AUDIT_ADMIN` event of the tenant.
+/// /api/v1/legal-holds`, `DELETE /api/v1/legal-holds/{id}`), and erasures of data subjects (`POST
+/// /api/v1/erasures`). Every change is an `AUDIT_ADMIN` event of the tenant.
 struct LifecycleController: Sendable {
     typealias Context = TrailRequestContext
     let retention: Retention
     let holds: LegalHolds
+    let erasures: Erasures
     let body: JSONBodyReader
     let origin: RequestOrigin
 
@@ -43,6 +45,13 @@ struct LifecycleController: Sendable {
             var response = Self.json(hold.json, status: .created)
             response.headers[.location] = "/api/v1/legal-holds/\(hold.id)"
             return response
+        }
+        routes.post("/api/v1/erasures") { request, context in
+            let who = try self.who(request, context)
+            let report = try await body.withBody(request) { bytes in
+                try await erasures.erase(body: bytes.readableBytesView, tenant: who.tenant, by: who.operator)
+            }
+            return Self.json(report.json)
         }
         routes.delete("/api/v1/legal-holds/{id}") { request, context in
             let who = try self.who(request, context)

@@ -89,10 +89,10 @@ public struct Retention: Sendable {
             }
             guard !dryRun, !batch.isEmpty else { continue }
             var metadata = JSONObject()
-            metadata.append(RemovalClaims.member, RemovalClaims(batch.sorted()).json)
+            metadata.append(RemovalClaims.Kind.removal.member, RemovalClaims(batch.sorted()).json)
             metadata.append("count", .number(JSONNumber(batch.count)))
             try await AdminRecord(store: store).record(
-                RemovalClaims.action, tenant: tenant, by: who,
+                RemovalClaims.Kind.removal.action, tenant: tenant, by: who,
                 summary: "\(who.id) removed the content of \(batch.count) event\(batch.count == 1 ? "" : "s") under the retention rules.",
                 metadata: metadata)
             _ = try await store.removeEvents(tenant: tenant, sequences: batch, at: now)

@@ -36,6 +36,15 @@ final class PostgresAppender: Sendable {
         cache.head(key)
     }
 
+    /// See ``HeadCache/generation``.
+    var cacheGeneration: Int { cache.generation }
+
+    /// Forgets every cached head, for a change of heads made outside appends (an erasure); call it while the
+    /// change's transaction holds its tenant's lock, before it commits.
+    func forgetCachedHeads() {
+        cache.removeAll()
+    }
+
     /// Writes the submissions in one transaction. As in the SQLite store, a refused idempotency key fails alone,
     /// and any other refusal of a transaction holding several submissions retries each in its own transaction.
     func commit(_ requests: [PreparedRequest]) async -> [Result<AppendResult, StoreError>] {
@@ -134,7 +143,8 @@ final class PostgresAppender: Sendable {
                 }
             }
             let chain = written.chains[tenant] ?? chains[tenant] ?? .empty
-            let planned = try request.plan(after: chain, now: now, redactor: redactor, written: &written) { key, _, _ in
+            let planned = try request.plan(after: chain, now: now, redactor: redactor, written: &written,
+                                       cacheGeneration: cache.generation) { key, _, _ in
                 fetched[key] ?? cache.head(key)
             }
             rows += planned.rows

@@ -127,21 +127,28 @@ extension PostgresEventStore: LifecycleStore {
                     """, logger: logger).decode(Int64.self) {
                     removed.append(sequence)
                 }
-                // The completed messages that carried them lose their body: a message's events have consecutive
-                // sequences, so the one that may hold an event is the one with the greatest first sequence up to it.
-                try await connection.run("""
-                    UPDATE messages SET body = '\\x'::bytea, request_context = NULL
-                    WHERE queue_seq IN (
-                        SELECT m.queue_seq FROM unnest(\(removed)::int8[]) AS r(sequence)
-                        CROSS JOIN LATERAL (
-                            SELECT queue_seq, first_sequence, event_count FROM messages
-                            WHERE tenant = \(tenant) AND status = 'completed' AND first_sequence <= r.sequence
-                            ORDER BY first_sequence DESC LIMIT 1) m
-                        WHERE r.sequence < m.first_sequence + m.event_count)
-                        AND length(body) > 0
-                    """, logger: logger)
+                try await Self.emptyMessages(tenant: tenant, carrying: removed, on: connection, logger: logger)
                 return removed.count
             }
         }
+    }
+
+    /// The completed messages of `tenant` that carried one of these events lose their body and request context:
+    /// a message's events have consecutive sequences, so the one that may hold an event is the one with the
+    /// greatest first sequence up to it.
+    static func emptyMessages(tenant: String, carrying sequences: [Int64], on connection: PostgresConnection,
+                              logger: Logger) async throws {
+        guard !sequences.isEmpty else { return }
+        try await connection.run("""
+            UPDATE messages SET body = '\\x'::bytea, request_context = NULL
+            WHERE queue_seq IN (
+                SELECT m.queue_seq FROM unnest(\(sequences)::int8[]) AS r(sequence)
+                CROSS JOIN LATERAL (
+                    SELECT queue_seq, first_sequence, event_count FROM messages
+                    WHERE tenant = \(tenant) AND status = 'completed' AND first_sequence <= r.sequence
+                    ORDER BY first_sequence DESC LIMIT 1) m
+                WHERE r.sequence < m.first_sequence + m.event_count)
+                AND length(body) > 0
+            """, logger: logger)
     }
 }

@@ -13,7 +13,7 @@ public final class PostgresEventStore: EventStore {
     let client: PostgresClient
     let logger: Logger
     let writer: GroupCommit<PreparedRequest, AppendResult>
-    private let appender: PostgresAppender
+    let appender: PostgresAppender
     /// Wakes this process's workers: on its own enqueues, and on `NOTIFY` from other processes.
     let queued = WorkSignal()
     /// Accepts async submissions in batches, beside the events writer.
@@ -125,7 +125,8 @@ public final class PostgresEventStore: EventStore {
 
     public func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>] {
         await writer.submit(requests.map { request in
-            let prepared = PreparedRequest(request, redactor: appender.redactor, expectedHead: appender.expectedHead)
+            let prepared = PreparedRequest(request, redactor: appender.redactor, cacheGeneration: appender.cacheGeneration,
+                                           expectedHead: appender.expectedHead)
             return (prepared, weight: max(request.activities.count, 1))
         })
     }

@@ -6,7 +6,7 @@ enum PostgresRows {
     static let eventColumns = """
         id::text, sequence, tenant, occurred_at, recorded_at, action, actor::text, resource_type, resource_id, \
         version, changes::text, summary, context::text, metadata::text, category, outcome, resource_name, \
-        duration_ms, error, prev_hash, hash, removed_at
+        duration_ms, error, prev_hash, hash, removed_at, erased_at
         """
 
     static func events(_ rows: PostgresRowSequence) async throws -> [RecordedEvent] {
@@ -32,7 +32,9 @@ enum PostgresRows {
                 durationMs: try cells[17].decode(Int64?.self), error: try cells[18].decode(String?.self),
                 prevHash: try cells[19].decode(ByteBuffer?.self).map { Array(buffer: $0) } ?? [],
                 hash: try cells[20].decode(ByteBuffer?.self).map { Array(buffer: $0) } ?? [],
-                removedAt: cells.count > 21 ? try cells[21].decode(Int64?.self).map(Timestamp.init(microseconds:)) : nil))
+                // (Migration 0008 reads the 21 columns events had then.)
+                removedAt: cells.count > 21 ? try cells[21].decode(Int64?.self).map(Timestamp.init(microseconds:)) : nil,
+                erasedAt: cells.count > 22 ? try cells[22].decode(Int64?.self).map(Timestamp.init(microseconds:)) : nil))
         }
         return columns
     }

@@ -102,7 +102,8 @@ final class SQLiteAppender: Sendable {
         let chain = try written.chains[tenant] ?? self.chain(tenant, db: db)
         /// Heads inserted as new by `claimNewHead`, with the sequence of the event that claimed them.
         var claimed: [HeadKey: Int64] = [:]
-        let (rows, touched) = try request.plan(after: chain, now: now, redactor: redactor, written: &written) {
+        let (rows, touched) = try request.plan(after: chain, now: now, redactor: redactor, written: &written,
+                                                 cacheGeneration: cache.generation) {
             key, item, sequence in
             if let head = cache.head(key) { return head }
             if item.speculation.basisVersion == nil, item.speculation.dependsOn == nil,
@@ -179,6 +180,15 @@ final class SQLiteAppender: Sendable {
     /// outside the writer, to compute transitions in advance.
     func expectedHead(_ key: HeadKey) -> ResourceHead? {
         cache.head(key)
+    }
+
+    /// See ``HeadCache/generation``.
+    var cacheGeneration: Int { cache.generation }
+
+    /// Forgets every cached head, for a change of heads made outside appends (an erasure); call it inside the
+    /// writer's transaction that makes the change.
+    func forgetCachedHeads() {
+        cache.removeAll()
     }
 
     /// Inserts the head a new resource gets from `applied`, if the resource has no head yet: one insert instead

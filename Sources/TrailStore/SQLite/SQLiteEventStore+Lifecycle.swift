@@ -89,7 +89,7 @@ extension SQLiteEventStore: LifecycleStore {
     public func removeEvents(tenant: String, sequences: [Int64], at time: Timestamp) async throws(StoreError) -> Int {
         guard !sequences.isEmpty else { return 0 }
         let tenantToken = SQLiteSearch.tenantToken(tenant)
-        return try await write { db in
+        return try await secureWrite { db in
             let select = try RawStatement(db.cachedStatement(sql: """
                 SELECT \(SQLiteRows.eventColumns), rowid FROM events WHERE tenant = ? AND sequence = ? AND removed_at IS NULL
                 """))
@@ -105,7 +105,7 @@ extension SQLiteEventStore: LifecycleStore {
             var removed: [Int64] = []
             for sequence in sequences {
                 let found = try select.first(db, [.text(tenant), .integer(sequence)]) { row in
-                    (try RecordedEvent(SQLiteRows.columns(row)), row.int64(22))
+                    (try RecordedEvent(SQLiteRows.columns(row)), row.int64(SQLiteRows.eventColumnCount))
                 }
                 guard let (event, rowid) = found else { continue }
                 // The index's words of a contentless table are deleted by giving them again, as the writer made them.

@@ -10,7 +10,8 @@ extension SQLiteEventStore {
     public func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>] {
         // Work that does not depend on current state happens here, on the caller's thread, not the writer's.
         let writes = requests.map { request in
-            let prepared = PreparedRequest(request, redactor: appender.redactor, expectedHead: appender.expectedHead)
+            let prepared = PreparedRequest(request, redactor: appender.redactor, cacheGeneration: appender.cacheGeneration,
+                                           expectedHead: appender.expectedHead)
             return (SQLiteAppender.Write.append(prepared), weight: max(request.activities.count, 1))
         }
         return await writer.submit(writes).map { result in

@@ -136,6 +136,25 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
+    /// A write transaction whose deleted content SQLite overwrites with zeros (`secure_delete`): for removals and
+    /// erasures, so that what they take out does not linger in freed space.
+    func secureWrite<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA secure_delete = ON")
+                defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw SQLiteFailure.storeError(error, path: path)
+        }
+    }
+
     var clock: @Sendable () -> Timestamp { appender.configuration.clock }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {

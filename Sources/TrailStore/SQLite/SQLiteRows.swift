@@ -7,8 +7,11 @@ enum SQLiteRows {
     static let eventColumns = """
         id, sequence, tenant, occurred_at, recorded_at, action, actor, resource_type, resource_id, version, \
         changes, summary, context, metadata, category, outcome, resource_name, duration_ms, error, prev_hash, hash, \
-        removed_at
+        removed_at, erased_at
         """
+
+    /// How many columns ``eventColumns`` are: a column selected after them has this index.
+    static let eventColumnCount: Int32 = 23
 
     static func events(_ db: Database, sql: String, arguments: StatementArguments) throws -> [RecordedEvent] {
         try RawStatement(db.cachedStatement(sql: sql)).all(db, arguments) { try RecordedEvent(columns($0)) }
@@ -24,7 +27,8 @@ enum SQLiteRows {
             resourceType: row.text(7), resourceId: row.text(8), resourceName: row.text(16), version: row.optionalInt64(9),
             changes: row.text(10) ?? "{}", summary: row.text(11) ?? "", context: row.text(12), metadata: row.text(13),
             durationMs: row.optionalInt64(17), error: row.text(18), prevHash: row.blob(19), hash: row.blob(20),
-            removedAt: row.optionalInt64(21).map(Timestamp.init(microseconds:)))
+            removedAt: row.optionalInt64(21).map(Timestamp.init(microseconds:)),
+            erasedAt: row.optionalInt64(22).map(Timestamp.init(microseconds:)))
     }
 
     /// The tenant's newest event's sequence and hash (``ChainHead/empty`` before its first).

@@ -36,13 +36,13 @@ enum SQLiteSearch {
         let rows = try RawStatement(db.makeStatement(sql: """
             SELECT id, sequence, tenant, occurred_at, recorded_at, action, actor, resource_type, resource_id, version,
                 changes, summary, context, metadata, category, outcome, resource_name, duration_ms, error, NULL, NULL,
-                NULL, rowid
+                NULL, NULL, rowid
             FROM events
             """))
         let insert = try db.makeStatement(sql: "INSERT INTO events_fts (rowid, words) VALUES (?, ?)")
         try rows.each(db) { row in
             let event = try RecordedEvent(SQLiteRows.columns(row))
-            let rowid = row.int64(22)  // after the 22 event columns
+            let rowid = row.int64(SQLiteRows.eventColumnCount)  // after the event columns
             try insert.execute(arguments: [rowid, self.row(tenantToken: tenantToken(event.tenant), words: SearchText.document(for: event))])
         }
     }

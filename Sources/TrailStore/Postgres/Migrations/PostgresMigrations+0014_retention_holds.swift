@@ -1,16 +1,17 @@
 extension PostgresMigrations {
     static let m0014RetentionHolds = Migration(id: "0014_retention_holds", sql: [
-        // Retention (SPEC §11): an event whose content was removed keeps its place in the log and its hashes.
+        // Retention and erasure (SPEC §11): an event whose content was removed, or a data subject's values erased
+        // from, keeps its place in the log and its hashes.
         "ALTER TABLE events ADD COLUMN removed_at bigint",
-        // The one change a stored event may undergo: its removal, which keeps what places it in the log and the
-        // chain and empties everything else, once. A row trigger now (only updates fire it: inserts cost
-        // nothing); `search` (derived words) stays updatable.
+        "ALTER TABLE events ADD COLUMN erased_at bigint",
+        // The only changes a stored event may undergo keep what places it in the log and the chain: its removal,
+        // which empties everything else, once; an erasure, which rewrites its content and marks it anew. A row
+        // trigger now (only updates fire it: inserts cost nothing); `search` (derived words) stays updatable.
         "DROP TRIGGER events_no_update ON events",
         """
         CREATE FUNCTION trail_check_event_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF OLD.removed_at IS NULL AND NEW.removed_at IS NOT NULL
-                AND NEW.tenant IS NOT DISTINCT FROM OLD.tenant AND NEW.sequence IS NOT DISTINCT FROM OLD.sequence
+            IF NEW.tenant IS NOT DISTINCT FROM OLD.tenant AND NEW.sequence IS NOT DISTINCT FROM OLD.sequence
                 AND NEW.id IS NOT DISTINCT FROM OLD.id AND NEW.occurred_at IS NOT DISTINCT FROM OLD.occurred_at
                 AND NEW.recorded_at IS NOT DISTINCT FROM OLD.recorded_at AND NEW.action IS NOT DISTINCT FROM OLD.action
                 AND NEW.category IS NOT DISTINCT FROM OLD.category AND NEW.outcome IS NOT DISTINCT FROM OLD.outcome
@@ -18,17 +19,21 @@ extension PostgresMigrations {
                 AND NEW.resource_id IS NOT DISTINCT FROM OLD.resource_id
                 AND NEW.version IS NOT DISTINCT FROM OLD.version AND NEW.new_version IS NOT DISTINCT FROM OLD.new_version
                 AND NEW.prev_hash IS NOT DISTINCT FROM OLD.prev_hash AND NEW.hash IS NOT DISTINCT FROM OLD.hash
-                AND NEW.actor_id IS NULL AND NEW.actor IS NULL AND NEW.resource_name IS NULL AND NEW.changes::text = '{}'
-                AND NEW.summary = '' AND NEW.state_after IS NULL AND NEW.secret_digests IS NULL AND NEW.context IS NULL
-                AND NEW.metadata IS NULL AND NEW.duration_ms IS NULL AND NEW.error IS NULL THEN
+                AND ((OLD.removed_at IS NULL AND NEW.removed_at IS NOT NULL AND NEW.erased_at IS NOT DISTINCT FROM OLD.erased_at
+                      AND NEW.actor_id IS NULL AND NEW.actor IS NULL AND NEW.resource_name IS NULL
+                      AND NEW.changes::text = '{}' AND NEW.summary = '' AND NEW.state_after IS NULL
+                      AND NEW.secret_digests IS NULL AND NEW.context IS NULL AND NEW.metadata IS NULL
+                      AND NEW.duration_ms IS NULL AND NEW.error IS NULL)
+                    OR (OLD.removed_at IS NULL AND NEW.removed_at IS NULL AND NEW.erased_at IS NOT NULL
+                      AND (OLD.erased_at IS NULL OR NEW.erased_at > OLD.erased_at))) THEN
                 RETURN NEW;
             END IF;
-            RAISE EXCEPTION 'stored events are immutable: Trail only empties an event retention removes'
+            RAISE EXCEPTION 'stored events are immutable: Trail only empties an event retention removes, or rewrites one an erasure reaches'
                 USING ERRCODE = 'insufficient_privilege';
         END $$
         """,
         """
-        CREATE TRIGGER events_no_update BEFORE UPDATE OF \(eventContentColumns), removed_at ON events
+        CREATE TRIGGER events_no_update BEFORE UPDATE OF \(eventContentColumns), removed_at, erased_at ON events
         FOR EACH ROW EXECUTE FUNCTION trail_check_event_change()
         """,
         // A tenant's retention rules, in the order they were given.

@@ -17,7 +17,7 @@ extension SQLiteMigrations {
         let rows = try RawStatement(db.makeStatement(sql: """
             SELECT id, sequence, tenant, occurred_at, recorded_at, action, actor, resource_type, resource_id, version,
                 changes, summary, context, metadata, category, outcome, resource_name, duration_ms, error, prev_hash, hash,
-                NULL, rowid
+                NULL, NULL, rowid
             FROM events ORDER BY tenant, sequence
             """))
         let update = try RawStatement(db.makeStatement(sql: "UPDATE events SET prev_hash = ?, hash = ? WHERE rowid = ?"))
@@ -27,7 +27,7 @@ extension SQLiteMigrations {
             var event = try RecordedEvent(SQLiteRows.columns(row))
             if event.tenant != tenant { (tenant, chain) = (event.tenant, .empty) }
             try chain.linkStored(&event)
-            try update.execute(db, [.blob(event.prevHash), .blob(event.hash), .integer(row.int64(22))])
+            try update.execute(db, [.blob(event.prevHash), .blob(event.hash), .integer(row.int64(SQLiteRows.eventColumnCount))])
         }
     }
 }
