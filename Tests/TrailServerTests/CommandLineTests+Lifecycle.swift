@@ -33,7 +33,7 @@ extension CommandLineTests {
                 .trimmingCharacters(in: .whitespacesAndNewlines))
             #expect(real["dry_run"] == .bool(false) && real["removed"] == 1, "\(real)")
             let verify = try trail(["verify", "--tenant", "default", "--database", database.text])
-            #expect(verify.output.contains("1 of them removed by retention"), "\(verify.output)\(verify.errors)")
+            #expect(verify.output.contains("of which 1 removed by retention"), "\(verify.output)\(verify.errors)")
         }
     }
 }

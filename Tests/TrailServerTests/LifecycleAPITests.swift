@@ -19,6 +19,7 @@ import TrailTestSupport
         (.get, "/api/v1/legal-holds", nil),
         (.post, "/api/v1/legal-holds", #"{"name":"x","match":{"actor":"1"}}"#),
         (.delete, "/api/v1/legal-holds/some-id", nil),
+        (.post, "/api/v1/erasures", #"{"value":"nobody@example.com"}"#),
     ]
 
     @Test(arguments: StoreKind.available)
@@ -105,6 +106,37 @@ import TrailTestSupport
             let (_, records) = try await send(.get, "/api/v1/audit/logs?category=AUDIT_ADMIN")
             #expect(Set((records["data"]?.arrayValue ?? []).compactMap { $0["action"]?.stringValue })
                     == ["legal_hold_created", "retention_rules_set", "retention_cleanup", "legal_hold_released"])
+        }
+    }
+}
+
+extension LifecycleAPITests {
+    @Test(arguments: StoreKind.available)
+    func anErasureThroughTheAPI(kind: StoreKind) async throws {
+        try await withRouter(kind) { client in
+            func send(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws -> (HTTPResponse.Status, JSONValue) {
+                let response = try await client.execute(uri: path, method: method, headers: jsonHeaders, body: body.map { ByteBuffer(string: $0) })
+                return (response.status, try parseJSON(response.body))
+            }
+            let (created, _) = try await send(.post, "/api/v1/audit/activity-stream",
+                                              #"{"actor":{"id":"12","name":"Zed"},"verb":"create","object":{"id":"u-1","type":"user","email":"ann@example.com"}}"#)
+            #expect(created == .created)
+            for (body, field) in [(#"{"value":"ab"}"#, "value"), (#"{"actor":"1","value":"ann@example.com"}"#, ""), (#"{"who":"x"}"#, "who")] {
+                let (status, problem) = try await send(.post, "/api/v1/erasures", body)
+                #expect(status == .unprocessableContent && problem["errors"]?.arrayValue?.contains { $0["path"]?.stringValue == field } == true,
+                        "\(body): \(problem)")
+            }
+            let (erased, report) = try await send(.post, "/api/v1/erasures", #"{"value":"ANN@example.com","reason":"request 42"}"#)
+            #expect(erased == .ok && report["events"] == 1 && report["resources"] == 1 && report["subject"] == "value", "\(report)")
+            let (_, history) = try await send(.get, "/api/v1/resources/user/u-1/history")
+            let event = history["data"]?[0]
+            #expect(event?["erased"] == .bool(true) && event?["changes"]?["email"]?[1] == "[erased]", "\(String(describing: event))")
+            let (_, state) = try await send(.get, "/api/v1/resources/user/u-1")
+            #expect(state["state"]?["email"] == "[erased]")
+            let (_, found) = try await send(.get, "/api/v1/audit/logs?q=ann")
+            #expect(found["data"]?.arrayValue?.contains { $0["resource"]?["id"] == "u-1" } == false, "searching by the erased value finds nothing")
+            let (_, verified) = try await send(.post, "/api/v1/integrity/verify")
+            #expect(verified["valid"] == .bool(true) && verified["erased_events"] == 1, "\(verified)")
         }
     }
 }

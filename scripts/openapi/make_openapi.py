@@ -62,7 +62,8 @@ schemas = {
         "type": "object",
         "description": "An event as every read returns it (SPEC §4). An event whose content retention removed (SPEC §11) "
                        "has removed: true and removed_at, its content empty (actor, context, metadata, error null, "
-                       "changes {}, summary \"\"), and keeps its hash.",
+                       "changes {}, summary \"\"), and keeps its hash; one an erasure rewrote has erased: true and "
+                       "erased_at, and keeps its hash too.",
         "required": ["id", "sequence", "tenant", "occurred_at", "recorded_at", "action", "category", "outcome", "actor",
                      "resource", "version", "changes", "summary", "context", "metadata", "duration_ms", "error",
                      "prev_hash", "hash"],
@@ -89,6 +90,8 @@ schemas = {
             "error": nullable(OPEN_OBJECT),
             "removed": {"const": True, "description": "only on an event whose content retention removed"},
             "removed_at": {**TIME, "description": "when retention removed the event's content"},
+            "erased": {"const": True, "description": "only on an event an erasure rewrote (values replaced by [erased])"},
+            "erased_at": {**TIME, "description": "when an erasure last rewrote the event"},
             "prev_hash": HASH,
             "hash": HASH,
         },
@@ -284,15 +287,39 @@ schemas = {
             "created_at": TIME, "created_by": STRING, "released_at": nullable(TIME), "released_by": nullable(STRING),
         },
     },
+    "NewErasure": {
+        "type": "object", "additionalProperties": False,
+        "description": "One subject: actor (the events the actor made lose who made them) or value (every occurrence, any case).",
+        "properties": {
+            "actor": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "an actor's id"},
+            "value": {"type": "string", "minLength": 3, "maxLength": 1000, "description": "an identifying value such as an e-mail"},
+            "reason": {"type": "string", "maxLength": 1000},
+        },
+        "oneOf": [{"required": ["actor"], "not": {"required": ["value"]}}, {"required": ["value"], "not": {"required": ["actor"]}}],
+    },
+    "ErasureReport": {
+        "type": "object",
+        "required": ["id", "tenant", "subject", "erased_at", "events", "held", "resources", "messages", "resource_ids", "note"],
+        "properties": {
+            "id": STRING, "tenant": STRING, "subject": {"type": "string", "enum": ["actor", "value"]}, "erased_at": TIME,
+            "events": {**COUNT, "description": "events rewritten"},
+            "held": {**COUNT, "description": "events holding the subject that a legal hold keeps"},
+            "resources": {**COUNT, "description": "resources whose current state was rewritten"},
+            "messages": {**COUNT, "description": "queue messages rewritten or emptied"},
+            "resource_ids": {**COUNT, "description": "events whose resource id holds the value (ids are kept)"},
+            "note": nullable({"type": "string", "description": "what could not be done at once"}),
+        },
+    },
     "LegalHoldList": {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("LegalHold")}}},
     "Verification": {
         "type": "object",
-        "required": ["status", "valid", "tenant", "events", "removed_events", "anchored_through", "unanchored_events", "anchor",
+        "required": ["status", "valid", "tenant", "events", "removed_events", "erased_events", "anchored_through", "unanchored_events", "anchor",
                      "anchor_by_consistency_proof", "last_hash", "root", "checkpoints_verified", "latest_checkpoint_verified", "failure"],
         "properties": {
             "status": {"type": "string", "enum": ["anchored", "unanchored", "failed"]}, "valid": {"type": "boolean"},
             "tenant": nullable(STRING), "events": COUNT,
             "removed_events": {**COUNT, "description": "events whose content retention removed (their hashes taken as stored)"},
+            "erased_events": {**COUNT, "description": "events an erasure rewrote (their hashes taken as stored)"},
             "anchored_through": COUNT, "unanchored_events": COUNT,
             "anchor": nullable(ref("Checkpoint")), "anchor_by_consistency_proof": {"type": "boolean"},
             "last_hash": HASH, "root": HASH, "checkpoints_verified": COUNT,
@@ -581,6 +608,12 @@ paths = {
                                    "headers": {"Location": {"schema": STRING, "description": "/api/v1/legal-holds/{id}"}}}},
                           ["413", "415", "422"], body=body("NewLegalHold")),
     },
+    "/api/v1/erasures": {"post": operation(
+        "createErasure", "Lifecycle", "Erase a data subject from the tenant (admin; GDPR art. 17)",
+        {"200": json_response("What was erased", ref("ErasureReport"))}, ["413", "415", "422"], body=body("NewErasure"),
+        description="Every occurrence is replaced by [erased] in events, current states, the search index and the queue; "
+                    "events a legal hold keeps are left. Events keep their hashes; each batch is named by an erasure event "
+                    "(category AUDIT_ADMIN) that never holds the value.")},
     "/api/v1/legal-holds/{id}": {"delete": operation(
         "releaseLegalHold", "Lifecycle", "Release a legal hold (it stays listed, with released_at)",
         {"200": json_response("The released hold", ref("LegalHold"))}, ["404"], [path("id", "the hold's id")])},
@@ -622,7 +655,7 @@ document = {
         {"name": "Compatibility", "description": "The original Django service's read API"},
         {"name": "Keys", "description": "API keys (admin)"},
         {"name": "Integrity", "description": "Checkpoints, proofs and verification (SPEC §8)"},
-        {"name": "Lifecycle", "description": "Retention rules, cleanups and legal holds (SPEC §11; admin)"},
+        {"name": "Lifecycle", "description": "Retention rules, cleanups, legal holds and erasure (SPEC §11; admin)"},
         {"name": "Operations", "description": "Health, readiness, metrics, this document"},
     ],
     "security": [{"ApiKey": []}, {"BearerKey": []}, {"BearerJWT": []}],

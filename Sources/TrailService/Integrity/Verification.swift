@@ -153,7 +153,7 @@ public enum Verification {
     }
 
     /// The report as JSON: `{"status": "anchored" | "unanchored" | "failed", "valid", "tenant", "events",
-    /// "removed_events", "anchored_through", "unanchored_events", "anchor": checkpoint | null, "anchor_by_consistency_proof",
+    /// "removed_events", "erased_events", "anchored_through", "unanchored_events", "anchor": checkpoint | null, "anchor_by_consistency_proof",
     /// "last_hash", "root", "checkpoints_verified", "latest_checkpoint_verified", "failure": {"sequence",
     /// "reason"} | null}`. `valid` is true when no tampering was found, anchored or not.
     public static func write(_ report: ChainVerifier.Report, into writer: inout JSONWriter) {
@@ -163,6 +163,7 @@ public enum Verification {
         if let tenant = report.tenant { writer.write(string: tenant) } else { writer.raw("null") }
         writer.raw(","); writer.key("events"); writer.raw(String(report.events))
         writer.raw(","); writer.key("removed_events"); writer.raw(String(report.removed))
+        writer.raw(","); writer.key("erased_events"); writer.raw(String(report.erased))
         writer.raw(","); writer.key("anchored_through"); writer.raw(String(report.anchoredThrough))
         writer.raw(","); writer.key("unanchored_events"); writer.raw(String(report.events - report.anchoredThrough))
         writer.raw(","); writer.key("anchor")
@@ -193,7 +194,9 @@ public enum Verification {
             return "\(tenant): FAILED " + (failure.sequence.map { "at sequence \($0): " } ?? "") + failure.reason
         }
         let checkpoints = report.checkpointsVerified.count
-        let removed = report.removed > 0 ? " (\(report.removed) of them removed by retention, each named by a cleanup record)" : ""
+        let changed = [report.removed > 0 ? "\(report.removed) removed by retention" : nil,
+                       report.erased > 0 ? "\(report.erased) rewritten by erasures" : nil].compactMap { $0 }
+        let removed = changed.isEmpty ? "" : " (of which \(changed.joined(separator: ", ")), each named by its record)"
         let chain = "\(report.events) event\(report.events == 1 ? "" : "s")\(removed), hash chain intact, root \(EventHash.hex(report.root)), "
             + "\(checkpoints) checkpoint\(checkpoints == 1 ? "" : "s") verified"
         switch report.status {
