@@ -42,7 +42,8 @@ import TrailTestSupport
                 #expect(found.map(\.sequence) == [3, 1], "\(found.map(\.summary))")
                 let all = try await store.events(tenant: "acme", matching: EventQuery(oldestFirst: true, includesAccess: true, limit: 100))
 
-                let report = try await Erasures(store: store).erase(.value(Self.marker), tenant: "acme", by: .commandLine)
+                let report = try await Erasures(store: store).erase(.value(Self.marker), reason: "request about \(Self.marker)",
+                                                                    tenant: "acme", by: .commandLine)
                 #expect(report.events == 4 && report.held == 0 && report.resources == 1 && report.messages == 1, "\(report)")
                 #expect(try await store.events(tenant: "acme", matching: search).isEmpty)
                 let history = try await store.history(tenant: "acme", resourceType: "user", resourceId: "u-1")

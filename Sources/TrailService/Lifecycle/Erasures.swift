@@ -78,7 +78,7 @@ public struct Erasures: Sendable {
             var metadata = JSONObject()
             metadata.append("erasure_id", .string(report.id))
             metadata.append("subject", .string(subject.kind))
-            if !reason.isEmpty { metadata.append("reason", .string(reason)) }
+            if !reason.isEmpty { metadata.append("reason", .string(Self.withoutSubject(reason, subject))) }
             metadata.append(RemovalClaims.Kind.erasure.member, RemovalClaims(batch.map(\.sequence)).json)
             metadata.append("count", .number(JSONNumber(batch.count)))
             try await AdminRecord(store: store).record(
@@ -92,6 +92,12 @@ public struct Erasures: Sendable {
         }
         report.note = try await store.compactAfterErasure()
         return report
+    }
+
+    /// `text` (a reason) with the value erased from it: the record of an erasure never holds what it erased.
+    static func withoutSubject(_ text: String, _ subject: ErasureSubject) -> String {
+        guard case .value(let value) = subject else { return text }
+        return Erasure.erase(value, in: text) ?? text
     }
 
     /// The event with the subject forgotten; nil when it holds nothing of the subject.
