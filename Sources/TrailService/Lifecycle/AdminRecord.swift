@@ -1,5 +1,5 @@
 public import TrailCore
-public import TrailStore
+import TrailStore
 
 /// Who made Trail keep or forget something (SPEC §11): a caller of the API, an operator at the command line, or
 /// the schedule of `trail serve`.
