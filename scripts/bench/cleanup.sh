@@ -10,7 +10,9 @@
 # and a dry run (timed); then `trail cleanup` in a process of its own, timed, while wrk sends creates to the
 # server in windows of the given length until it ends (each window's rate printed); then a second dry run
 # (nothing left to remove) and `trail verify` of the tenant (timed; removed events counted).
-[ $# -ge 1 ] || { sed -n '2,13p' "$0" >&2; exit 2; }
+#   TRAIL_BENCH_CLEANUP=api: run the cleanup inside the server (POST /api/v1/retention/run, as the schedule of
+#   `trail serve --retention-interval` does) instead of a `trail cleanup` process beside it.
+[ $# -ge 1 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
 . "$(dirname "$0")/lib.sh"
 POPULATED=$1
 KEEP_DAYS=${2:-81}
@@ -41,7 +43,11 @@ echo
 echo "| window during the cleanup | creates/s | % of /health | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|---|"
 START=$(date +%s.%N)
-"$BIN" cleanup --database "$POPULATED" > "$WORK/cleanup.json" &
+if [ "${TRAIL_BENCH_CLEANUP:-process}" = api ]; then
+  api -X POST "$URL/api/v1/retention/run" --max-time 3600 > "$WORK/cleanup.json" &
+else
+  "$BIN" cleanup --database "$POPULATED" > "$WORK/cleanup.json" &
+fi
 CLEANUP=$!
 N=0
 while kill -0 "$CLEANUP" 2>/dev/null && [ $N -lt 360 ]; do  # at most an hour of windows
@@ -53,7 +59,7 @@ done
 wait "$CLEANUP"
 ELAPSED=$(awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 echo
-echo "trail cleanup: $ELAPSED s (ended within the last window): $(cat "$WORK/cleanup.json")"
+echo "cleanup (${TRAIL_BENCH_CLEANUP:-process}): $ELAPSED s (ended within the last window): $(cat "$WORK/cleanup.json")"
 read -r AFTER _ _ _ <<< "$(window creates.lua)"
 echo "single-event creates after: $AFTER/s"
 echo "second dry run: $(api -X POST "$URL/api/v1/retention/run" -d '{"dry_run":true}')"

@@ -10,13 +10,17 @@ public struct Retention: Sendable {
     public let minimumDays: Double
     /// Events looked at per batch; each batch that removes something is one transaction.
     public let batchSize: Int
+    /// After each batch, the cleanup waits this many times as long as the batch's transaction took, so that
+    /// ingest keeps most of the writer (1: at most half of it goes to the cleanup).
+    public let pause: Double
     let clock: @Sendable () -> Timestamp
 
-    public init(store: any TrailStorage, minimumDays: Double = 0, batchSize: Int = 1_000,
+    public init(store: any TrailStorage, minimumDays: Double = 0, batchSize: Int = 1_000, pause: Double = 1,
                 clock: @escaping @Sendable () -> Timestamp = SystemClock.now) {
         self.store = store
         self.minimumDays = minimumDays
         self.batchSize = batchSize
+        self.pause = pause
         self.clock = clock
     }
 
@@ -91,13 +95,32 @@ public struct Retention: Sendable {
             var metadata = JSONObject()
             metadata.append(RemovalClaims.Kind.removal.member, RemovalClaims(batch.sorted()).json)
             metadata.append("count", .number(JSONNumber(batch.count)))
-            try await AdminRecord(store: store).record(
-                RemovalClaims.Kind.removal.action, tenant: tenant, by: who,
-                summary: "\(who.id) removed the content of \(batch.count) event\(batch.count == 1 ? "" : "s") under the retention rules.",
-                metadata: metadata)
-            _ = try await store.removeEvents(tenant: tenant, sequences: batch, at: now)
+            try await Self.retrying {
+                try await AdminRecord(store: store).record(
+                    RemovalClaims.Kind.removal.action, tenant: tenant, by: who,
+                    summary: "\(who.id) removed the content of \(batch.count) event\(batch.count == 1 ? "" : "s") under the retention rules.",
+                    metadata: metadata)
+            }
+            let started = ContinuousClock.now
+            try await Self.retrying { _ = try await store.removeEvents(tenant: tenant, sequences: batch, at: now) }
+            // The store's writer is shared with ingest: leave it free as long as the batch held it.
+            try await Task.sleep(for: (ContinuousClock.now - started) * pause)
         }
         return report
+    }
+
+    /// Runs `body` again while the store is unavailable for a moment — a SQLite file whose lock another process's
+    /// writer holds past the busy timeout (`trail cleanup` next to a busy `trail serve`), a PostgreSQL connection
+    /// lost — up to ten times, a second apart; the eleventh failure is thrown. (A batch's record written twice
+    /// names its events twice: harmless.)
+    static func retrying(_ body: () async throws -> Void) async throws {
+        for attempt in 1... {
+            do {
+                return try await body()
+            } catch let error as StoreError where error.code == .unavailable && attempt <= 10 {
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
     /// Runs every tenant that has rules (`trail cleanup`, the schedule), or one.
