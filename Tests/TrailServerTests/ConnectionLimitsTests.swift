@@ -66,21 +66,21 @@ import TrailTestSupport
     /// A connection that sent nothing of a next request is closed without a word; one that keeps asking in time
     /// is served, the deadline counting again from each answer.
     @Test func idleConnectionsAreClosedQuietly() async throws {
-        let configuration = ServerConfiguration(port: 0, authentication: .disabled, rateLimit: nil, requestTimeout: .seconds(4))
+        let configuration = ServerConfiguration(port: 0, authentication: .disabled, rateLimit: nil, requestTimeout: .seconds(6))
         try await withServer(configuration) { port in
             let idle = try RawConnection(port: port, readTimeout: 30)
             #expect(idle.readToEnd() == "")
             #expect(idle.closedByServer)
 
-            // Three requests 1.5 s apart: longer than the deadline in all, each well within it.
+            // Four requests 2.5 s apart: longer than the deadline in all, each well within it.
             let busy = try RawConnection(port: port, readTimeout: 30)
-            for n in 0..<3 {
+            for n in 0..<4 {
                 #expect(busy.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"))
-                if n < 2 { try await Task.sleep(for: .milliseconds(1500)) }
+                if n < 3 { try await Task.sleep(for: .milliseconds(2500)) }
             }
             let answers = busy.readToEnd()
             #expect(busy.closedByServer)
-            #expect(answers.components(separatedBy: "HTTP/1.1 200 ").count == 4, "\(answers)")
+            #expect(answers.components(separatedBy: "HTTP/1.1 200 ").count == 5, "\(answers)")
             #expect(!answers.contains("408"))
         }
     }

@@ -58,23 +58,33 @@ import Glibc
 
         struct Ack: Sendable { var resource: String; var id: String; var sequence: Int64; var version: Int64 }
         let acks = Locked<[Ack]>([])
+        let killed = Locked(false)
         let writers = Task {
             await withTaskGroup(of: Void.self) { group in
                 for c in 0..<4 {
                     group.addTask {
                         let resource = "r\(c)"
-                        try? await TestClient.withClient(host: "127.0.0.1", port: port,
-                                                         configuration: .init(timeout: .seconds(5))) { connection in
-                            // Bounded: stops at the kill (the connection fails) or after 5,000 writes.
-                            for i in 0..<5000 {
-                                let response = try await connection.post("/audit/activity-stream/", headers: jsonHeaders,
-                                                                          body: Self.updateBody(resource: resource, value: i))
-                                guard response.status == .created, let body = response.body,
-                                      let record = try parseJSON(body)[0] else { return }
-                                acks.withLock {
-                                    $0.append(Ack(resource: resource, id: record["id"]!.stringValue!,
-                                                  sequence: record["sequence"]!.intValue!, version: record["version"]!.intValue!))
+                        // Bounded: stops at the kill, or after 5,000 writes. A request that times out before the kill
+                        // (a machine busy with other tests' fsyncs) is no acknowledgement: the writer connects again.
+                        let sent = Locked(0)
+                        while !killed.withLock({ $0 }) && sent.withLock({ $0 }) < 5000 {
+                            do {
+                                try await TestClient.withClient(host: "127.0.0.1", port: port,
+                                                                configuration: .init(timeout: .seconds(5))) { connection in
+                                    while sent.withLock({ $0 }) < 5000 {
+                                        let i = sent.withLock { n in defer { n += 1 }; return n }
+                                        let response = try await connection.post("/audit/activity-stream/", headers: jsonHeaders,
+                                                                                  body: Self.updateBody(resource: resource, value: i))
+                                        guard response.status == .created, let body = response.body,
+                                              let record = try parseJSON(body)[0] else { return }
+                                        acks.withLock {
+                                            $0.append(Ack(resource: resource, id: record["id"]!.stringValue!,
+                                                          sequence: record["sequence"]!.intValue!, version: record["version"]!.intValue!))
+                                        }
+                                    }
                                 }
+                            } catch {
+                                try? await Task.sleep(for: .milliseconds(50))
                             }
                         }
                     }
@@ -86,6 +96,7 @@ import Glibc
         while acks.withLock({ $0.count }) < 300 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
+        killed.withLock { $0 = true }
         first.kill9()
         await writers.value
         let acknowledged = acks.withLock { $0 }

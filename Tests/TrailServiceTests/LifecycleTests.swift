@@ -131,20 +131,20 @@ import TrailTestSupport
     }
 
     /// A hold placed while a cleanup runs is obeyed from its next batch: batches of one event, the cleanup
-    /// pausing between them (2,000 times as long as a batch took), the hold placed once the first is gone.
+    /// pausing two seconds after each batch it removes, the hold placed once the first is gone.
     @Test(arguments: StoreKind.available)
     func aHoldPlacedDuringACleanupStopsItsNextBatches(kind: StoreKind) async throws {
         try await withClockedStore(kind) { store, clock in
             let ingest = ActivityIngest(store: store, tenant: "acme")
             for n in 1...4 { _ = try await ingest.ingest(body: Self.activity("created", "user", "u-\(n)"), idempotencyKey: nil) }
             clock.advance(seconds: 2 * 86_400)
-            let retention = Retention(store: store, batchSize: 1, pause: 2_000, clock: clock.read)
+            let retention = Retention(store: store, batchSize: 1, pause: 0, minimumPause: .seconds(2), clock: clock.read)
             _ = try await retention.setPolicy(body: Array(#"{"rules":[{"resource_type":"user","keep_days":1}]}"#.utf8), tenant: "acme", by: .commandLine)
             let run = Task { try await retention.run(tenant: "acme", dryRun: false, by: .commandLine) }
             let deadline = ContinuousClock.now + .seconds(60)
             while try await store.history(tenant: "acme", resourceType: "user", resourceId: "u-1").first?.removedAt == nil,
                   ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(5))
+                try await Task.sleep(for: .milliseconds(2))
             }
             _ = try await LegalHolds(store: store, clock: clock.read).create(
                 body: Array(#"{"name":"late","match":{"resource_type":"user"}}"#.utf8), tenant: "acme", by: .commandLine)

@@ -13,14 +13,17 @@ public struct Retention: Sendable {
     /// After each batch, the cleanup waits this many times as long as the batch's transaction took, so that
     /// ingest keeps most of the writer (1: at most half of it goes to the cleanup).
     public let pause: Double
+    /// The least the cleanup waits after a batch that removed something, whatever the batch took.
+    public let minimumPause: Duration
     let clock: @Sendable () -> Timestamp
 
     public init(store: any TrailStorage, minimumDays: Double = 0, batchSize: Int = 1_000, pause: Double = 1,
-                clock: @escaping @Sendable () -> Timestamp = SystemClock.now) {
+                minimumPause: Duration = .zero, clock: @escaping @Sendable () -> Timestamp = SystemClock.now) {
         self.store = store
         self.minimumDays = minimumDays
         self.batchSize = batchSize
         self.pause = pause
+        self.minimumPause = minimumPause
         self.clock = clock
     }
 
@@ -104,7 +107,7 @@ public struct Retention: Sendable {
             let started = ContinuousClock.now
             try await Self.retrying { _ = try await store.removeEvents(tenant: tenant, sequences: batch, at: now) }
             // The store's writer is shared with ingest: leave it free as long as the batch held it.
-            try await Task.sleep(for: (ContinuousClock.now - started) * pause)
+            try await Task.sleep(for: max((ContinuousClock.now - started) * pause, minimumPause))
         }
         return report
     }
