@@ -53,6 +53,11 @@ extension ServiceError {
                      errors: [FieldError(index: nil, path: "", message: error.description)])
     }
 
+    /// A request body parsed as JSON, or the refusal that says why it is not JSON.
+    public static func json(_ body: some Collection<UInt8>) throws(ServiceError) -> JSONValue {
+        do { return try JSONParser.parse(body) } catch { throw badJSON(error) }
+    }
+
     /// The most errors one refusal lists: a batch of 10,000 bad items is refused with the first hundred, and the
     /// count of all.
     public static let maximumErrors = 100

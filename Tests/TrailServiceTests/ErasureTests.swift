@@ -120,13 +120,8 @@ import TrailTestSupport
                 _ = try await ingest.ingest(body: Array(body.utf8), idempotencyKey: nil)
             }
             _ = try await Erasures(store: store).erase(.value(Self.marker), tenant: "acme", by: .commandLine)
-            let page = try await store.eventColumns(tenant: "acme", matching: EventQuery(oldestFirst: true, includesAccess: true, limit: 100))
-            let lines = Verification.exportLines(page).map { String(decoding: $0, as: UTF8.self) }
-            func verify(_ lines: [String]) -> ChainVerifier.Report {
-                var verifier = ChainVerifier()
-                for line in lines { verifier.add(line: Array(line.utf8)) }
-                return verifier.finish(whole: false)
-            }
+            let lines = try await LifecycleTests.exportLines(store, tenant: "acme")
+            let verify = LifecycleTests.verify
             let clean = verify(lines)
             #expect(clean.isValid && clean.erased == 2 && lines[0].contains(#""erased":true"#), "\(String(describing: clean.failure)) \(lines)")
             var forged = lines
@@ -142,14 +137,7 @@ import TrailTestSupport
 
     @Test func badErasuresAreRefusedWithTheirPaths() {
         func paths(_ body: String) -> [String] {
-            do {
-                _ = try Erasure.parse(try JSONParser.parse(Array(body.utf8)))
-                return []
-            } catch let error as InvalidSubmission {
-                return error.errors.map(\.path)
-            } catch {
-                return ["\(error)"]
-            }
+            LifecycleTests.faultPaths(body) { _ = try Erasure.parse($0) }
         }
         #expect(paths(#"{}"#) == [""])
         #expect(paths(#"{"actor":"1","value":"a@b.c"}"#) == [""])

@@ -106,13 +106,8 @@ import TrailTestSupport
             let retention = Retention(store: store, clock: clock.read)
             _ = try await retention.setPolicy(body: Array(#"{"rules":[{"resource_type":"user","keep_days":1}]}"#.utf8), tenant: "acme", by: .commandLine)
             #expect(try await retention.run(tenant: "acme", dryRun: false, by: .commandLine).removed == 4)
-            let page = try await store.eventColumns(tenant: "acme", matching: EventQuery(oldestFirst: true, includesAccess: true, limit: 100))
-            let lines = Verification.exportLines(page).map { String(decoding: $0, as: UTF8.self) }
-            func verify(_ lines: [String]) -> ChainVerifier.Report {
-                var verifier = ChainVerifier()
-                for line in lines { verifier.add(line: Array(line.utf8)) }
-                return verifier.finish(whole: false)
-            }
+            let lines = try await LifecycleTests.exportLines(store, tenant: "acme")
+            let verify = LifecycleTests.verify
             let clean = verify(lines)
             #expect(clean.isValid && clean.removed == 4)
             #expect(lines[0].contains(#""removed":true"#))
@@ -158,14 +153,7 @@ import TrailTestSupport
 
     @Test func badRulesAndHoldsAreRefusedWithTheirPaths() async throws {
         func paths(_ body: String, minimumDays: Double = 0) -> [String] {
-            do {
-                _ = try RetentionPolicy.parse(try JSONParser.parse(Array(body.utf8)), minimumDays: minimumDays)
-                return []
-            } catch let error as InvalidSubmission {
-                return error.errors.map(\.path)
-            } catch {
-                return ["\(error)"]
-            }
+            Self.faultPaths(body) { _ = try RetentionPolicy.parse($0, minimumDays: minimumDays) }
         }
         #expect(paths(#"{"rules":[{"resource_type":"user","keep_dayz":3}]}"#) == ["rules[0].keep_dayz", "rules[0].keep_days"])
         #expect(paths(#"{"rules":[{"resource_type":"user","keep_days":-1}]}"#) == ["rules[0].keep_days"])
@@ -177,14 +165,7 @@ import TrailTestSupport
         #expect(paths(#"{"rules":[{"resource_type":"*","category":"LOGIN","keep_days":0.0001}]}"#).isEmpty)
 
         func holdPaths(_ body: String) -> [String] {
-            do {
-                _ = try LegalHold.parse(try JSONParser.parse(Array(body.utf8)))
-                return []
-            } catch let error as InvalidSubmission {
-                return error.errors.map(\.path)
-            } catch {
-                return ["\(error)"]
-            }
+            Self.faultPaths(body) { _ = try LegalHold.parse($0) }
         }
         #expect(holdPaths(#"{"name":"x","match":{}}"#) == ["match"])
         #expect(holdPaths(#"{"name":"x","match":{"since":"yesterday","colour":"red"}}"#) == ["match.colour", "match.since"])
@@ -205,5 +186,32 @@ import TrailTestSupport
         #expect(policy.rule(resourceType: "user", category: nil) == 2)
         #expect(policy.rule(resourceType: "user", category: "LOGIN") == 3)
         #expect(RetentionPolicy(rules: [RetentionRule(resourceType: "user", keepDays: 1)]).rule(resourceType: "order", category: nil) == nil)
+    }
+}
+
+extension LifecycleTests {
+    /// A tenant's events as the lines of an export.
+    static func exportLines(_ store: any TrailStorage, tenant: String) async throws -> [String] {
+        let page = try await store.eventColumns(tenant: tenant, matching: EventQuery(oldestFirst: true, includesAccess: true, limit: 100))
+        return Verification.exportLines(page).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Export lines verified as `trail verify --export` reads them (not as a whole store's log).
+    static func verify(_ lines: [String]) -> ChainVerifier.Report {
+        var verifier = ChainVerifier()
+        for line in lines { verifier.add(line: Array(line.utf8)) }
+        return verifier.finish(whole: false)
+    }
+
+    /// The paths of the faults `parse` finds in `body`, none when it takes it.
+    static func faultPaths(_ body: String, _ parse: (JSONValue) throws -> Void) -> [String] {
+        do {
+            try parse(try JSONParser.parse(Array(body.utf8)))
+            return []
+        } catch let error as InvalidSubmission {
+            return error.errors.map(\.path)
+        } catch {
+            return ["\(error)"]
+        }
     }
 }

@@ -181,10 +181,11 @@ public struct ChainVerifier: Sendable {
     /// Reads and hashes one line of an NDJSON export with `canonicalizer`'s buffers (one per thread).
     public static func examine(line: some Collection<UInt8>, with canonicalizer: CanonicalLine.Canonicalizer) -> Examined {
         guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { return .blank }
-        // The fast path for what exports hold; anything it does not take goes the general way below, and so do
-        // removed events and cleanup records (rare), whose members are read.
-        if !RemovalClaims.mayConcern(line), let fast = canonicalizer.event(line), let sequence = fast.sequence, let tenant = fast.tenant,
-           let prevHash = fast.prevHash, let hash = fast.hash {
+        // The fast path for what exports hold; anything it does not take goes the general way below, which reads
+        // the members: so do lines whose content does not match their hash (removed or erased events, which are
+        // then taken as stored, or changed ones) and Trail's lifecycle records (rare), whose claims are read.
+        if let fast = canonicalizer.event(line), let sequence = fast.sequence, let tenant = fast.tenant,
+           let prevHash = fast.prevHash, let hash = fast.hash, fast.recomputed == hash, !RemovalClaims.mayClaim(line) {
             return .event(Hashed(sequence: sequence, tenant: tenant, prevHash: prevHash, hash: hash, recomputed: fast.recomputed))
         }
         do {

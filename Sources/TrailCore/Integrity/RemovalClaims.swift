@@ -77,17 +77,14 @@ public struct RemovalClaims: Sendable, Equatable {
         }
     }
 
-    /// Whether an export line may be a removed or erased event, or a cleanup or erasure record (which the fast
-    /// path of verification cannot read): a byte search, true for every such line and rarely for another.
-    public static func mayConcern(_ line: some Collection<UInt8>) -> Bool {
-        func search(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-            needles.contains { contains(bytes, $0) }
-        }
-        if let found = line.withContiguousStorageIfAvailable(search) { return found }
-        return Array(line).withUnsafeBufferPointer(search)
+    /// Whether an export line may be a cleanup or erasure record, whose claims the fast path of verification
+    /// cannot read: a byte search for ``category``, true for every such line and rarely for another.
+    public static func mayClaim(_ line: some Collection<UInt8>) -> Bool {
+        if let found = line.withContiguousStorageIfAvailable({ contains($0, needle) }) { return found }
+        return Array(line).withUnsafeBufferPointer { contains($0, needle) }
     }
 
-    private static let needles = [#"removed_at":"#, #"erased_at":"#, Kind.removal.action, #""erasure""#].map { Array($0.utf8) }
+    private static let needle = Array(category.utf8)
 
     private static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
         guard let first = needle.first, haystack.count >= needle.count else { return false }

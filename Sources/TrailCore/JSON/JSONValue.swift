@@ -20,12 +20,12 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
-    /// A number written as a whole number that fits in 64 bits (`12`, not `12.0`), or nil.
     public var arrayValue: [JSONValue]? {
         if case .array(let array) = self { return array }
         return nil
     }
 
+    /// A number written as a whole number that fits in 64 bits (`12`, not `12.0`), or nil.
     public var intValue: Int64? {
         if case .number(let number) = self { return Int64(number.literal) }
         return nil

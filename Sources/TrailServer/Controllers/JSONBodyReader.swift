@@ -58,9 +58,6 @@ final class BodyBudget: Sendable {
         self.limit = limit
     }
 
-    /// Bytes held now.
-    var inUse: Int { used.load(ordering: .relaxed) }
-
     /// Takes `bytes` if they fit.
     func reserve(_ bytes: Int) -> Bool {
         var current = used.load(ordering: .relaxed)

@@ -69,8 +69,7 @@ struct LifecycleController: Sendable {
     /// `{"dry_run": bool}` or an empty body (a real run).
     static func dryRun(_ body: some Collection<UInt8>) throws -> Bool {
         guard body.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return false }
-        let value: JSONValue
-        do { value = try JSONParser.parse(body) } catch { throw ServiceError.badJSON(error) }
+        let value = try ServiceError.json(body)
         guard let object = value.objectValue else {
             throw ServiceError.invalid(InvalidSubmission(errors: [FieldError(index: nil, path: "", message: "expected an object {\"dry_run\": true|false}")]))
         }

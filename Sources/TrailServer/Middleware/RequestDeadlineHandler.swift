@@ -25,6 +25,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     private let timeout: Duration
+    private let timeoutAmount: TimeAmount
     private var deadline: Scheduled<Void>?
     /// Requests whose head arrived and whose response has not ended.
     private var unanswered = 0
@@ -38,6 +39,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     init(timeout: Duration) {
         self.timeout = timeout
+        timeoutAmount = .nanoseconds(Int64(timeout / .nanoseconds(1)))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -100,7 +102,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         cancel()
         guard !closed else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        deadline = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+        deadline = context.eventLoop.scheduleTask(in: timeoutAmount) {
             let (handler, context) = bound.value
             handler.expire(context: context, waitingFor: wait)
         }

@@ -35,8 +35,7 @@ public struct KeyManagement: Sendable {
     /// A request to create a key: `{"role": "writer|reader|auditor|admin", "name": "…"}`; the name is optional,
     /// nothing else is allowed.
     public static func creation(from body: some Collection<UInt8>) throws(ServiceError) -> (role: Role, name: String) {
-        let value: JSONValue
-        do { value = try JSONParser.parse(body) } catch { throw ServiceError.badJSON(error) }
+        let value = try ServiceError.json(body)
         guard let object = value.objectValue else {
             throw ServiceError.invalid(InvalidSubmission(errors: [FieldError(index: nil, path: "", message: "expected an object with role and name")]))
         }

@@ -40,8 +40,7 @@ public struct Erasures: Sendable {
 
     /// Erases the subject `body` names (`{"actor": id}` or `{"value": text}`, `"reason"` optional).
     public func erase(body: some Collection<UInt8>, tenant: String, by who: Operator) async throws -> Report {
-        let value: JSONValue
-        do { value = try JSONParser.parse(body) } catch { throw ServiceError.badJSON(error) }
+        let value = try ServiceError.json(body)
         let given: (subject: ErasureSubject, reason: String)
         do { given = try Erasure.parse(value) } catch { throw ServiceError.invalid(error) }
         return try await erase(given.subject, reason: given.reason, tenant: tenant, by: who)

@@ -14,8 +14,7 @@ public struct LegalHolds: Sendable {
 
     /// Places the hold `body` describes (`{"name", "reason", "match"}`).
     public func create(body: some Collection<UInt8>, tenant: String, by who: Operator) async throws -> LegalHold {
-        let value: JSONValue
-        do { value = try JSONParser.parse(body) } catch { throw ServiceError.badJSON(error) }
+        let value = try ServiceError.json(body)
         let given: (name: String, reason: String, match: HoldMatch)
         do { given = try LegalHold.parse(value) } catch { throw ServiceError.invalid(error) }
         let hold = LegalHold(id: UUID().uuidString.lowercased(), tenant: tenant, name: given.name, reason: given.reason,
@@ -34,12 +33,12 @@ public struct LegalHolds: Sendable {
     /// Releases a hold (404 when the tenant has none with this id; releasing a released hold changes nothing and
     /// records nothing).
     public func release(id: String, tenant: String, by who: Operator) async throws -> LegalHold {
-        let before = try await store.holds(tenant: tenant).first { $0.id == id }
-        guard let before else { throw ServiceError.noSuchHold(id) }
-        guard before.isActive else { return before }
-        guard let hold = try await store.releaseHold(tenant: tenant, id: id, at: clock(), by: who.id) else {
+        let now = clock()
+        guard let hold = try await store.releaseHold(tenant: tenant, id: id, at: now, by: who.id) else {
             throw ServiceError.noSuchHold(id)
         }
+        // Released earlier: the store kept that release.
+        guard hold.releasedAt == now && hold.releasedBy == who.id else { return hold }
         try await AdminRecord(store: store).record(
             "legal_hold_released", tenant: tenant, by: who,
             summary: "\(who.id) released the legal hold \(hold.name).", metadata: Self.details(hold))

@@ -33,8 +33,7 @@ public struct Retention: Sendable {
 
     /// Replaces the tenant's rules with those of `body` (`{"rules": […]}`), and records it.
     public func setPolicy(body: some Collection<UInt8>, tenant: String, by who: Operator) async throws -> RetentionPolicy {
-        let value: JSONValue
-        do { value = try JSONParser.parse(body) } catch { throw ServiceError.badJSON(error) }
+        let value = try ServiceError.json(body)
         let policy: RetentionPolicy
         do { policy = try RetentionPolicy.parse(value, minimumDays: minimumDays) } catch { throw ServiceError.invalid(error) }
         try await store.setRetentionPolicy(policy, tenant: tenant)
