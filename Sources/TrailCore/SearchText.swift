@@ -30,17 +30,34 @@ public enum SearchText {
     }
 
     /// The searchable words of an event, joined by single spaces (what the stores index).
-    public static func document(for event: RecordedEvent) -> String {
-        document(summary: event.summary, resourceName: event.resourceName, actor: event.actor, metadata: event.metadata)
+    /// - Parameter sealedWords: the tokens it was indexed with for its sealed values, space-separated.
+    public static func document(for event: RecordedEvent, sealedWords: String? = nil) -> String {
+        document(summary: event.summary, resourceName: event.resourceName, actor: event.actor, metadata: event.metadata,
+                 sealedWords: sealedWords.map { $0.split(separator: " ").map(String.init) } ?? [])
     }
 
-    public static func document(summary: String, resourceName: String?, actor: JSONObject?, metadata: JSONObject?) -> String {
+    /// - Parameter sealedWords: the tokens standing for the words of the event's sealed personal values
+    ///   (``Activity/sealedWords``); the sealed values themselves are left out.
+    public static func document(
+        summary: String, resourceName: String?, actor: JSONObject?, metadata: JSONObject?, sealedWords: [String] = []
+    ) -> String {
         var writer = Writer(limit: maximumWords)
-        writer.add(summary)
-        if let resourceName { writer.add(resourceName) }
-        if case .string(let name)? = actor?["name"] { writer.add(name) }
-        if let metadata { addValues(of: .object(metadata)) { writer.add($0) } }
+        writer.add(withoutSealed(summary))
+        if let resourceName { writer.add(withoutSealed(resourceName)) }
+        if case .string(let name)? = actor?["name"] { writer.add(withoutSealed(name)) }
+        if let metadata { addValues(of: .object(metadata)) { writer.add(withoutSealed($0)) } }
+        for token in sealedWords where writer.words < maximumWords {
+            if !writer.bytes.isEmpty { writer.bytes.append(UInt8(ascii: " ")) }
+            writer.bytes.append(contentsOf: token.utf8)
+            writer.words += 1
+        }
         return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// `text` without its sealed values (their words are indexed as tokens, not as themselves).
+    static func withoutSealed(_ text: String) -> String {
+        guard SealedValue.mayHold(text) else { return text }
+        return SealedValue.open(text, keys: [:]) { _ in " " }
     }
 
     /// Writes words as UTF-8, lower-cased, separated by single spaces; ASCII without any allocation per word.
@@ -112,10 +129,14 @@ public struct SearchQuery: Sendable, Equatable {
     public struct Term: Sendable, Equatable {
         public var word: String
         public var prefix: Bool
+        /// The token that stands for the word where it was sealed as part of a personal value
+        /// (``SealedValue/blindWord(_:key:)``); a term matches either. Set by the store, which holds the key.
+        public var blind: String?
 
-        public init(word: String, prefix: Bool) {
+        public init(word: String, prefix: Bool, blind: String? = nil) {
             self.word = word
             self.prefix = prefix
+            self.blind = blind
         }
     }
 

@@ -73,6 +73,11 @@ final class EventRow: Sendable {
     var errorJSON: String? { item.errorJSON }
     /// The event's searchable words (``SearchText/document(for:)``).
     var searchText: String { applied.searchText }
+    /// The search tokens of its sealed values, space-separated (nil for none): kept beside the event so the
+    /// words it was indexed with can be given again (``SearchText/document(for:sealedWords:)``).
+    var sealedWords: String? {
+        item.activity.sealedWords.isEmpty ? nil : item.activity.sealedWords.joined(separator: " ")
+    }
 }
 
 extension PreparedRequest {

@@ -20,8 +20,8 @@ public protocol EventStore: Sendable {
     /// The current head of one resource, or nil if Trail has no event for it.
     func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead?
 
-    /// One event by its id, or nil.
-    func event(tenant: String, id: String) async throws(StoreError) -> RecordedEvent?
+    /// One event by its id, or nil; `sealed`: as stored (for proofs), not opened for reading (SPEC §11).
+    func event(tenant: String, id: String, sealed: Bool) async throws(StoreError) -> RecordedEvent?
 
     /// A tenant's events matching `query`, newest first (or oldest first), at most `query.limit`.
     func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent]
@@ -39,6 +39,11 @@ public protocol EventStore: Sendable {
 }
 
 extension EventStore {
+    /// One event by its id, as readers see it.
+    public func event(tenant: String, id: String) async throws(StoreError) -> RecordedEvent? {
+        try await event(tenant: tenant, id: id, sealed: false)
+    }
+
     /// Every event of one resource, oldest first.
     public func history(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> [RecordedEvent] {
         try await events(tenant: tenant, matching: .history(resourceType: resourceType, resourceId: resourceId))

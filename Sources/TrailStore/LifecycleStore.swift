@@ -102,10 +102,12 @@ public struct ErasableEvent: Sendable, Equatable {
         self.stateAfter = stateAfter
     }
 
-    /// The words the search index holds for it (none for meta-audit records).
-    var searchText: String {
+    /// The words the search index holds for it (none for meta-audit records), with the tokens of its sealed
+    /// values if it has them (space-separated).
+    func searchText(sealedWords: String? = nil) -> String {
         category == EventQuery.accessCategory ? "" : SearchText.document(
-            summary: summary, resourceName: resourceName, actor: actor, metadata: metadata)
+            summary: summary, resourceName: resourceName, actor: actor, metadata: metadata,
+            sealedWords: sealedWords.map { $0.split(separator: " ").map(String.init) } ?? [])
     }
 }
 
@@ -128,6 +130,18 @@ public protocol ErasureStore: Sendable {
     /// The tenant's queue messages whose body or request context holds `value` (any case): finished ones
     /// (completed, failed) lose both; waiting ones have it replaced. Returns how many changed.
     func eraseInMessages(tenant: String, value: String) async throws(StoreError) -> Int
+
+    /// The id of the key a tenant's data subject's values are sealed under; nil if it has none (SPEC §11).
+    func subjectKeyID(tenant: String, subject: DataSubject) async throws(StoreError) -> String?
+
+    /// Destroys that key (crypto-shredding): every value sealed under it, in the store and in its backups, can no
+    /// longer be read. Returns its id, or nil if the subject had none.
+    func destroySubjectKey(tenant: String, subject: DataSubject) async throws(StoreError) -> String?
+
+    /// The tenant's events whose sealed values include one under key `keyID` are indexed again without the
+    /// search tokens of their sealed values (else a search for the erased value would still find them).
+    /// Returns how many.
+    func forgetSealedWords(tenant: String, keyID: String) async throws(StoreError) -> Int
 
     /// Rewrites what may still hold old copies of erased content (SQLite: the search index merged into one
     /// segment, the write-ahead log checkpointed and truncated, freed pages zeroed). Returns what it could not

@@ -84,7 +84,7 @@ final class AppliedTransition: Sendable {
         // records, and every later search for them would step over all of them.
         searchText = activity.category == EventQuery.accessCategory ? "" : SearchText.document(
             summary: transition.summary, resourceName: activity.resourceName, actor: activity.actor,
-            metadata: activity.metadata)
+            metadata: activity.metadata, sealedWords: activity.sealedWords)
     }
 }
 

@@ -7,9 +7,10 @@ import TrailStore
 import TrailTestSupport
 
 /// Erasure of a data subject (SPEC §11) on both stores: a marker e-mail written into actor names, resource data,
-/// free text (searchable), request context and the queue is, after the erasure, in no file of the SQLite store
-/// (database, log, index) and in no row PostgreSQL shows; the erased events keep their hashes, every proof
-/// holds, verification counts them and still finds an edit next to them.
+/// free text (searchable), request context and the queue is stored sealed under its subject's key, which the
+/// erasure destroys: afterwards it is in no file of the SQLite store (database, log, index, key vault) and in no
+/// row PostgreSQL shows, and reads show `[erased]`; values that were not sealed are rewritten, and those events
+/// keep their hashes, every proof holds, verification counts them and still finds an edit next to them.
 @Suite struct ErasureTests {
     /// One search token (the tokenizer splits e-mails at `.` and `@`): what the index would keep of it.
     static let token = "zqxmarkerq"
@@ -44,19 +45,26 @@ import TrailTestSupport
 
                 let report = try await Erasures(store: store).erase(.value(Self.marker), reason: "request about \(Self.marker)",
                                                                     tenant: "acme", by: .commandLine)
-                #expect(report.events == 4 && report.held == 0 && report.resources == 1 && report.messages == 1, "\(report)")
+                // Every occurrence was sealed (e-mails, actor names, user agents): nothing to rewrite, the key goes.
+                #expect(report.events == 0 && report.sealedEvents == 4 && report.keyDestroyed && report.held == 0
+                        && report.messages == 1, "\(report)")
                 #expect(try await store.events(tenant: "acme", matching: search).isEmpty)
                 let history = try await store.history(tenant: "acme", resourceType: "user", resourceId: "u-1")
-                #expect(history[0].erasedAt != nil && history[0].actor?["name"] == .string("Zed \(Erasure.replacement)"))
-                #expect(history[0].hash == all[0].hash && history[1].erasedAt != nil, "the user agent of the second held it")
-                #expect(try await store.history(tenant: "acme", resourceType: "order", resourceId: "o-1")[0].erasedAt != nil)
+                #expect(history[0].actor?["name"] == .string(Erasure.replacement) && history[0].actor?["id"] == "77")
+                #expect(history[0].changes["data.email"] == [nil, .string(Erasure.replacement)] && history[0].changes["data.plan"] == [nil, "pro"], "\(history[0].changes)")
+                #expect(history[0].hash == all[0].hash && history[1].context?["user_agent"] == .string(Erasure.replacement))
+                let note = try await store.events(tenant: "acme", matching: EventQuery(action: "note_added", limit: 1))
+                #expect(note.first?.metadata?["note"] == .string(Erasure.replacement))
+                let state = try await store.head(tenant: "acme", resourceType: "user", resourceId: "u-1")
+                #expect(state?.state?["data"]?.objectValue?["email"] == .string(Erasure.replacement), "\(String(describing: state))")
 
-                // Every proof holds; verification counts the erased events.
+                // Every proof holds: the hashes cover the sealed values, which did not change.
                 _ = try await signer.signDue()
                 let verified = try await Verification.verifyStore(store, tenant: "acme")
-                #expect(verified.isValid && verified.status == .anchored && verified.erased == 4, "\(String(describing: verified.failure))")
+                #expect(verified.isValid && verified.status == .anchored && verified.erased == 0, "\(String(describing: verified.failure))")
                 let records = try await store.events(tenant: "acme", matching: EventQuery(category: "AUDIT_ADMIN", limit: 10))
-                #expect(records.count == 1 && !JSONWriter.string(.object(records[0].metadata ?? JSONObject())).lowercased().contains(Self.token))
+                #expect(records.map(\.action) == ["subject_key_destroyed"]
+                        && !JSONWriter.string(.object(records[0].metadata ?? JSONObject())).lowercased().contains(Self.token))
                 return all
             }
             #expect(before.count == 4)
@@ -119,7 +127,9 @@ import TrailTestSupport
             for (_, body) in Self.submissions().filter({ $0.0 == .activityStream }) {
                 _ = try await ingest.ingest(body: Array(body.utf8), idempotencyKey: nil)
             }
-            _ = try await Erasures(store: store).erase(.value(Self.marker), tenant: "acme", by: .commandLine)
+            // "pro" is not personal (not sealed): the erasure rewrites it, in the first event's data and the
+            // second's summary.
+            _ = try await Erasures(store: store).erase(.value("pro"), tenant: "acme", by: .commandLine)
             let lines = try await LifecycleTests.exportLines(store, tenant: "acme")
             let verify = LifecycleTests.verify
             let clean = verify(lines)
@@ -144,5 +154,36 @@ import TrailTestSupport
         #expect(paths(#"{"value":"ab"}"#) == ["value"])
         #expect(paths(#"{"value":"ann@example.com","colour":1}"#) == ["colour"])
         #expect(paths(#"{"actor":12}"#).isEmpty)
+    }
+}
+
+extension ErasureTests {
+    /// Crypto-shredding (SPEC §11): a backup taken before an erasure holds the subject's values sealed, and the
+    /// key stays out of it (the vault is a file of its own, which `trail backup` does not copy): restored after
+    /// the erasure, the backup shows them `[erased]` and still verifies.
+    @Test func aBackupTakenBeforeAnErasureForgetsToo() async throws {
+        try await withFreshLocation(.sqlite) { location, fresh in
+            let path = fresh.directory.appendingPathComponent("trail.sqlite").path
+            let copy = fresh.directory.appendingPathComponent("before-erasure.sqlite").path
+            try await location.withStore { store in
+                let ingest = ActivityIngest(store: store, tenant: "acme")
+                _ = try await ingest.ingest(body: Array(Self.submissions()[0].1.utf8), idempotencyKey: nil)
+                _ = try SQLiteBackup.copy(from: path, to: copy)
+                let report = try await Erasures(store: store).erase(.value(Self.marker), tenant: "acme", by: .commandLine)
+                #expect(report.keyDestroyed && report.sealedEvents == 1, "\(report)")
+            }
+            let backup = try Data(contentsOf: URL(fileURLWithPath: copy))
+            #expect(backup.range(of: Data(Self.token.utf8)) == nil, "the backup holds the values sealed only")
+            // Restore: the copy in the store's place; the key vault is the live one.
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            try FileManager.default.copyItem(atPath: copy, toPath: path)
+            try await location.withStore { store in
+                let event = try #require(try await store.history(tenant: "acme", resourceType: "user", resourceId: "u-1").first)
+                #expect(event.actor?["name"] == .string(Erasure.replacement) && event.actor?["id"] == "77")
+                #expect(event.changes["data.email"] == [nil, .string(Erasure.replacement)] && event.changes["data.plan"] == [nil, "pro"])
+                let verified = try await Verification.verifyStore(store, tenant: "acme")
+                #expect(verified.isValid, "\(String(describing: verified.failure))")
+            }
+        }
     }
 }

@@ -299,7 +299,8 @@ schemas = {
     },
     "ErasureReport": {
         "type": "object",
-        "required": ["id", "tenant", "subject", "erased_at", "events", "held", "resources", "messages", "resource_ids", "note"],
+        "required": ["id", "tenant", "subject", "erased_at", "events", "held", "resources", "messages", "resource_ids",
+                     "sealed_events", "key_destroyed", "note"],
         "properties": {
             "id": STRING, "tenant": STRING, "subject": {"type": "string", "enum": ["actor", "value"]}, "erased_at": TIME,
             "events": {**COUNT, "description": "events rewritten"},
@@ -307,6 +308,8 @@ schemas = {
             "resources": {**COUNT, "description": "resources whose current state was rewritten"},
             "messages": {**COUNT, "description": "queue messages rewritten or emptied"},
             "resource_ids": {**COUNT, "description": "events whose resource id holds the value (ids are kept)"},
+            "sealed_events": {**COUNT, "description": "events holding values sealed under the subject's key, unreadable once it is destroyed"},
+            "key_destroyed": {"type": "boolean", "description": "the subject's key was destroyed (crypto-shredding): its sealed values are unreadable, in backups too"},
             "note": nullable({"type": "string", "description": "what could not be done at once"}),
         },
     },

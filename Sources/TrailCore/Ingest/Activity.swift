@@ -28,6 +28,9 @@ public struct Activity: Sendable, Equatable {
     public var reportedChanges: [Change]?
     /// The summary the client wrote (generic events); Trail writes one otherwise.
     public var summary: String?
+    /// The search index's tokens for the words of the personal values sealed in this activity
+    /// (``PersonalDataPolicy/seal(_:keys:blindKey:)``), added to its searchable words.
+    public var sealedWords: [String] = []
 
     public init(
         action: String, actor: JSONObject?, actorId: String?, resourceType: String?, resourceId: String?,

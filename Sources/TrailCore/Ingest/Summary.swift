@@ -51,6 +51,8 @@ public enum Summary {
 
     /// Strings unquoted (the empty string as `""`), everything else as compact JSON; long values cut.
     static func render(_ value: JSONValue) -> String {
+        // A sealed value is shown whole: readers see it opened (and cut, if long, when they render it).
+        if case .string(let text) = value, text.hasPrefix(SealedValue.prefix) { return text }
         if case .string(let text) = value, !text.isEmpty { return truncate(text) }
         return truncate(JSONWriter.string(value))
     }

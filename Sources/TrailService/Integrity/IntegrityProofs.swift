@@ -45,7 +45,8 @@ public struct IntegrityProofs: Sendable {
 
     /// The inclusion proof of event `id` in the tree of `size` events (by default the newest checkpoint's).
     public func inclusion(eventID id: String, size: String?) async throws -> Inclusion {
-        guard let event = try await store.event(tenant: tenant, id: id) else {
+        // As stored: the proof is of the hash, which covers the sealed form of personal values.
+        guard let event = try await store.event(tenant: tenant, id: id, sealed: true) else {
             throw ServiceError(.notFound, "event-not-found", title: "No such event", detail: "There is no event \(id).")
         }
         let size = try await treeSize(size, name: "size")

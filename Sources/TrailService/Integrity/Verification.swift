@@ -39,6 +39,7 @@ public enum Verification {
         try await examine(into: &verifier) {
             var query = EventQuery(afterSequence: after, oldestFirst: true, includesAccess: true, limit: 2_000)
             query.bulk = true
+            query.sealed = true
             let page = try await store.eventColumns(tenant: tenant, matching: query)
             guard let last = page.last else { return nil }
             after = last.sequence

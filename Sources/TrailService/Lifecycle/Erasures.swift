@@ -34,6 +34,11 @@ public struct Erasures: Sendable {
         /// Events whose resource id holds the value: ids are kept (they place events in histories), so these
         /// still name it.
         public var resourceIds: Int64 = 0
+        /// Events holding values sealed under the subject's key, unreadable now that it is destroyed (also in
+        /// every backup), and no longer found by a search for them.
+        public var sealedEvents: Int64 = 0
+        /// Whether the subject had a key and it was destroyed (crypto-shredding).
+        public var keyDestroyed = false
         /// What could not be done at once (PostgreSQL's dead row versions until VACUUM, a busy SQLite log).
         public var note: String?
     }
@@ -53,6 +58,9 @@ public struct Erasures: Sendable {
         if case .value(let value) = subject {
             report.resources = Int64(try await store.eraseInHeads(tenant: tenant) { Erasure.erase(value, in: $0) })
         }
+        // The subject's key, if its values were sealed: destroyed at the end, unless a held event needs it.
+        let keyID = try await store.subjectKeyID(tenant: tenant, subject: DataSubject(subject))
+        var heldUnderKey: Int64 = 0
         var after: Int64 = 0
         let actorId: String? = if case .actor(let id) = subject { id } else { nil }
         while true {
@@ -65,9 +73,11 @@ public struct Erasures: Sendable {
                 if case .value(let value) = subject, event.resourceId.map({ Erasure.erase(value, in: $0) != nil }) == true {
                     report.resourceIds += 1
                 }
+                let held = holds.contains { $0.match.holds(resourceType: event.resourceType, resourceId: event.resourceId,
+                                                           actorId: event.actorId, occurredAt: event.occurredAt) }
+                if held, let keyID, Self.seals(event, under: keyID) { heldUnderKey += 1 }
                 guard let erased = Self.apply(subject, to: event) else { continue }
-                if holds.contains(where: { $0.match.holds(resourceType: event.resourceType, resourceId: event.resourceId,
-                                                          actorId: event.actorId, occurredAt: event.occurredAt) }) {
+                if held {
                     report.held += 1
                 } else {
                     batch.append(erased)
@@ -89,8 +99,36 @@ public struct Erasures: Sendable {
         if case .value(let value) = subject {
             report.messages = Int64(try await store.eraseInMessages(tenant: tenant, value: value))
         }
-        report.note = try await store.compactAfterErasure()
+        var notes: [String] = []
+        if let keyID {
+            if heldUnderKey > 0 {
+                notes.append("The subject's key is kept: \(heldUnderKey) event(s) a legal hold keeps hold values sealed under it. Erase again once the hold is released.")
+            } else {
+                // Recorded first, like every batch: the log says who made it forget before it forgets.
+                var metadata = JSONObject()
+                metadata.append("erasure_id", .string(report.id))
+                metadata.append("subject", .string(subject.kind))
+                if !reason.isEmpty { metadata.append("reason", .string(Self.withoutSubject(reason, subject))) }
+                try await AdminRecord(store: store).record(
+                    "subject_key_destroyed", tenant: tenant, by: who,
+                    summary: "\(who.id) destroyed the key of a data subject (\(subject.kind)): the values sealed under it are unreadable, in backups too.",
+                    metadata: metadata)
+                _ = try await store.destroySubjectKey(tenant: tenant, subject: DataSubject(subject))
+                report.keyDestroyed = true
+                report.sealedEvents = Int64(try await store.forgetSealedWords(tenant: tenant, keyID: keyID))
+            }
+        }
+        if let note = try await store.compactAfterErasure() { notes.append(note) }
+        report.note = notes.isEmpty ? nil : notes.joined(separator: " ")
         return report
+    }
+
+    /// Whether `event` holds a value sealed under key `keyID`.
+    static func seals(_ event: ErasableEvent, under keyID: String) -> Bool {
+        if event.summary.contains(keyID) || event.resourceName?.contains(keyID) == true { return true }
+        return [event.actor, event.context, event.metadata, event.error, event.stateAfter, event.changes].contains {
+            $0?.sealedKeyIDs.contains(keyID) == true
+        }
     }
 
     /// `text` (a reason) with the value erased from it: the record of an erasure never holds what it erased.
@@ -144,6 +182,8 @@ extension Erasures.Report {
         object.append("resources", .number(JSONNumber(Int(resources))))
         object.append("messages", .number(JSONNumber(Int(messages))))
         object.append("resource_ids", .number(JSONNumber(Int(resourceIds))))
+        object.append("sealed_events", .number(JSONNumber(Int(sealedEvents))))
+        object.append("key_destroyed", .bool(keyDestroyed))
         object.append("note", note.map(JSONValue.string) ?? .null)
         return .object(object)
     }

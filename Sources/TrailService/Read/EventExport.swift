@@ -33,6 +33,7 @@ public struct EventExport: Sendable {
         var newest = query
         newest.oldestFirst = false
         newest.limit = 1
+        newest.sealed = true
         last = try await store.events(tenant: tenant, matching: newest).first?.sequence ?? 0
         var first = query
         first.beforeSequence = last + 1
@@ -40,6 +41,9 @@ public struct EventExport: Sendable {
         first.oldestFirst = true
         first.limit = EventExport.pageSize
         first.bulk = true
+        // NDJSON is the log as stored, what `trail verify --export` checks against the hashes: personal values
+        // stay sealed. CSV and JSON are for people: opened (SPEC §11, docs/lifecycle.md).
+        first.sealed = format == .ndjson
         self.first = first
         self.store = store
         self.tenant = tenant

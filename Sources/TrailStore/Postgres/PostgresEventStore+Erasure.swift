@@ -48,7 +48,7 @@ extension PostgresEventStore: ErasureStore {
                             changes = \(JSONWriter.string(event.changes))::json, summary = \(event.summary),
                             context = \(StoredJSON.text(event.context))::json, metadata = \(StoredJSON.text(event.metadata))::json,
                             error = \(StoredJSON.text(event.error)), state_after = \(StoredJSON.text(event.stateAfter))::json,
-                            search = array_to_tsvector(string_to_array(\(event.searchText), ' '))
+                            search = array_to_tsvector(string_to_array(\(event.searchText()), ' '))
                         WHERE tenant = \(tenant) AND sequence = \(event.sequence) AND removed_at IS NULL
                         RETURNING sequence
                         """, logger: logger).decode(Int64.self) {
@@ -58,6 +58,34 @@ extension PostgresEventStore: ErasureStore {
                 try await Self.emptyMessages(tenant: tenant, carrying: erased, on: connection, logger: logger)
                 return erased.count
             }
+        }
+    }
+
+    public func subjectKeyID(tenant: String, subject: DataSubject) async throws(StoreError) -> String? {
+        try await personal.keyID(tenant: tenant, subject)
+    }
+
+    public func destroySubjectKey(tenant: String, subject: DataSubject) async throws(StoreError) -> String? {
+        try await personal.destroy(tenant: tenant, subject)
+    }
+
+    public func forgetSealedWords(tenant: String, keyID: String) async throws(StoreError) -> Int {
+        let pattern = "%\(keyID)%"
+        return try await read { connection, logger in
+            let events = try await Self.erasable(connection.query("""
+                SELECT \(unescaped: Self.erasableColumns) FROM events
+                WHERE tenant = \(tenant) AND removed_at IS NULL
+                    AND (actor::text LIKE \(pattern) OR changes::text LIKE \(pattern) OR summary LIKE \(pattern)
+                         OR context::text LIKE \(pattern) OR metadata::text LIKE \(pattern) OR error LIKE \(pattern)
+                         OR resource_name LIKE \(pattern) OR state_after::text LIKE \(pattern))
+                """, logger: logger))
+            for event in events {
+                try await connection.run("""
+                    UPDATE events SET search = array_to_tsvector(string_to_array(\(event.searchText()), ' '))
+                    WHERE tenant = \(tenant) AND sequence = \(event.sequence)
+                    """, logger: logger)
+            }
+            return events.count
         }
     }
 

@@ -137,13 +137,13 @@ extension PostgresEventStore: MessageQueue {
 
     public func events(of message: QueuedMessage) async throws(StoreError) -> [RecordedEvent] {
         guard let first = message.firstSequence, message.eventCount > 0 else { return [] }
-        return try await read { connection, logger in
+        return try await personal.open(read { connection, logger in
             try await PostgresRows.events(connection.query("""
                 SELECT \(unescaped: PostgresRows.eventColumns) FROM events
                 WHERE tenant = \(message.tenant) AND sequence BETWEEN \(first) AND \(first + Int64(message.eventCount) - 1)
                 ORDER BY sequence
                 """, logger: logger))
-        }
+        })
     }
 
     /// Claims run one at a time across processes (an advisory lock held for the claim's short transaction), so

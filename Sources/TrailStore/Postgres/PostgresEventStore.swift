@@ -19,11 +19,19 @@ public final class PostgresEventStore: EventStore {
     /// Accepts async submissions in batches, beside the events writer.
     let enqueuer: GroupCommit<NewMessage, EnqueueResult>
     var clock: @Sendable () -> Timestamp { appender.configuration.clock }
+    /// Seals personal values on the way in, opens them on the way out (SPEC §11).
+    let personal: PersonalData
 
-    private init(url: PostgresURL, client: PostgresClient, redactor: Redactor, configuration: StoreConfiguration, logger: Logger) {
+    private init(
+        url: PostgresURL, client: PostgresClient, redactor: Redactor, configuration: StoreConfiguration, logger: Logger,
+        vault: PostgresSubjectKeys, vaultSecret: [UInt8]
+    ) {
         self.url = url
         self.client = client
         self.logger = logger
+        personal = PersonalData(
+            policy: PersonalDataPolicy(personalKeys: configuration.personalKeys), sealing: configuration.sealsPersonalData,
+            vault: vault, secret: vaultSecret)
         let appender = PostgresAppender(client: client, redactor: redactor, configuration: configuration, logger: logger)
         self.appender = appender
         writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in
@@ -63,8 +71,10 @@ public final class PostgresEventStore: EventStore {
                 for try await value in rows.decode(ByteBuffer.self) { secret = value }
                 guard let secret else { throw StoreError(.corrupt, "the store has no redaction secret") }
                 let redactor = Redactor(sensitiveKeys: configuration.sensitiveKeys, secret: Array(buffer: secret))
+                let vault = PostgresSubjectKeys(client: client, timeout: configuration.connectionTimeout, logger: logger)
                 let store = PostgresEventStore(
-                    url: url, client: client, redactor: redactor, configuration: configuration, logger: logger)
+                    url: url, client: client, redactor: redactor, configuration: configuration, logger: logger,
+                    vault: vault, vaultSecret: try await vault.secret())
                 let listener = Task { await store.listenForMessages() }
                 defer { listener.cancel() }
                 return try await body(store)
@@ -124,6 +134,10 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>] {
+        await personal.append(requests) { sealed in await appendSealed(sealed) }
+    }
+
+    private func appendSealed(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>] {
         await writer.submit(requests.map { request in
             let prepared = PreparedRequest(request, redactor: appender.redactor, cacheGeneration: appender.cacheGeneration,
                                            expectedHead: appender.expectedHead)
@@ -132,21 +146,25 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead? {
-        try await read { connection, logger in
+        var head = try await read { connection, logger in
             try await PostgresRows.heads(connection.query("""
                 SELECT resource_type, resource_id, version, state::text, secret_digests::text FROM resource_heads
                 WHERE tenant = \(tenant) AND resource_type = \(resourceType) AND resource_id = \(resourceId)
                 """, logger: logger)).first?.value
         }
+        let state = try await personal.open(head?.state)
+        head?.state = state
+        return head
     }
 
-    public func event(tenant: String, id: String) async throws(StoreError) -> RecordedEvent? {
+    public func event(tenant: String, id: String, sealed: Bool) async throws(StoreError) -> RecordedEvent? {
         guard UUIDText.isValid(id) else { return nil }
-        return try await read { connection, logger in
+        let events = try await read { connection, logger in
             try await PostgresRows.events(connection.query("""
                 SELECT \(unescaped: PostgresRows.eventColumns) FROM events WHERE id = \(id)::uuid AND tenant = \(tenant)
-                """, logger: logger)).first
+                """, logger: logger))
         }
+        return try await (sealed ? events : personal.open(events)).first
     }
 
     /// `FROM events WHERE …` for the events matching `query` (all but its order, pages and limit), to be put
@@ -176,7 +194,10 @@ public final class PostgresEventStore: EventStore {
     /// required; a prefix term with `:*`. Cast, not parsed by `to_tsquery`, so the lexemes are exactly the
     /// words Trail indexed (``SearchText``).
     static func tsquery(_ search: SearchQuery) -> String {
-        search.terms.map { "'\($0.word)'" + ($0.prefix ? ":*" : "") }.joined(separator: " & ")
+        search.terms.map { term in
+            let plain = "'\(term.word)'" + (term.prefix ? ":*" : "")
+            return term.blind.map { "(\(plain) | '\($0)')" } ?? plain
+        }.joined(separator: " & ")
     }
 
     /// `prefix`, the filter, `suffix`: the filter's values stay bound; prefix and suffix bind none.
@@ -185,23 +206,28 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
-        try await read { connection, logger in
+        let query = personal.blinded(query, tenant: tenant)
+        let events = try await read { connection, logger in
             try await PostgresRows.events(connection.query(PostgresEventStore.statement(
                 "SELECT \(PostgresRows.eventColumns)", PostgresEventStore.matching(tenant: tenant, query),
                 "ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT \(query.limit)"), logger: logger))
         }
+        return query.sealed ? events : try await personal.open(events)
     }
 
     public func eventColumns(tenant: String, matching query: EventQuery) async throws(StoreError) -> [StoredEventColumns] {
-        try await read { connection, logger in
+        let query = personal.blinded(query, tenant: tenant)
+        let columns = try await read { connection, logger in
             try await PostgresRows.columns(connection.query(PostgresEventStore.statement(
                 "SELECT \(PostgresRows.eventColumns)", PostgresEventStore.matching(tenant: tenant, query),
                 "ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT \(query.limit)"), logger: logger))
         }
+        return query.sealed ? columns : try await personal.open(columns)
     }
 
     public func summary(tenant: String, matching query: EventQuery) async throws(StoreError) -> EventSummary {
-        try await read { connection, logger in
+        let query = personal.blinded(query, tenant: tenant)
+        return try await read { connection, logger in
             let filter = PostgresEventStore.matching(tenant: tenant, query)
             var counts: [(facet: String, key: String, count: Int)] = []
             for (name, expression) in EventSummary.facets {
@@ -228,7 +254,7 @@ public final class PostgresEventStore: EventStore {
         case .version(let version): (version, nil)
         case .time(let time): (nil, time.microseconds)
         }
-        return try await read { connection, logger in
+        var snapshot = try await read { connection, logger -> ResourceSnapshot? in
             let rows = try await connection.query("""
                 SELECT version, state_after::text, id::text, recorded_at, removed_at IS NOT NULL FROM events
                 WHERE tenant = \(tenant) AND resource_type = \(resourceType) AND resource_id = \(resourceId)
@@ -254,6 +280,9 @@ public final class PostgresEventStore: EventStore {
             }
             return found
         }
+        let state = try await personal.open(snapshot?.state)
+        snapshot?.state = state
+        return snapshot
     }
 
     /// Runs one operation (a read, or a write of its own) on a connection of the pool, waiting for one at most

@@ -33,6 +33,7 @@ enum PostgresMigrations {
         m0012SubtreeRoots,
         m0013FailedMessagesIndex,
         m0014RetentionHolds,
+        m0015PersonalData,
     ]
 
     /// What an event is: every column but derived ones (`search`).

@@ -119,8 +119,8 @@ final class SQLiteAppender: Sendable {
         let insert = try RawStatement(db.cachedStatement(sql: """
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor,
                 resource_type, resource_id, version, new_version, changes, summary, state_after, secret_digests,
-                context, metadata, category, outcome, resource_name, duration_ms, error, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                context, metadata, category, outcome, resource_name, duration_ms, error, prev_hash, hash, sealed_words)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
         let index = try RawStatement(db.cachedStatement(sql: """
             INSERT INTO events_fts (rowid, words) VALUES (?, ?)
@@ -136,6 +136,7 @@ final class SQLiteAppender: Sendable {
                 .text(row.stateJSON), .text(row.digestsJSON), .text(row.contextJSON), .text(row.metadataJSON),
                 .text(event.category), .text(event.outcome.rawValue), .text(event.resourceName),
                 .integer(event.durationMs), .text(row.errorJSON), .blob(event.prevHash), .blob(event.hash),
+                .text(row.sealedWords),
             ])
             if !row.searchText.isEmpty {  // no words, nothing to find it by
                 try index.execute(db, [.integer(db.lastInsertedRowID), .text(SQLiteSearch.row(tenantToken: tenantToken, words: row.searchText))])

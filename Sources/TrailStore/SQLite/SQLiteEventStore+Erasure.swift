@@ -5,7 +5,7 @@ public import TrailCore
 extension SQLiteEventStore: ErasureStore {
     static let erasableColumns = """
         sequence, occurred_at, resource_type, resource_id, category, actor_id, actor, resource_name, changes, summary, \
-        context, metadata, error, state_after, rowid
+        context, metadata, error, state_after, rowid, sealed_words
         """
 
     public func erasableEvents(tenant: String, actorId: String?, after sequence: Int64, limit: Int) async throws(StoreError) -> [ErasableEvent] {
@@ -39,20 +39,21 @@ extension SQLiteEventStore: ErasureStore {
                     """, arguments: [tenant, event.sequence]) else { continue }
                 let rowid: Int64 = row[14]
                 // A contentless index forgets a row's words when given them again, as they were written.
-                let before = try Self.erasable(row).searchText
+                let before = try Self.erasable(row).searchText(sealedWords: row[15])
                 if !before.isEmpty {
                     try db.execute(sql: "INSERT INTO events_fts (events_fts, rowid, words) VALUES ('delete', ?, ?)",
                                    arguments: [rowid, SQLiteSearch.row(tenantToken: tenantToken, words: before)])
                 }
                 try db.execute(sql: """
                     UPDATE events SET erased_at = ?, actor_id = ?, actor = ?, resource_name = ?, changes = ?, summary = ?,
-                        context = ?, metadata = ?, error = ?, state_after = ?
+                        context = ?, metadata = ?, error = ?, state_after = ?, sealed_words = NULL
                     WHERE rowid = ?
                     """, arguments: [time.microseconds, event.actorId, StoredJSON.text(event.actor), event.resourceName,
                                      JSONWriter.string(event.changes), event.summary, StoredJSON.text(event.context),
                                      StoredJSON.text(event.metadata), StoredJSON.text(event.error),
                                      StoredJSON.text(event.stateAfter), rowid])
-                let after = event.searchText
+                // Without the tokens of sealed values: those of the subject erased would still find it.
+                let after = event.searchText()
                 if !after.isEmpty {
                     try db.execute(sql: "INSERT INTO events_fts (rowid, words) VALUES (?, ?)",
                                    arguments: [rowid, SQLiteSearch.row(tenantToken: tenantToken, words: after)])
@@ -61,6 +62,45 @@ extension SQLiteEventStore: ErasureStore {
             }
             try SQLiteEventStore.emptyMessages(db, tenant: tenant, carrying: erased)
             return erased.count
+        }
+    }
+
+    public func subjectKeyID(tenant: String, subject: DataSubject) async throws(StoreError) -> String? {
+        try await personal.keyID(tenant: tenant, subject)
+    }
+
+    public func destroySubjectKey(tenant: String, subject: DataSubject) async throws(StoreError) -> String? {
+        try await personal.destroy(tenant: tenant, subject)
+    }
+
+    public func forgetSealedWords(tenant: String, keyID: String) async throws(StoreError) -> Int {
+        let tenantToken = SQLiteSearch.tenantToken(tenant)
+        return try await secureWrite { db in
+            let pattern = "%\(keyID)%"
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT \(Self.erasableColumns) FROM events
+                WHERE tenant = ?1 AND removed_at IS NULL
+                    AND (actor LIKE ?2 OR changes LIKE ?2 OR summary LIKE ?2 OR context LIKE ?2 OR metadata LIKE ?2
+                         OR error LIKE ?2 OR resource_name LIKE ?2 OR state_after LIKE ?2)
+                """, arguments: [tenant, pattern])
+            for row in rows {
+                let event = try Self.erasable(row)
+                let rowid: Int64 = row[14]
+                let sealedWords: String? = row[15]
+                guard sealedWords != nil else { continue }  // indexed without tokens already
+                let before = event.searchText(sealedWords: sealedWords)
+                if !before.isEmpty {
+                    try db.execute(sql: "INSERT INTO events_fts (events_fts, rowid, words) VALUES ('delete', ?, ?)",
+                                   arguments: [rowid, SQLiteSearch.row(tenantToken: tenantToken, words: before)])
+                }
+                let after = event.searchText()
+                if !after.isEmpty {
+                    try db.execute(sql: "INSERT INTO events_fts (rowid, words) VALUES (?, ?)",
+                                   arguments: [rowid, SQLiteSearch.row(tenantToken: tenantToken, words: after)])
+                }
+                try db.execute(sql: "UPDATE events SET sealed_words = NULL WHERE rowid = ?", arguments: [rowid])
+            }
+            return rows.count
         }
     }
 

@@ -91,7 +91,8 @@ extension SQLiteEventStore: LifecycleStore {
         let tenantToken = SQLiteSearch.tenantToken(tenant)
         return try await secureWrite { db in
             let select = try RawStatement(db.cachedStatement(sql: """
-                SELECT \(SQLiteRows.eventColumns), rowid FROM events WHERE tenant = ? AND sequence = ? AND removed_at IS NULL
+                SELECT \(SQLiteRows.eventColumns), rowid, sealed_words FROM events
+                WHERE tenant = ? AND sequence = ? AND removed_at IS NULL
                 """))
             let unindex = try RawStatement(db.cachedStatement(sql: """
                 INSERT INTO events_fts (events_fts, rowid, words) VALUES ('delete', ?, ?)
@@ -99,17 +100,18 @@ extension SQLiteEventStore: LifecycleStore {
             let empty = try RawStatement(db.cachedStatement(sql: """
                 UPDATE events SET removed_at = ?, actor_id = NULL, actor = NULL, resource_name = NULL, changes = '{}',
                     summary = '', state_after = NULL, secret_digests = NULL, context = NULL, metadata = NULL,
-                    duration_ms = NULL, error = NULL
+                    duration_ms = NULL, error = NULL, sealed_words = NULL
                 WHERE rowid = ?
                 """))
             var removed: [Int64] = []
             for sequence in sequences {
                 let found = try select.first(db, [.text(tenant), .integer(sequence)]) { row in
-                    (try RecordedEvent(SQLiteRows.columns(row)), row.int64(SQLiteRows.eventColumnCount))
+                    (try RecordedEvent(SQLiteRows.columns(row)), row.int64(SQLiteRows.eventColumnCount),
+                     row.text(SQLiteRows.eventColumnCount + 1))
                 }
-                guard let (event, rowid) = found else { continue }
+                guard let (event, rowid, sealedWords) = found else { continue }
                 // The index's words of a contentless table are deleted by giving them again, as the writer made them.
-                let words = event.category == EventQuery.accessCategory ? "" : SearchText.document(for: event)
+                let words = event.category == EventQuery.accessCategory ? "" : SearchText.document(for: event, sealedWords: sealedWords)
                 if !words.isEmpty {
                     try unindex.execute(db, [.integer(rowid), .text(SQLiteSearch.row(tenantToken: tenantToken, words: words))])
                 }

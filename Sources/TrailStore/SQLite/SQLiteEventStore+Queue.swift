@@ -30,11 +30,11 @@ extension SQLiteEventStore: MessageQueue {
 
     public func events(of message: QueuedMessage) async throws(StoreError) -> [RecordedEvent] {
         guard let first = message.firstSequence, message.eventCount > 0 else { return [] }
-        return try await read { db in
+        return try await personal.open(read { db in
             try SQLiteRows.events(db, sql: """
                 SELECT \(SQLiteRows.eventColumns) FROM events WHERE tenant = ? AND sequence BETWEEN ? AND ? ORDER BY sequence
                 """, arguments: [message.tenant, first, first + Int64(message.eventCount) - 1])
-        }
+        })
     }
 
     public func claim(limit: Int, leaseSeconds: Int64) async throws(StoreError) -> [ClaimedMessage] {

@@ -4,14 +4,18 @@ public import TrailCore
 /// The read side: straight to the pool's readers, never through the writer.
 extension SQLiteEventStore {
     public func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead? {
-        try await read { db in try SQLiteRows.head(db, tenant: tenant, type: resourceType, id: resourceId) }
+        var head = try await read { db in try SQLiteRows.head(db, tenant: tenant, type: resourceType, id: resourceId) }
+        let state = try await personal.open(head?.state)
+        head?.state = state
+        return head
     }
 
-    public func event(tenant: String, id: String) async throws(StoreError) -> RecordedEvent? {
-        try await read { db in
+    public func event(tenant: String, id: String, sealed: Bool) async throws(StoreError) -> RecordedEvent? {
+        let events = try await read { db in
             try SQLiteRows.events(db, sql: "SELECT \(SQLiteRows.eventColumns) FROM events WHERE id = ? AND tenant = ?",
-                                  arguments: [id, tenant]).first
+                                  arguments: [id, tenant])
         }
+        return try await (sealed ? events : personal.open(events)).first
     }
 
     /// The `WHERE` clause of the events matching `query` (all but its order, pages and limit).
@@ -119,23 +123,28 @@ extension SQLiteEventStore {
     }
 
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
-        try await read { db in
+        let query = personal.blinded(query, tenant: tenant)
+        let events = try await read { db in
             let (sql, arguments) = SQLiteEventStore.list(tenant: tenant, query)
             return try SQLiteRows.events(db, sql: sql, arguments: arguments)
         }
+        return query.sealed ? events : try await personal.open(events)
     }
 
     public func eventColumns(tenant: String, matching query: EventQuery) async throws(StoreError) -> [StoredEventColumns] {
-        try await read { db in
+        let query = personal.blinded(query, tenant: tenant)
+        let columns = try await read { db in
             try SQLiteEventStore.mapping(db, on: !query.bulk) {
                 let (sql, arguments) = SQLiteEventStore.list(tenant: tenant, query)
                 return try RawStatement(db.cachedStatement(sql: sql)).all(db, arguments) { SQLiteRows.columns($0) }
             }
         }
+        return query.sealed ? columns : try await personal.open(columns)
     }
 
     public func summary(tenant: String, matching query: EventQuery) async throws(StoreError) -> EventSummary {
-        try await read { db in
+        let query = personal.blinded(query, tenant: tenant)
+        return try await read { db in
             let filter = SQLiteEventStore.filter(tenant: tenant, query)
             var counts: [(facet: String, key: String, count: Int)] = []
             for (name, expression) in EventSummary.facets {
@@ -158,7 +167,7 @@ extension SQLiteEventStore {
     public func snapshot(
         tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint
     ) async throws(StoreError) -> ResourceSnapshot? {
-        try await read { db in
+        var snapshot = try await read { db -> ResourceSnapshot? in
             let resource = "tenant = ? AND resource_type = ? AND resource_id = ? AND version IS NOT NULL"
             var arguments: StatementArguments = [tenant, resourceType, resourceId]
             let condition: String
@@ -190,5 +199,8 @@ extension SQLiteEventStore {
             }
             return snapshot
         }
+        let state = try await personal.open(snapshot?.state)
+        snapshot?.state = state
+        return snapshot
     }
 }

@@ -8,6 +8,10 @@ extension SQLiteEventStore {
     }
 
     public func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>] {
+        await personal.append(requests) { sealed in await appendSealed(sealed) }
+    }
+
+    private func appendSealed(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>] {
         // Work that does not depend on current state happens here, on the caller's thread, not the writer's.
         let writes = requests.map { request in
             let prepared = PreparedRequest(request, redactor: appender.redactor, cacheGeneration: appender.cacheGeneration,

@@ -19,6 +19,8 @@ public final class SQLiteEventStore: EventStore {
     /// Wakes this process's workers when a message is queued.
     let queued = WorkSignal()
     let appender: SQLiteAppender
+    /// Seals personal values on the way in, opens them on the way out (SPEC §11).
+    let personal: PersonalData
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     public init(
@@ -59,6 +61,10 @@ public final class SQLiteEventStore: EventStore {
             throw SQLiteFailure.storeError(error, path: path)
         }
         self.pool = pool
+        let vault = try SQLiteSubjectKeys(path: SQLiteSubjectKeys.path(forStore: path), busyTimeoutSeconds: busyTimeoutSeconds)
+        personal = PersonalData(
+            policy: PersonalDataPolicy(personalKeys: configuration.personalKeys), sealing: configuration.sealsPersonalData,
+            vault: vault, secret: try vault.secret())
         let appender = SQLiteAppender(redactor: redactor, configuration: configuration)
         self.appender = appender
         // SQLite blocks while it writes: the writer gets a thread of its own, off Swift's cooperative pool.

@@ -46,6 +46,7 @@ enum SQLiteMigrations {
         ("0012_subtree_roots", m0012SubtreeRoots),
         ("0013_failed_messages_index", m0013FailedMessagesIndex),
         ("0014_retention_holds", m0014RetentionHolds),
+        ("0015_personal_data", m0015PersonalData),
     ]
 
     static var migrator: DatabaseMigrator {

@@ -26,7 +26,10 @@ enum SQLiteSearch {
 
     /// The FTS5 query of a search in a tenant. Terms are letters, digits and marks only, so quoting them is safe.
     static func match(tenant: String, _ search: SearchQuery) -> String {
-        let terms = search.terms.map { "\"\($0.word)\"" + ($0.prefix ? "*" : "") }
+        let terms = search.terms.map { term in
+            let plain = "\"\(term.word)\"" + (term.prefix ? "*" : "")
+            return term.blind.map { "(\(plain) OR \"\($0)\")" } ?? plain
+        }
         return (["\"\(tenantToken(tenant))\""] + terms).joined(separator: " AND ")
     }
 

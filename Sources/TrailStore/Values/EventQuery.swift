@@ -34,6 +34,9 @@ public struct EventQuery: Sendable, Equatable {
     /// about once. The SQLite store then reads it with `pread` rather than through its mapping of the file, so
     /// that a long export does not add what it read to the server's resident memory.
     public var bulk: Bool = false
+    /// Events as stored, their personal values sealed (what their hashes cover: NDJSON exports, verification),
+    /// instead of opened for reading (SPEC §11).
+    public var sealed: Bool = false
 
     public init(
         actorId: String? = nil, action: String? = nil, resourceType: String? = nil, resourceId: String? = nil,

@@ -13,18 +13,28 @@ public struct StoreConfiguration: Sendable {
     /// How long an operation waits for a connection to PostgreSQL before it fails as unavailable (503, nothing
     /// done): while the server is down, requests fail within this time instead of hanging. Default 2 s.
     public var connectionTimeout: Duration
+    /// Whether personal values are stored sealed under their data subjects' keys (SPEC §11, crypto-shredding).
+    /// Default on; off stores them as given (an erasure then rewrites them, but backups keep them).
+    public var sealsPersonalData: Bool
+    /// The keys whose values are personal besides actors, request addresses and e-mails
+    /// (``PersonalDataPolicy/defaultPersonalKeys``), matched case-insensitively at any depth.
+    public var personalKeys: [String]
 
     public init(
         sensitiveKeys: [String] = Redactor.defaultSensitiveKeys,
         idempotencyRetentionSeconds: Int64 = 24 * 3600,
         maximumEventsPerTransaction: Int = 20_000,
         clock: @escaping @Sendable () -> Timestamp = SystemClock.now,
-        connectionTimeout: Duration = .seconds(2)
+        connectionTimeout: Duration = .seconds(2),
+        sealsPersonalData: Bool = true,
+        personalKeys: [String] = PersonalDataPolicy.defaultPersonalKeys
     ) {
         self.sensitiveKeys = sensitiveKeys
         self.idempotencyRetentionSeconds = idempotencyRetentionSeconds
         self.maximumEventsPerTransaction = maximumEventsPerTransaction
         self.clock = clock
         self.connectionTimeout = connectionTimeout
+        self.sealsPersonalData = sealsPersonalData
+        self.personalKeys = personalKeys
     }
 }

@@ -1,0 +1,241 @@
+public import Crypto
+
+/// Which values of an event are personal, and so stored sealed under their data subjects' keys (SPEC §11):
+///
+/// - the actor's members other than `id` and `type` (a name, an e-mail): the actor's subject;
+/// - `context.ip`, `context.ip_address`, `context.user_agent`: the actor's subject too;
+/// - every string that holds an e-mail address, anywhere (data, changes, metadata, error, context, resource name,
+///   a client's summary): the subject of each address it holds;
+/// - strings under a personal key (``defaultPersonalKeys``, or the installation's list), at any depth: the subject
+///   of the value itself (so that erasing that value destroys its key).
+///
+/// Ids (actor id, resource type and id), member names, numbers and booleans are never sealed: they place events
+/// in histories and filters. A string that merely looks sealed is sealed too, so that reads never mistake it.
+public struct PersonalDataPolicy: Sendable {
+    public static let defaultPersonalKeys = [
+        "email", "e_mail", "email_address", "phone", "phone_number", "mobile", "first_name", "last_name",
+        "full_name", "display_name", "address", "street", "postal_code", "birth_date", "date_of_birth", "birthday",
+        "ip", "ip_address",
+    ]
+    static let actorContextKeys: Set<String> = ["ip", "ip_address", "user_agent"]
+
+    let personalKeys: Set<String>
+
+    public init(personalKeys: [String] = PersonalDataPolicy.defaultPersonalKeys) {
+        self.personalKeys = Set(personalKeys.map { $0.lowercased() })
+    }
+
+    func isPersonal(_ key: String) -> Bool { personalKeys.contains(key.lowercased()) }
+
+    /// Where a string sits: in the actor's own values, and/or under a personal key.
+    struct Place {
+        var actor = false
+        var personal = false
+        /// Whether its words are searchable (``SearchText``: the actor's name, metadata, the resource's name, the
+        /// summary and the values of changes, which summaries show): a sealed value there gets search tokens.
+        var searchable = false
+    }
+
+    /// The subjects a string at `place` concerns; empty for a value that is not personal.
+    func subjects(of text: String, at place: Place, actorId: String?) -> [DataSubject] {
+        guard !text.isEmpty else { return [] }
+        var subjects: [DataSubject] = []
+        if place.actor, let actorId { subjects.append(.actor(actorId)) }
+        if place.personal || (place.actor && actorId == nil) || text.hasPrefix(SealedValue.prefix) {
+            subjects.append(.value(text))
+        }
+        for address in EmailAddresses.in(text) where !subjects.contains(.value(address)) {
+            subjects.append(.value(address))
+        }
+        return subjects
+    }
+
+    /// Every personal string of `activity` with its place, in a fixed order (``seal(_:keys:blindKey:)`` walks the
+    /// same way).
+    func visit(_ activity: Activity, _ body: (String, Place) -> String) -> Activity {
+        var sealed = activity
+        func map(_ value: JSONValue, _ place: Place) -> JSONValue {
+            switch value {
+            case .string(let text): return .string(body(text, place))
+            case .array(let items): return .array(items.map { map($0, place) })
+            case .object(let object): return .object(mapObject(object, place))
+            case .null, .bool, .number: return value
+            }
+        }
+        func mapObject(
+            _ object: JSONObject, _ place: Place, skipping: Set<String> = [], actorKeys: Set<String> = [],
+            searchableKeys: Set<String>? = nil
+        ) -> JSONObject {
+            var result = JSONObject()
+            for member in object {
+                if skipping.contains(member.key) {
+                    result.append(member.key, member.value)
+                    continue
+                }
+                var inner = place
+                if isPersonal(member.key) { inner.personal = true }
+                if actorKeys.contains(member.key) { inner.actor = true }
+                if let searchableKeys { inner.searchable = searchableKeys.contains(member.key) }
+                result.append(member.key, map(member.value, inner))
+            }
+            return result
+        }
+        let searchable = Place(searchable: true)
+        sealed.actor = activity.actor.map {
+            mapObject($0, Place(actor: true), skipping: ["id", "type"], searchableKeys: ["name"])
+        }
+        sealed.context = activity.context.map { mapObject($0, Place(), actorKeys: Self.actorContextKeys) }
+        sealed.data = mapObject(activity.data, searchable)
+        sealed.metadata = activity.metadata.map { mapObject($0, searchable) }
+        sealed.error = activity.error.map { mapObject($0, Place()) }
+        sealed.resourceName = activity.resourceName.map { body($0, searchable) }
+        sealed.summary = activity.summary.map { body($0, searchable) }
+        sealed.reportedChanges = activity.reportedChanges?.map { change in
+            let place = Place(personal: FieldPath.split(change.path).contains(where: isPersonal), searchable: true)
+            return Change(path: change.path, old: change.old.map { map($0, place) }, new: change.new.map { map($0, place) },
+                          redacted: change.redacted)
+        }
+        return sealed
+    }
+
+    /// The subjects whose keys sealing `activity` needs.
+    public func subjects(of activity: Activity) -> Set<DataSubject> {
+        var all = Set<DataSubject>()
+        _ = visit(activity) { text, place in
+            all.formUnion(subjects(of: text, at: place, actorId: activity.actorId))
+            return text
+        }
+        return all
+    }
+
+    /// `activity` with its personal values sealed under `keys` (which must hold every subject of
+    /// ``subjects(of:)``), and ``Activity/sealedWords`` set: the blind tokens of the words sealed away, so that a
+    /// search still finds them (``SealedValue/blindWord(_:key:)``).
+    public func seal(_ activity: Activity, keys: [DataSubject: SubjectKey], blindKey: SymmetricKey) -> Activity {
+        var words: [String] = []
+        var seen = Set<String>()
+        var sealed = visit(activity) { text, place in
+            let subjects = subjects(of: text, at: place, actorId: activity.actorId)
+            guard !subjects.isEmpty else { return text }
+            for word in place.searchable ? SearchText.words(in: text) : [] where seen.insert(word).inserted {
+                words.append(SealedValue.blindWord(word, key: blindKey))
+            }
+            return SealedValue.seal(text, under: subjects.map { keys[$0]! })
+        }
+        sealed.sealedWords = words
+        return sealed
+    }
+}
+
+/// E-mail addresses in text: `local@domain.tld`, found without a regular expression.
+enum EmailAddresses {
+    static func isLocal(_ byte: UInt8) -> Bool {
+        isDomain(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "%") || byte == UInt8(ascii: "+")
+    }
+
+    static func isDomain(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+    }
+
+    /// The addresses in `text`, lower-cased, in order.
+    static func `in`(_ text: String) -> [String] {
+        let bytes = Array(text.utf8)
+        guard bytes.contains(UInt8(ascii: "@")) else { return [] }
+        var found: [String] = []
+        for at in bytes.indices where bytes[at] == UInt8(ascii: "@") {
+            var start = at
+            while start > 0, isLocal(bytes[start - 1]) { start -= 1 }
+            var end = at + 1
+            while end < bytes.count, isDomain(bytes[end]) { end += 1 }
+            while end > at + 1, bytes[end - 1] == UInt8(ascii: ".") || bytes[end - 1] == UInt8(ascii: "-") { end -= 1 }
+            let domain = bytes[(at + 1)..<end]
+            guard start < at, let dot = domain.lastIndex(of: UInt8(ascii: ".")), dot > at + 1,
+                  end - dot - 1 >= 2, bytes[(dot + 1)..<end].allSatisfy({ $0 > UInt8(ascii: "9") })
+            else { continue }
+            found.append(String(decoding: bytes[start..<end], as: UTF8.self).lowercased())
+        }
+        return found
+    }
+}
+
+// MARK: - Opening
+
+extension JSONValue {
+    /// The ids of the keys the sealed strings of this value need.
+    var sealedKeyIDs: Set<String> {
+        switch self {
+        case .string(let text): SealedValue.keyIDs(in: text)
+        case .array(let items): items.reduce(into: Set()) { $0.formUnion($1.sealedKeyIDs) }
+        case .object(let object): object.sealedKeyIDs
+        case .null, .bool, .number: []
+        }
+    }
+
+    func opened(keys: [String: SymmetricKey]) -> JSONValue {
+        switch self {
+        case .string(let text): .string(SealedValue.open(text, keys: keys))
+        case .array(let items): .array(items.map { $0.opened(keys: keys) })
+        case .object(let object): .object(object.opened(keys: keys))
+        case .null, .bool, .number: self
+        }
+    }
+}
+
+extension JSONObject {
+    public var sealedKeyIDs: Set<String> { reduce(into: Set()) { $0.formUnion($1.value.sealedKeyIDs) } }
+
+    /// This object with its sealed strings opened (``SealedValue/open(_:keys:escape:)``).
+    public func opened(keys: [String: SymmetricKey]) -> JSONObject {
+        JSONObject(members.map { Member(key: $0.key, value: $0.value.opened(keys: keys)) })
+    }
+}
+
+extension RecordedEvent {
+    public var sealedKeyIDs: Set<String> {
+        var ids = SealedValue.keyIDs(in: summary).union(resourceName.map(SealedValue.keyIDs(in:)) ?? [])
+        for object in [actor, changes, context, metadata, error] { if let object { ids.formUnion(object.sealedKeyIDs) } }
+        return ids
+    }
+
+    /// The event as readers see it: its personal values opened, or `[erased]` where a key is gone. Its hash
+    /// covers the stored (sealed) form.
+    public func opened(keys: [String: SymmetricKey]) -> RecordedEvent {
+        var event = self
+        event.actor = actor?.opened(keys: keys)
+        event.changes = changes.opened(keys: keys)
+        event.context = context?.opened(keys: keys)
+        event.metadata = metadata?.opened(keys: keys)
+        event.error = error?.opened(keys: keys)
+        event.summary = SealedValue.open(summary, keys: keys)
+        event.resourceName = resourceName.map { SealedValue.open($0, keys: keys) }
+        return event
+    }
+}
+
+extension StoredEventColumns {
+    public var sealedKeyIDs: Set<String> {
+        [actor, changes, context, metadata, error, summary, resourceName].reduce(into: Set()) { ids, text in
+            if let text { ids.formUnion(SealedValue.keyIDs(in: text)) }
+        }
+    }
+
+    /// The columns as readers see them (see ``RecordedEvent/opened(keys:)``); JSON columns stay JSON text.
+    public func opened(keys: [String: SymmetricKey]) -> StoredEventColumns {
+        func json(_ text: String) -> String {
+            SealedValue.open(text, keys: keys) { plain in
+                let quoted = JSONWriter.string(.string(plain))
+                return String(quoted.dropFirst().dropLast())
+            }
+        }
+        var columns = self
+        columns.actor = actor.map(json)
+        columns.changes = json(changes)
+        columns.context = context.map(json)
+        columns.metadata = metadata.map(json)
+        columns.error = error.map(json)
+        columns.summary = SealedValue.open(summary, keys: keys)
+        columns.resourceName = resourceName.map { SealedValue.open($0, keys: keys) }
+        return columns
+    }
+}

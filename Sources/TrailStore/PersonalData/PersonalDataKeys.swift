@@ -1,0 +1,208 @@
+public import Crypto
+import Synchronization
+public import TrailCore
+
+/// Where the data subjects' keys live: **outside** the event store and its backups (a file of its own next to a
+/// SQLite store, the `trail_vault` schema of a PostgreSQL store, which dumps leave out), so that a backup taken
+/// before an erasure holds sealed values whose key no longer exists anywhere (docs/lifecycle.md).
+public protocol SubjectKeyVault: Sendable {
+    /// The vault's own secret (made on first use): it keys subject lookups and search tokens.
+    func secret() async throws(StoreError) -> [UInt8]
+    /// The keys of these subjects (named by lookup), made and durably stored for those that have none yet.
+    func keys(tenant: String, lookups: [String]) async throws(StoreError) -> [String: SubjectKey]
+    /// The keys with these ids that still exist.
+    func keys(ids: [String]) async throws(StoreError) -> [String: SymmetricKey]
+    /// The id of a subject's key, nil if it has none.
+    func keyID(lookup: String) async throws(StoreError) -> String?
+    /// Destroys a subject's key, so that nothing sealed under it can be read again; its id, or nil if it had none.
+    func destroy(lookup: String) async throws(StoreError) -> String?
+}
+
+/// Seals the personal values of what is appended and opens them in what is read (SPEC §11, crypto-shredding),
+/// with a cache of keys in front of the vault.
+///
+/// Cached keys are trusted for ``cacheLifetime``: an erasure made by another process (`trail erase` beside a
+/// server, another server on the same PostgreSQL) reaches this one's cache within that time. This process's own
+/// erasures empty it at once.
+public final class PersonalData: Sendable {
+    public static let cacheLifetime = Duration.seconds(30)
+    static let cacheCapacity = 100_000
+
+    let policy: PersonalDataPolicy
+    let vault: any SubjectKeyVault
+    private let lookupKey: SymmetricKey
+    private let cache = Mutex(Cache())
+
+    private struct Cache {
+        var subjects: [String: (key: SubjectKey, until: ContinuousClock.Instant)] = [:]
+        /// Keys by id; nil for one known to be destroyed.
+        var ids: [String: (key: SymmetricKey?, until: ContinuousClock.Instant)] = [:]
+    }
+
+    /// Whether appends are sealed (``StoreConfiguration/sealsPersonalData``); reads are opened either way.
+    let sealing: Bool
+
+    /// - Parameter secret: the vault's ``SubjectKeyVault/secret()``.
+    init(policy: PersonalDataPolicy, sealing: Bool, vault: any SubjectKeyVault, secret: [UInt8]) {
+        self.policy = policy
+        self.sealing = sealing
+        self.vault = vault
+        lookupKey = SymmetricKey(data: secret)
+    }
+
+    /// How the vault names a tenant's subject: a keyed hash, so the vault holds no personal value either.
+    func lookup(tenant: String, _ subject: DataSubject) -> String {
+        let text = "\(tenant)\u{0}\(subject.kind.rawValue)\u{0}\(subject.name)"
+        return EventHash.hex(Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: lookupKey)))
+    }
+
+    /// The key of a tenant's search tokens (``SealedValue/blindWord(_:key:)``).
+    func blindKey(tenant: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: lookupKey, info: Array("trail search \(tenant)".utf8), outputByteCount: 32)
+    }
+
+    // MARK: Writes
+
+    /// `request` with its activities' personal values sealed, keys made for new subjects first.
+    func seal(_ request: AppendRequest) async throws(StoreError) -> AppendRequest {
+        guard sealing else { return request }
+        var subjects = Set<DataSubject>()
+        for activity in request.activities { subjects.formUnion(policy.subjects(of: activity)) }
+        guard !subjects.isEmpty else { return request }
+        let keys = try await keys(tenant: request.tenant, for: subjects)
+        let blind = blindKey(tenant: request.tenant)
+        var sealed = request
+        sealed.activities = request.activities.map { policy.seal($0, keys: keys, blindKey: blind) }
+        return sealed
+    }
+
+    /// Appends `requests` through `write` sealed, and answers with their events opened (as stored if opening
+    /// fails: they are stored either way). A request whose keys cannot be had fails alone, nothing of it stored.
+    func append(
+        _ requests: [AppendRequest], through write: ([AppendRequest]) async -> [Result<AppendResult, StoreError>]
+    ) async -> [Result<AppendResult, StoreError>] {
+        var results = [Result<AppendResult, StoreError>?](repeating: nil, count: requests.count)
+        var sealed: [AppendRequest] = []
+        var positions: [Int] = []
+        for (index, request) in requests.enumerated() {
+            do throws(StoreError) {
+                sealed.append(try await seal(request))
+                positions.append(index)
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        for (index, result) in zip(positions, await write(sealed)) {
+            if case .success(let appended) = result {
+                results[index] = .success((try? await open(appended)) ?? appended)
+            } else {
+                results[index] = result
+            }
+        }
+        return results.map { $0! }
+    }
+
+    private func keys(tenant: String, for subjects: Set<DataSubject>) async throws(StoreError) -> [DataSubject: SubjectKey] {
+        let now = ContinuousClock.now
+        var found: [DataSubject: SubjectKey] = [:]
+        var missing: [String: DataSubject] = [:]
+        cache.withLock { cache in
+            for subject in subjects {
+                let name = lookup(tenant: tenant, subject)
+                if let hit = cache.subjects[name], hit.until > now { found[subject] = hit.key } else { missing[name] = subject }
+            }
+        }
+        guard !missing.isEmpty else { return found }
+        let made = try await vault.keys(tenant: tenant, lookups: Array(missing.keys))
+        let until = now + Self.cacheLifetime
+        cache.withLock { cache in
+            if cache.subjects.count + made.count > Self.cacheCapacity { cache.subjects.removeAll(keepingCapacity: true) }
+            for (name, key) in made {
+                cache.subjects[name] = (key, until)
+                if let subject = missing[name] { found[subject] = key }
+            }
+        }
+        return found
+    }
+
+    // MARK: Reads
+
+    /// The keys that exist among `ids` (destroyed ones are left out).
+    func keys(ids: Set<String>) async throws(StoreError) -> [String: SymmetricKey] {
+        guard !ids.isEmpty else { return [:] }
+        let now = ContinuousClock.now
+        var found: [String: SymmetricKey] = [:]
+        var missing: [String] = []
+        cache.withLock { cache in
+            for id in ids {
+                if let hit = cache.ids[id], hit.until > now {
+                    if let key = hit.key { found[id] = key }
+                } else {
+                    missing.append(id)
+                }
+            }
+        }
+        guard !missing.isEmpty else { return found }
+        let fetched = try await vault.keys(ids: missing)
+        let until = now + Self.cacheLifetime
+        cache.withLock { cache in
+            if cache.ids.count + missing.count > Self.cacheCapacity { cache.ids.removeAll(keepingCapacity: true) }
+            for id in missing { cache.ids[id] = (fetched[id], until) }
+        }
+        return found.merging(fetched) { a, _ in a }
+    }
+
+    func open(_ events: [RecordedEvent]) async throws(StoreError) -> [RecordedEvent] {
+        let ids = events.reduce(into: Set<String>()) { $0.formUnion($1.sealedKeyIDs) }
+        guard !ids.isEmpty else { return events }
+        let keys = try await keys(ids: ids)
+        return events.map { $0.sealedKeyIDs.isEmpty ? $0 : $0.opened(keys: keys) }
+    }
+
+    func open(_ columns: [StoredEventColumns]) async throws(StoreError) -> [StoredEventColumns] {
+        let ids = columns.reduce(into: Set<String>()) { $0.formUnion($1.sealedKeyIDs) }
+        guard !ids.isEmpty else { return columns }
+        let keys = try await keys(ids: ids)
+        return columns.map { $0.opened(keys: keys) }
+    }
+
+    func open(_ result: AppendResult) async throws(StoreError) -> AppendResult {
+        var opened = result
+        opened.events = try await open(result.events)
+        return opened
+    }
+
+    func open(_ state: JSONObject?) async throws(StoreError) -> JSONObject? {
+        guard let state else { return nil }
+        let ids = state.sealedKeyIDs
+        guard !ids.isEmpty else { return state }
+        return state.opened(keys: try await keys(ids: ids))
+    }
+
+    /// `query` with the search tokens of its terms, so that a search finds sealed words too.
+    func blinded(_ query: EventQuery, tenant: String) -> EventQuery {
+        guard var search = query.search else { return query }
+        let key = blindKey(tenant: tenant)
+        for index in search.terms.indices { search.terms[index].blind = SealedValue.blindWord(search.terms[index].word, key: key) }
+        var blinded = query
+        blinded.search = search
+        return blinded
+    }
+
+    // MARK: Erasure
+
+    func keyID(tenant: String, _ subject: DataSubject) async throws(StoreError) -> String? {
+        try await vault.keyID(lookup: lookup(tenant: tenant, subject))
+    }
+
+    /// Destroys the key of a tenant's subject; its id, or nil if the subject had none.
+    func destroy(tenant: String, _ subject: DataSubject) async throws(StoreError) -> String? {
+        let name = lookup(tenant: tenant, subject)
+        let id = try await vault.destroy(lookup: name)
+        cache.withLock { cache in
+            cache.subjects[name] = nil
+            if let id { cache.ids[id] = (nil, ContinuousClock.now + Self.cacheLifetime) }
+        }
+        return id
+    }
+}
