@@ -1,5 +1,6 @@
 import Crypto
 import Logging
+import NIOCore
 import PostgresNIO
 import TrailCore
 
@@ -25,11 +26,12 @@ struct PostgresSubjectKeys: SubjectKeyVault {
         let made = SubjectKey.make().bytes
         return try await run { connection, logger in
             try await connection.query("""
-                INSERT INTO trail_vault.settings (name, value) VALUES ('secret', \(made)) ON CONFLICT (name) DO NOTHING
+                INSERT INTO trail_vault.settings (name, value) VALUES ('secret', decode(\(EventHash.hex(made)), 'hex'))
+                ON CONFLICT (name) DO NOTHING
                 """, logger: logger)
             for try await value in try await connection.query(
-                "SELECT value FROM trail_vault.settings WHERE name = 'secret'", logger: logger).decode([UInt8].self) {
-                return value
+                "SELECT value FROM trail_vault.settings WHERE name = 'secret'", logger: logger).decode(ByteBuffer.self) {
+                return Array(buffer: value)
             }
             throw StoreError(.corrupt, "the key vault has no secret")
         }
@@ -47,8 +49,8 @@ struct PostgresSubjectKeys: SubjectKeyVault {
             var keys: [String: SubjectKey] = [:]
             for try await (lookup, id, key) in try await connection.query("""
                 SELECT lookup, id, key FROM trail_vault.subject_keys WHERE lookup = ANY(\(lookups)::text[])
-                """, logger: logger).decode((String, String, [UInt8]).self) {
-                keys[lookup] = SubjectKey(id: id, key: SymmetricKey(data: key))
+                """, logger: logger).decode((String, String, ByteBuffer).self) {
+                keys[lookup] = SubjectKey(id: id, key: SymmetricKey(data: Array(buffer: key)))
             }
             return keys
         }
@@ -59,8 +61,8 @@ struct PostgresSubjectKeys: SubjectKeyVault {
             var keys: [String: SymmetricKey] = [:]
             for try await (id, key) in try await connection.query("""
                 SELECT id, key FROM trail_vault.subject_keys WHERE id = ANY(\(ids)::text[])
-                """, logger: logger).decode((String, [UInt8]).self) {
-                keys[id] = SymmetricKey(data: key)
+                """, logger: logger).decode((String, ByteBuffer).self) {
+                keys[id] = SymmetricKey(data: Array(buffer: key))
             }
             return keys
         }
