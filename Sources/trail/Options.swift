@@ -66,6 +66,9 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "Comma-separated keys whose values are redacted; replaces the default list (env TRAIL_REDACT_KEYS).")
     var redactKeys: String?
 
+    @Option(name: .long, help: "Comma-separated keys whose string values are personal, sealed per data subject; replaces the default list (env TRAIL_PERSONAL_KEYS).")
+    var personalKeys: String?
+
     @Option(name: .long, help: "Seconds an operation waits for a PostgreSQL connection before it fails with 503 (env TRAIL_STORE_TIMEOUT).")
     var storeTimeout: Double = Env.string("TRAIL_STORE_TIMEOUT").flatMap(Double.init) ?? 2
 
@@ -85,6 +88,10 @@ struct StoreOptions: ParsableArguments {
         var configuration = StoreConfiguration(connectionTimeout: .milliseconds(Int64(storeTimeout * 1000)))
         if let redactKeys = redactKeys ?? Env.string("TRAIL_REDACT_KEYS") {
             configuration.sensitiveKeys = redactKeys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        if let personalKeys = personalKeys ?? Env.string("TRAIL_PERSONAL_KEYS") {
+            configuration.personalKeys = personalKeys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
         }
         return configuration
