@@ -134,7 +134,8 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     integrity.addRoutes(to: api)
     LifecycleController(
         retention: Retention(store: store, minimumDays: configuration.minimumRetentionDays),
-        holds: LegalHolds(store: store), erasures: Erasures(store: store), body: body, origin: origin
+        holds: LegalHolds(store: store), erasures: Erasures(store: store), personalData: PersonalDataSettings(store: store),
+        body: body, origin: origin
     ).addRoutes(to: api)
     // Last: the methods each path lacks are 405 (with Allow), not 404.
     table.addMethodAnswers(to: router)

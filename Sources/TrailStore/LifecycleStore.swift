@@ -40,6 +40,15 @@ public struct RemovalCursor: Sendable, Equatable {
 
 /// Retention rules, legal holds and the removal of events' content (SPEC §11). Every operation names its tenant.
 public protocol LifecycleStore: Sendable {
+    /// The keys `tenant` marks personal (SPEC §11), sorted; none by default.
+    func personalKeys(tenant: String) async throws(StoreError) -> [String]
+
+    /// Replaces them; values appended from now on are sealed accordingly.
+    func setPersonalKeys(_ keys: [String], tenant: String) async throws(StoreError)
+
+    /// The keys personal in every tenant (``StoreConfiguration/personalKeys``), sorted.
+    var installationPersonalKeys: [String] { get }
+
     /// The tenant's rules (empty: keep everything).
     func retentionPolicy(tenant: String) async throws(StoreError) -> RetentionPolicy
     /// Replaces the tenant's rules.

@@ -142,3 +142,58 @@ func readInput(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(path)") }
     return Array(data)
 }
+
+/// `trail personal-keys set|show`: the keys a tenant marks personal, straight in the store (admins can also use
+/// `/api/v1/personal-data`).
+struct PersonalKeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "personal-keys",
+        abstract: "Set and show the keys a tenant marks personal (their string values are stored sealed per data subject).",
+        subcommands: [Set.self, Show.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace the keys a tenant marks personal, besides the installation's (--personal-keys of trail serve).")
+
+        @Option(name: .long, help: "The tenant (\(TenantName.rule)).")
+        var tenant: String
+
+        @Option(name: .long, help: "Comma-separated key names; empty for none.")
+        var keys: String
+
+        @OptionGroup var store: DatabaseOption
+
+        func validate() throws {
+            guard TenantName.isValid(tenant) else { throw ValidationError("--tenant must be \(TenantName.rule)") }
+        }
+
+        func run() async throws {
+            let names = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let body = Array(JSONWriter.string(.object(JSONObject([.init(key: "keys", value: .array(names.map(JSONValue.string)))]))).utf8)
+            let tenant = self.tenant
+            do {
+                let answer = try await store.withStore { store in
+                    try await PersonalDataSettings(store: store).set(body: body, tenant: tenant, by: .commandLine)
+                }
+                print(JSONWriter.string(answer))
+            } catch let refusal as ServiceError {
+                throw fail(refusal)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the keys a tenant marks personal, and the installation's default list, as JSON.")
+
+        @Option(name: .long, help: "The tenant.")
+        var tenant: String
+
+        @OptionGroup var store: DatabaseOption
+
+        func run() async throws {
+            let tenant = self.tenant
+            print(JSONWriter.string(try await store.withStore { store in try await PersonalDataSettings(store: store).json(tenant: tenant) }))
+        }
+    }
+}

@@ -36,4 +36,25 @@ extension CommandLineTests {
             #expect(verify.output.contains("of which 1 removed by retention"), "\(verify.output)\(verify.errors)")
         }
     }
+
+    /// `trail personal-keys set|show`, then `trail erase --value` destroying the key of a value sealed under it.
+    @Test(arguments: StoreKind.available)
+    func personalKeysAndErasure(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { _, database in
+            #expect(try trail(["migrate", "--database", database.text]).status == 0)
+            let set = try trail(["personal-keys", "set", "--tenant", "default", "--keys", "nickname, Badge", "--database", database.text])
+            #expect(set.status == 0, "\(set.errors)")
+            let shown = try JSONParser.parse(try trail(["personal-keys", "show", "--tenant", "default", "--database", database.text]).output
+                .trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(shown["keys"] == ["badge", "nickname"], "\(shown)")
+            let ingest = try trail(["ingest", "--file", "-", "--database", database.text], stdin: """
+                {"actor": {"id": "12"}, "verb": "create", "object": {"id": "u-1", "type": "user", "badge": "B-9081"}}
+                """)
+            #expect(ingest.status == 0 && ingest.output.contains("B-9081"), "\(ingest.output)\(ingest.errors)")
+            let erase = try trail(["erase", "--tenant", "default", "--value", "b-9081", "--database", database.text])
+            #expect(erase.status == 0 && erase.output.contains(#""key_destroyed":true"#), "\(erase.output)\(erase.errors)")
+            let history = try trail(["history", "--resource-type", "user", "--resource-id", "u-1", "--json", "--database", database.text])
+            #expect(history.output.contains("[erased]") && !history.output.contains("B-9081"), "\(history.output)")
+        }
+    }
 }

@@ -20,6 +20,8 @@ import TrailTestSupport
         (.post, "/api/v1/legal-holds", #"{"name":"x","match":{"actor":"1"}}"#),
         (.delete, "/api/v1/legal-holds/some-id", nil),
         (.post, "/api/v1/erasures", #"{"value":"nobody@example.com"}"#),
+        (.get, "/api/v1/personal-data", nil),
+        (.put, "/api/v1/personal-data", #"{"keys":["nickname"]}"#),
     ]
 
     @Test(arguments: StoreKind.available)
@@ -139,6 +141,47 @@ extension LifecycleAPITests {
             #expect(found["data"]?.arrayValue?.contains { $0["resource"]?["id"] == "u-1" } == false, "searching by the erased value finds nothing")
             let (_, verified) = try await send(.post, "/api/v1/integrity/verify")
             #expect(verified["valid"] == .bool(true) && verified["erased_events"] == 0, "\(verified)")
+        }
+    }
+}
+
+extension LifecycleAPITests {
+    /// Keys a tenant marks personal: values under them are sealed from then on (opened by reads, sealed in the
+    /// NDJSON export), and an erasure of such a value destroys its key.
+    @Test(arguments: StoreKind.available)
+    func keysATenantMarksPersonal(kind: StoreKind) async throws {
+        try await withRouter(kind) { client in
+            func send(_ method: HTTPRequest.Method, _ path: String, _ body: String? = nil) async throws -> (HTTPResponse.Status, ByteBuffer) {
+                let response = try await client.execute(uri: path, method: method, headers: jsonHeaders, body: body.map { ByteBuffer(string: $0) })
+                return (response.status, response.body)
+            }
+            for (body, field) in [(#"{"keys":"nickname"}"#, "keys"), (#"{"keys":[""]}"#, "keys[0]"), (#"{"keys":[],"other":1}"#, "other")] {
+                let (status, problem) = try await send(.put, "/api/v1/personal-data", body)
+                let errors = try parseJSON(problem)["errors"]?.arrayValue ?? []
+                #expect(status == .unprocessableContent && errors.contains { $0["path"]?.stringValue == field }, "\(body): \(String(buffer: problem))")
+            }
+            let (set, answer) = try await send(.put, "/api/v1/personal-data", #"{"keys":["NickName","nickname","shoe_size"]}"#)
+            let keys = try parseJSON(answer)
+            #expect(set == .ok && keys["keys"] == ["nickname", "shoe_size"] && keys["installation_keys"]?.arrayValue?.contains("email") == true, "\(keys)")
+            #expect(try parseJSON(try await send(.get, "/api/v1/personal-data").1) == keys)
+
+            let (created, _) = try await send(.post, "/api/v1/audit/activity-stream",
+                                              #"{"actor":{"id":"12"},"verb":"create","object":{"id":"u-1","type":"user","nickname":"Zazie","team":"blue"}}"#)
+            #expect(created == .created)
+            let (_, state) = try await send(.get, "/api/v1/resources/user/u-1")
+            #expect(try parseJSON(state)["state"]?["nickname"] == "Zazie")
+            let (_, export) = try await send(.get, "/api/v1/audit/logs/export?format=ndjson&resource_type=user")
+            let stored = String(buffer: export)
+            #expect(!stored.contains("Zazie") && stored.contains("trail:sealed:1:") && stored.contains("blue"), "\(stored)")
+
+            let (erased, report) = try await send(.post, "/api/v1/erasures", #"{"value":"zazie"}"#)
+            let destroyed = try parseJSON(report)["key_destroyed"]
+            #expect(erased == .ok && destroyed == true, "\(String(buffer: report))")
+            let after = try parseJSON(try await send(.get, "/api/v1/resources/user/u-1").1)["state"]
+            #expect(after?["nickname"] == "[erased]" && after?["team"] == "blue", "\(String(describing: after))")
+            let (_, records) = try await send(.get, "/api/v1/audit/logs?category=AUDIT_ADMIN")
+            let actions = try parseJSON(records)["data"]?.arrayValue?.compactMap { $0["action"]?.stringValue } ?? []
+            #expect(actions == ["subject_key_destroyed", "personal_keys_set"], "\(actions)")
         }
     }
 }

@@ -245,6 +245,19 @@ schemas = {
                        "* and category, *); an event no rule matches is kept forever.",
         "properties": {"rules": {"type": "array", "maxItems": 100, "items": ref("RetentionRule")}},
     },
+    "PersonalKeys": {
+        "type": "object", "required": ["keys"], "additionalProperties": False,
+        "description": "Keys the tenant marks personal: string values under them, at any depth, are stored sealed under "
+                       "the value's own key (crypto-shredding; an erasure of the value destroys it).",
+        "properties": {"keys": {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 100}}},
+    },
+    "PersonalKeysAnswer": {
+        "type": "object", "required": ["keys", "installation_keys"],
+        "properties": {
+            "keys": {"type": "array", "items": STRING, "description": "the tenant's, lower-cased"},
+            "installation_keys": {"type": "array", "items": STRING, "description": "personal in every tenant (--personal-keys)"},
+        },
+    },
     "RetentionRun": {
         "type": "object", "additionalProperties": False,
         "properties": {"dry_run": {"type": "boolean", "description": "count what would go; change nothing (default false)"}},
@@ -553,7 +566,9 @@ paths = {
         {"200": {"description": "The events", "content": {
             "application/json": {"schema": {"type": "array", "items": ref("StoredEvent")}},
             "application/x-ndjson": {"schema": STRING}, "text/csv; charset=utf-8": {"schema": STRING}}}},
-        parameters=FILTERS + [query("format", {"type": "string", "enum": ["json", "ndjson", "csv"]}, "json (default), ndjson or csv")])},
+        parameters=FILTERS + [query("format", {"type": "string", "enum": ["json", "ndjson", "csv"]},
+                              "json (default), ndjson or csv. NDJSON is the log as stored, what `trail verify --export` checks: "
+                              "personal values stay sealed there; JSON and CSV show them opened")])},
     "/api/v1/actors/{id}/activity": {"get": operation(
         "listActorActivity", "Read", "One actor's events, newest first", {"200": json_response("A page", ref("EventPage"))},
         parameters=[path("id", "the actor's id")] + [f for f in FILTERS if f["name"] != "actor"] + PAGES)},
@@ -611,12 +626,21 @@ paths = {
                                    "headers": {"Location": {"schema": STRING, "description": "/api/v1/legal-holds/{id}"}}}},
                           ["413", "415", "422"], body=body("NewLegalHold")),
     },
+    "/api/v1/personal-data": {
+        "get": operation("getPersonalKeys", "Lifecycle", "The keys the tenant marks personal, and the installation's (admin)",
+                         {"200": json_response("The keys", ref("PersonalKeysAnswer"))}),
+        "put": operation("setPersonalKeys", "Lifecycle", "Replace the keys the tenant marks personal (admin; recorded as an AUDIT_ADMIN event)",
+                         {"200": json_response("The keys as stored", ref("PersonalKeysAnswer"))}, ["413", "415", "422"],
+                         body=body("PersonalKeys"),
+                         description="Values appended from now on under these keys are sealed; events already stored keep their form."),
+    },
     "/api/v1/erasures": {"post": operation(
         "createErasure", "Lifecycle", "Erase a data subject from the tenant (admin; GDPR art. 17)",
         {"200": json_response("What was erased", ref("ErasureReport"))}, ["413", "415", "422"], body=body("NewErasure"),
-        description="Every occurrence is replaced by [erased] in events, current states, the search index and the queue; "
-                    "events a legal hold keeps are left. Events keep their hashes; each batch is named by an erasure event "
-                    "(category AUDIT_ADMIN) that never holds the value.")},
+        description="The subject's key is destroyed (crypto-shredding): values sealed under it become unreadable, in "
+                    "backups too, unless a held event needs it. Occurrences stored plain are replaced by [erased] in events, "
+                    "current states, the search index and the queue; events a legal hold keeps are left. Events keep their "
+                    "hashes; each batch is named by an erasure event (category AUDIT_ADMIN) that never holds the value.")},
     "/api/v1/legal-holds/{id}": {"delete": operation(
         "releaseLegalHold", "Lifecycle", "Release a legal hold (it stays listed, with released_at)",
         {"200": json_response("The released hold", ref("LegalHold"))}, ["404"], [path("id", "the hold's id")])},

@@ -239,3 +239,57 @@ extension StoredEventColumns {
         return columns
     }
 }
+
+// MARK: - A tenant's personal keys
+
+/// The keys a tenant marks personal, besides the installation's (`PUT /api/v1/personal-data`, SPEC §11): string
+/// values under them, at any depth, are sealed under the value's own key from then on.
+public enum PersonalKeys {
+    public static let maximumKeys = 100
+    public static let maximumKeyLength = 100
+
+    /// `{"keys": ["nickname", …]}`: names compared without regard to case, each once.
+    public static func parse(_ value: JSONValue) throws(InvalidSubmission) -> [String] {
+        var errors: [FieldError] = []
+        func fault(_ path: String, _ message: String) { errors.append(FieldError(index: nil, path: path, message: message)) }
+        guard let object = value.objectValue else {
+            throw InvalidSubmission(errors: [FieldError(index: nil, path: "", message: "expected an object {\"keys\": [names]}")])
+        }
+        for key in object.keys where key != "keys" { fault(key, "unknown field; give keys") }
+        var keys: [String] = []
+        switch object["keys"] {
+        case .array(let items)? where items.count <= maximumKeys:
+            for (index, item) in items.enumerated() {
+                guard case .string(let name) = item, !name.isEmpty, name.count <= maximumKeyLength else {
+                    fault("keys[\(index)]", "a key name of 1 to \(maximumKeyLength) characters")
+                    continue
+                }
+                if !keys.contains(name.lowercased()) { keys.append(name.lowercased()) }
+            }
+        case .array?:
+            fault("keys", "at most \(maximumKeys) keys")
+        default:
+            fault("keys", "an array of key names ([] for none)")
+        }
+        guard errors.isEmpty else { throw InvalidSubmission(errors: errors) }
+        return keys
+    }
+
+    /// `{"keys": [the tenant's], "installation_keys": [the installation's]}`.
+    public static func json(tenant: [String], installation: [String]) -> JSONValue {
+        .object(JSONObject([
+            .init(key: "keys", value: .array(tenant.map(JSONValue.string))),
+            .init(key: "installation_keys", value: .array(installation.map(JSONValue.string))),
+        ]))
+    }
+}
+
+extension PersonalDataPolicy {
+    /// Its keys, sorted.
+    public var keys: [String] { personalKeys.sorted() }
+
+    /// This policy with `keys` personal too.
+    public func adding(_ keys: [String]) -> PersonalDataPolicy {
+        keys.isEmpty ? self : PersonalDataPolicy(personalKeys: Array(personalKeys) + keys)
+    }
+}

@@ -5,13 +5,15 @@ import TrailStore
 
 /// Data lifecycle (SPEC §11), for admins, in their own tenant: retention rules (`GET`/`PUT /api/v1/retention`),
 /// cleanups (`POST /api/v1/retention/run`, `{"dry_run": true}` to only count), and legal holds (`GET`/`POST
-/// /api/v1/legal-holds`, `DELETE /api/v1/legal-holds/{id}`), and erasures of data subjects (`POST
-/// /api/v1/erasures`). Every change is an `AUDIT_ADMIN` event of the tenant.
+/// /api/v1/legal-holds`, `DELETE /api/v1/legal-holds/{id}`), erasures of data subjects (`POST
+/// /api/v1/erasures`) and the keys the tenant marks personal (`GET`/`PUT /api/v1/personal-data`). Every change
+/// is an `AUDIT_ADMIN` event of the tenant.
 struct LifecycleController: Sendable {
     typealias Context = TrailRequestContext
     let retention: Retention
     let holds: LegalHolds
     let erasures: Erasures
+    let personalData: PersonalDataSettings
     let body: JSONBodyReader
     let origin: RequestOrigin
 
@@ -52,6 +54,16 @@ struct LifecycleController: Sendable {
                 try await erasures.erase(body: bytes.readableBytesView, tenant: who.tenant, by: who.operator)
             }
             return Self.json(report.json)
+        }
+        routes.get("/api/v1/personal-data") { _, context in
+            let tenant = try context.tenant(for: .manageData)
+            return Self.json(try await personalData.json(tenant: tenant))
+        }
+        routes.put("/api/v1/personal-data") { request, context in
+            let who = try self.who(request, context)
+            return Self.json(try await body.withBody(request) { bytes in
+                try await personalData.set(body: bytes.readableBytesView, tenant: who.tenant, by: who.operator)
+            })
         }
         routes.delete("/api/v1/legal-holds/{id}") { request, context in
             let who = try self.who(request, context)

@@ -28,8 +28,12 @@ public final class PersonalData: Sendable {
     public static let cacheLifetime = Duration.seconds(30)
     static let cacheCapacity = 100_000
 
+    /// The installation's policy; each tenant's adds the keys it marks personal.
     let policy: PersonalDataPolicy
     let vault: any SubjectKeyVault
+    /// Reads the keys a tenant marks personal.
+    private let tenantKeys: @Sendable (String) async throws(StoreError) -> [String]
+    private let policies = Mutex<[String: (policy: PersonalDataPolicy, until: ContinuousClock.Instant)]>([:])
     private let lookupKey: SymmetricKey
     private let cache = Mutex(Cache())
 
@@ -43,8 +47,12 @@ public final class PersonalData: Sendable {
     let sealing: Bool
 
     /// - Parameter secret: the vault's ``SubjectKeyVault/secret()``.
-    init(policy: PersonalDataPolicy, sealing: Bool, vault: any SubjectKeyVault, secret: [UInt8]) {
+    init(
+        policy: PersonalDataPolicy, sealing: Bool, vault: any SubjectKeyVault, secret: [UInt8],
+        tenantKeys: @escaping @Sendable (String) async throws(StoreError) -> [String]
+    ) {
         self.policy = policy
+        self.tenantKeys = tenantKeys
         self.sealing = sealing
         self.vault = vault
         lookupKey = SymmetricKey(data: secret)
@@ -66,6 +74,7 @@ public final class PersonalData: Sendable {
     /// `request` with its activities' personal values sealed, keys made for new subjects first.
     func seal(_ request: AppendRequest) async throws(StoreError) -> AppendRequest {
         guard sealing else { return request }
+        let policy = try await policy(tenant: request.tenant)
         var subjects = Set<DataSubject>()
         for activity in request.activities { subjects.formUnion(policy.subjects(of: activity)) }
         guard !subjects.isEmpty else { return request }
@@ -100,6 +109,23 @@ public final class PersonalData: Sendable {
             }
         }
         return results.map { $0! }
+    }
+
+    /// The tenant's policy: the installation's, and the keys the tenant marks personal (cached like keys; this
+    /// process's own changes forget it at once).
+    func policy(tenant: String) async throws(StoreError) -> PersonalDataPolicy {
+        let now = ContinuousClock.now
+        if let hit = policies.withLock({ $0[tenant] }), hit.until > now { return hit.policy }
+        let tenantPolicy = policy.adding(try await tenantKeys(tenant))
+        policies.withLock { cached in
+            if cached.count >= Self.cacheCapacity { cached.removeAll(keepingCapacity: true) }
+            cached[tenant] = (tenantPolicy, now + Self.cacheLifetime)
+        }
+        return tenantPolicy
+    }
+
+    func forgetPolicy(tenant: String) {
+        _ = policies.withLock { $0.removeValue(forKey: tenant) }
     }
 
     private func keys(tenant: String, for subjects: Set<DataSubject>) async throws(StoreError) -> [DataSubject: SubjectKey] {

@@ -44,6 +44,33 @@ extension PostgresEventStore: LifecycleStore {
         created_at, created_by, released_at, released_by
         """
 
+    static func personalKeys(tenant: String, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+        var keys: [String] = []
+        for try await key in try await connection.query(
+            "SELECT key FROM personal_keys WHERE tenant = \(tenant) ORDER BY key", logger: logger).decode(String.self) {
+            keys.append(key)
+        }
+        return keys
+    }
+
+    public func personalKeys(tenant: String) async throws(StoreError) -> [String] {
+        try await read { connection, logger in try await Self.personalKeys(tenant: tenant, on: connection, logger: logger) }
+    }
+
+    public var installationPersonalKeys: [String] { personal.policy.keys }
+
+    public func setPersonalKeys(_ keys: [String], tenant: String) async throws(StoreError) {
+        try await read { connection, logger in
+            try await connection.withTransaction(logger: logger) { connection in
+                try await connection.run("DELETE FROM personal_keys WHERE tenant = \(tenant)", logger: logger)
+                try await connection.run("""
+                    INSERT INTO personal_keys (tenant, key) SELECT \(tenant), k FROM unnest(\(Array(Set(keys)))::text[]) AS t(k)
+                    """, logger: logger)
+            }
+        }
+        personal.forgetPolicy(tenant: tenant)
+    }
+
     public func insertHold(_ hold: LegalHold) async throws(StoreError) {
         try await read { connection, logger in
             try await connection.run("""

@@ -31,7 +31,16 @@ public final class PostgresEventStore: EventStore {
         self.logger = logger
         personal = PersonalData(
             policy: PersonalDataPolicy(personalKeys: configuration.personalKeys), sealing: configuration.sealsPersonalData,
-            vault: vault, secret: vaultSecret)
+            vault: vault, secret: vaultSecret
+        ) { tenant throws(StoreError) in
+            do {
+                return try await client.withConnection(within: configuration.connectionTimeout) { connection in
+                    try await PostgresEventStore.personalKeys(tenant: tenant, on: connection, logger: logger)
+                }
+            } catch {
+                throw PostgresFailure.storeError(error)
+            }
+        }
         let appender = PostgresAppender(client: client, redactor: redactor, configuration: configuration, logger: logger)
         self.appender = appender
         writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in

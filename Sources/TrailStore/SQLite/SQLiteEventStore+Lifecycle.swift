@@ -31,6 +31,24 @@ extension SQLiteEventStore: LifecycleStore {
         created_at, created_by, released_at, released_by
         """
 
+    public func personalKeys(tenant: String) async throws(StoreError) -> [String] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT key FROM personal_keys WHERE tenant = ? ORDER BY key", arguments: [tenant])
+        }
+    }
+
+    public var installationPersonalKeys: [String] { personal.policy.keys }
+
+    public func setPersonalKeys(_ keys: [String], tenant: String) async throws(StoreError) {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM personal_keys WHERE tenant = ?", arguments: [tenant])
+            for key in Set(keys) {
+                try db.execute(sql: "INSERT INTO personal_keys (tenant, key) VALUES (?, ?)", arguments: [tenant, key])
+            }
+        }
+        personal.forgetPolicy(tenant: tenant)
+    }
+
     public func insertHold(_ hold: LegalHold) async throws(StoreError) {
         try await write { db in
             try db.execute(sql: "INSERT INTO legal_holds (\(Self.holdColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

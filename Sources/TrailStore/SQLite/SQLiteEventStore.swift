@@ -64,7 +64,16 @@ public final class SQLiteEventStore: EventStore {
         let vault = try SQLiteSubjectKeys(path: SQLiteSubjectKeys.path(forStore: path), busyTimeoutSeconds: busyTimeoutSeconds)
         personal = PersonalData(
             policy: PersonalDataPolicy(personalKeys: configuration.personalKeys), sealing: configuration.sealsPersonalData,
-            vault: vault, secret: try vault.secret())
+            vault: vault, secret: try vault.secret()
+        ) { tenant throws(StoreError) in
+            do {
+                return try await pool.read { db in
+                    try String.fetchAll(db, sql: "SELECT key FROM personal_keys WHERE tenant = ? ORDER BY key", arguments: [tenant])
+                }
+            } catch {
+                throw SQLiteFailure.storeError(error, path: path)
+            }
+        }
         let appender = SQLiteAppender(redactor: redactor, configuration: configuration)
         self.appender = appender
         // SQLite blocks while it writes: the writer gets a thread of its own, off Swift's cooperative pool.

@@ -13,5 +13,7 @@ extension PostgresMigrations {
             key bytea NOT NULL
         )
         """,
+        // The keys each tenant marks personal (besides the installation's list): part of the store, not secret.
+        "CREATE TABLE personal_keys (tenant text NOT NULL, key text NOT NULL, PRIMARY KEY (tenant, key))",
     ])
 }
