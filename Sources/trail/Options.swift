@@ -66,6 +66,9 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "Comma-separated keys whose values are redacted; replaces the default list (env TRAIL_REDACT_KEYS).")
     var redactKeys: String?
 
+    @Option(name: .long, help: "Store personal values sealed per data subject: true (default) or false, which stores them as given: backups then keep what erasures remove (env TRAIL_SEAL_PERSONAL_DATA).")
+    var sealPersonalData: Bool = Env.string("TRAIL_SEAL_PERSONAL_DATA").map { $0 != "false" } ?? true
+
     @Option(name: .long, help: "Comma-separated keys whose string values are personal, sealed per data subject; replaces the default list (env TRAIL_PERSONAL_KEYS).")
     var personalKeys: String?
 
@@ -90,6 +93,7 @@ struct StoreOptions: ParsableArguments {
             configuration.sensitiveKeys = redactKeys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
         }
+        configuration.sealsPersonalData = sealPersonalData
         if let personalKeys = personalKeys ?? Env.string("TRAIL_PERSONAL_KEYS") {
             configuration.personalKeys = personalKeys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }

@@ -33,7 +33,9 @@ public final class PersonalData: Sendable {
     let vault: any SubjectKeyVault
     /// Reads the keys a tenant marks personal.
     private let tenantKeys: @Sendable (String) async throws(StoreError) -> [String]
-    private let policies = Mutex<[String: (policy: PersonalDataPolicy, until: ContinuousClock.Instant)]>([:])
+    /// Each tenant's policy, or the one read of it under way: concurrent appends of a tenant whose policy is not
+    /// cached wait for a single read (a burst of them would otherwise take every reader of the store at once).
+    private let policies = Mutex<[String: (policy: Task<PersonalDataPolicy, any Error>, until: ContinuousClock.Instant)]>([:])
     private let lookupKey: SymmetricKey
     private let cache = Mutex(Cache())
 
@@ -115,13 +117,21 @@ public final class PersonalData: Sendable {
     /// process's own changes forget it at once).
     func policy(tenant: String) async throws(StoreError) -> PersonalDataPolicy {
         let now = ContinuousClock.now
-        if let hit = policies.withLock({ $0[tenant] }), hit.until > now { return hit.policy }
-        let tenantPolicy = policy.adding(try await tenantKeys(tenant))
-        policies.withLock { cached in
+        let load = policies.withLock { cached in
+            if let hit = cached[tenant], hit.until > now { return hit.policy }
             if cached.count >= Self.cacheCapacity { cached.removeAll(keepingCapacity: true) }
-            cached[tenant] = (tenantPolicy, now + Self.cacheLifetime)
+            let (installation, read) = (policy, tenantKeys)
+            let load = Task { () async throws -> PersonalDataPolicy in installation.adding(try await read(tenant)) }
+            cached[tenant] = (load, now + Self.cacheLifetime)
+            return load
         }
-        return tenantPolicy
+        do {
+            return try await load.value
+        } catch {
+            // A failed read is not kept: the next append reads again.
+            policies.withLock { cached in if cached[tenant]?.policy == load { cached[tenant] = nil } }
+            throw error as? StoreError ?? StoreError(.unavailable, "the tenant's personal keys could not be read: \(error)")
+        }
     }
 
     func forgetPolicy(tenant: String) {
