@@ -112,16 +112,31 @@ public struct PersonalDataPolicy: Sendable {
     /// ``subjects(of:)``), and ``Activity/sealedWords`` set: the blind tokens of the words sealed away, so that a
     /// search still finds them (``SealedValue/blindWord(_:key:)``).
     public func seal(_ activity: Activity, keys: [DataSubject: SubjectKey], blindKey: SymmetricKey) -> Activity {
+        seal(activity, blindKey: blindKey) { subjects in SealingKey(subjects.map { keys[$0]! }) }!
+    }
+
+    /// `activity` sealed in one pass, with the key `key` gives for each value's subjects; nil if it gave none
+    /// for some (the caller fetches the keys of ``subjects(of:)`` and seals again).
+    public func seal(
+        _ activity: Activity, blindKey: SymmetricKey, key: ([DataSubject]) -> SealingKey?
+    ) -> Activity? {
         var words: [String] = []
         var seen = Set<String>()
+        var complete = true
         var sealed = visit(activity) { text, place in
+            guard complete else { return text }
             let subjects = subjects(of: text, at: place, actorId: activity.actorId)
             guard !subjects.isEmpty else { return text }
+            guard let sealingKey = key(subjects) else {
+                complete = false
+                return text
+            }
             for word in place.searchable ? SearchText.words(in: text) : [] where seen.insert(word).inserted {
                 words.append(SealedValue.blindWord(word, key: blindKey))
             }
-            return SealedValue.seal(text, under: subjects.map { keys[$0]! })
+            return SealedValue.seal(text, with: sealingKey)
         }
+        guard complete else { return nil }
         sealed.sealedWords = words
         return sealed
     }
@@ -172,7 +187,7 @@ extension JSONValue {
         }
     }
 
-    func opened(keys: [String: SymmetricKey]) -> JSONValue {
+    func opened(keys: KeyRing) -> JSONValue {
         switch self {
         case .string(let text): .string(SealedValue.open(text, keys: keys))
         case .array(let items): .array(items.map { $0.opened(keys: keys) })
@@ -186,7 +201,9 @@ extension JSONObject {
     public var sealedKeyIDs: Set<String> { reduce(into: Set()) { $0.formUnion($1.value.sealedKeyIDs) } }
 
     /// This object with its sealed strings opened (``SealedValue/open(_:keys:escape:)``).
-    public func opened(keys: [String: SymmetricKey]) -> JSONObject {
+    public func opened(keys: [String: SymmetricKey]) -> JSONObject { opened(keys: KeyRing(keys)) }
+
+    public func opened(keys: KeyRing) -> JSONObject {
         JSONObject(members.map { Member(key: $0.key, value: $0.value.opened(keys: keys)) })
     }
 }
@@ -200,7 +217,9 @@ extension RecordedEvent {
 
     /// The event as readers see it: its personal values opened, or `[erased]` where a key is gone. Its hash
     /// covers the stored (sealed) form.
-    public func opened(keys: [String: SymmetricKey]) -> RecordedEvent {
+    public func opened(keys: [String: SymmetricKey]) -> RecordedEvent { opened(keys: KeyRing(keys)) }
+
+    public func opened(keys: KeyRing) -> RecordedEvent {
         var event = self
         event.actor = actor?.opened(keys: keys)
         event.changes = changes.opened(keys: keys)
@@ -221,7 +240,9 @@ extension StoredEventColumns {
     }
 
     /// The columns as readers see them (see ``RecordedEvent/opened(keys:)``); JSON columns stay JSON text.
-    public func opened(keys: [String: SymmetricKey]) -> StoredEventColumns {
+    public func opened(keys: [String: SymmetricKey]) -> StoredEventColumns { opened(keys: KeyRing(keys)) }
+
+    public func opened(keys: KeyRing) -> StoredEventColumns {
         func json(_ text: String) -> String {
             SealedValue.open(text, keys: keys) { plain in
                 let quoted = JSONWriter.string(.string(plain))

@@ -62,18 +62,20 @@ public enum SealedValue {
 
     /// `plaintext` sealed under `keys` (at least one).
     public static func seal(_ plaintext: String, under keys: [SubjectKey]) -> String {
-        let ordered = keys.sorted { $0.id < $1.id }
-        let key = combined(ordered.map(\.key))
-        let bytes = Array(plaintext.utf8)
-        let nonceKey = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array("trail nonce".utf8), using: key))
-        let nonce = Array(HMAC<SHA256>.authenticationCode(for: bytes, using: nonceKey)).prefix(12)
-        // A 12-byte nonce and a valid key: sealing cannot fail.
-        let box = try! AES.GCM.seal(bytes, using: key, nonce: AES.GCM.Nonce(data: nonce))
-        return prefix + ordered.map(\.id).joined(separator: ".") + ":"
-            + Base64URL.encode(Array(nonce) + Array(box.ciphertext) + Array(box.tag))
+        seal(plaintext, with: SealingKey(keys))
     }
 
-    /// The key a value concerning these subjects is sealed under: the subject's own, or one derived from all.
+    /// `plaintext` sealed with a key made for its subjects once (``SealingKey``).
+    public static func seal(_ plaintext: String, with key: SealingKey) -> String {
+        let bytes = Array(plaintext.utf8)
+        let nonce = Array(HMAC<SHA256>.authenticationCode(for: bytes, using: key.nonceKey)).prefix(12)
+        // A 12-byte nonce and a valid key: sealing cannot fail.
+        let box = try! AES.GCM.seal(bytes, using: key.key, nonce: AES.GCM.Nonce(data: nonce))
+        return key.header + Base64URL.encode(Array(nonce) + Array(box.ciphertext) + Array(box.tag))
+    }
+
+    /// The key a value concerning these subjects (in key id order) is sealed under: the subject's own, or one
+    /// derived from all.
     static func combined(_ keys: [SymmetricKey]) -> SymmetricKey {
         guard keys.count > 1 else { return keys[0] }
         var material: [UInt8] = []
@@ -161,6 +163,11 @@ public enum SealedValue {
     public static func open(
         _ text: String, keys: [String: SymmetricKey], escape: (String) -> String = { $0 }
     ) -> String {
+        open(text, keys: KeyRing(keys), escape: escape)
+    }
+
+    /// ``open(_:keys:escape:)`` with a ring that keeps the keys derived for several subjects.
+    public static func open(_ text: String, keys: KeyRing, escape: (String) -> String = { $0 }) -> String {
         guard mayHold(text) else { return text }
         let values = found(in: text)
         guard !values.isEmpty else { return text }
@@ -177,17 +184,13 @@ public enum SealedValue {
         return String(decoding: result, as: UTF8.self)
     }
 
-    static func plaintext(of value: Found, keys: [String: SymmetricKey]) -> String? {
-        var subjectKeys: [SymmetricKey] = []
-        for id in value.keyIDs.sorted() {
-            guard let key = keys[id] else { return nil }
-            subjectKeys.append(key)
-        }
+    static func plaintext(of value: Found, keys: KeyRing) -> String? {
+        guard let key = keys.key(for: value.keyIDs) else { return nil }
         let sealed = value.sealed
         guard let box = try? AES.GCM.SealedBox(
             nonce: AES.GCM.Nonce(data: sealed[0..<12]), ciphertext: sealed[12..<(sealed.count - 16)],
             tag: sealed[(sealed.count - 16)...]),
-            let plain = try? AES.GCM.open(box, using: combined(subjectKeys))
+            let plain = try? AES.GCM.open(box, using: key)
         else { return nil }
         return String(decoding: plain, as: UTF8.self)
     }
@@ -197,5 +200,44 @@ public enum SealedValue {
     /// Trail splits, so a token never matches one.
     public static func blindWord(_ word: String, key: SymmetricKey) -> String {
         "_p" + Hex.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(word.utf8), using: key).prefix(10)))
+    }
+}
+
+/// The key a value concerning a set of subjects is sealed with, made once for the set: the combined key, the key
+/// its nonces are derived with, and the text every value sealed with it begins with.
+public struct SealingKey: Sendable {
+    let key: SymmetricKey
+    let nonceKey: SymmetricKey
+    let header: String
+
+    public init(_ keys: [SubjectKey]) {
+        let ordered = keys.sorted { $0.id < $1.id }
+        key = SealedValue.combined(ordered.map(\.key))
+        nonceKey = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array("trail nonce".utf8), using: key))
+        header = SealedValue.prefix + ordered.map(\.id).joined(separator: ".") + ":"
+    }
+}
+
+/// The subjects' keys a read has (by id), and the keys derived from them for values of several subjects, kept
+/// for the read's duration (a page of one actor's events derives each once).
+public final class KeyRing {
+    let keys: [String: SymmetricKey]
+    private var combined: [[String]: SymmetricKey] = [:]
+
+    public init(_ keys: [String: SymmetricKey]) { self.keys = keys }
+
+    /// The key of a value sealed under `ids` (as written), nil if one of them is gone.
+    func key(for ids: [String]) -> SymmetricKey? {
+        if ids.count == 1 { return keys[ids[0]] }
+        let ordered = ids.sorted()
+        if let known = combined[ordered] { return known }
+        var subjectKeys: [SymmetricKey] = []
+        for id in ordered {
+            guard let key = keys[id] else { return nil }
+            subjectKeys.append(key)
+        }
+        let key = SealedValue.combined(subjectKeys)
+        combined[ordered] = key
+        return key
     }
 }

@@ -40,9 +40,18 @@ public final class PersonalData: Sendable {
     private let cache = Mutex(Cache())
 
     private struct Cache {
-        var subjects: [String: (key: SubjectKey, until: ContinuousClock.Instant)] = [:]
+        var subjects: [TenantSubject: (key: SubjectKey, until: ContinuousClock.Instant)] = [:]
         /// Keys by id; nil for one known to be destroyed.
         var ids: [String: (key: SymmetricKey?, until: ContinuousClock.Instant)] = [:]
+        /// Keys made for the subjects of a value, by their key ids (sorted).
+        var sealing: [[String]: SealingKey] = [:]
+        /// Each tenant's search token key.
+        var blind: [String: SymmetricKey] = [:]
+    }
+
+    private struct TenantSubject: Hashable {
+        let tenant: String
+        let subject: DataSubject
     }
 
     /// Whether appends are sealed (``StoreConfiguration/sealsPersonalData``); reads are opened either way.
@@ -68,23 +77,69 @@ public final class PersonalData: Sendable {
 
     /// The key of a tenant's search tokens (``SealedValue/blindWord(_:key:)``).
     func blindKey(tenant: String) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: lookupKey, info: Array("trail search \(tenant)".utf8), outputByteCount: 32)
+        if let known = cache.withLock({ $0.blind[tenant] }) { return known }
+        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: lookupKey, info: Array("trail search \(tenant)".utf8), outputByteCount: 32)
+        cache.withLock { cache in
+            if cache.blind.count >= Self.cacheCapacity { cache.blind.removeAll(keepingCapacity: true) }
+            cache.blind[tenant] = key
+        }
+        return key
     }
 
     // MARK: Writes
 
-    /// `request` with its activities' personal values sealed, keys made for new subjects first.
+    /// `request` with its activities' personal values sealed: in one pass when its subjects' keys are cached;
+    /// otherwise their keys are fetched (made for new subjects) and it is sealed again.
     func seal(_ request: AppendRequest) async throws(StoreError) -> AppendRequest {
         guard sealing else { return request }
-        let policy = try await policy(tenant: request.tenant)
+        let (tenant, policy) = (request.tenant, try await policy(tenant: request.tenant))
+        let blind = blindKey(tenant: tenant)
+        func attempt(_ fetched: [DataSubject: SubjectKey]) -> [Activity]? {
+            var sealed: [Activity] = []
+            sealed.reserveCapacity(request.activities.count)
+            for activity in request.activities {
+                guard let one = policy.seal(activity, blindKey: blind, key: { sealingKey(tenant: tenant, $0, fetched: fetched) })
+                else { return nil }
+                sealed.append(one)
+            }
+            return sealed
+        }
+        var sealed = request
+        if let activities = attempt([:]) {
+            sealed.activities = activities
+            return sealed
+        }
         var subjects = Set<DataSubject>()
         for activity in request.activities { subjects.formUnion(policy.subjects(of: activity)) }
-        guard !subjects.isEmpty else { return request }
-        let keys = try await keys(tenant: request.tenant, for: subjects)
-        let blind = blindKey(tenant: request.tenant)
-        var sealed = request
-        sealed.activities = request.activities.map { policy.seal($0, keys: keys, blindKey: blind) }
+        let fetched = try await keys(tenant: tenant, for: subjects)
+        guard let activities = attempt(fetched) else {
+            throw StoreError(.unavailable, "the key vault gave no key for a data subject")
+        }
+        sealed.activities = activities
         return sealed
+    }
+
+    /// The key for a value of these subjects, from `fetched` or the cache; nil if a subject's key is not at hand.
+    private func sealingKey(tenant: String, _ subjects: [DataSubject], fetched: [DataSubject: SubjectKey]) -> SealingKey? {
+        let now = ContinuousClock.now
+        return cache.withLock { cache -> SealingKey? in
+            var keys: [SubjectKey] = []
+            for subject in subjects {
+                if let key = fetched[subject] {
+                    keys.append(key)
+                } else if let hit = cache.subjects[TenantSubject(tenant: tenant, subject: subject)], hit.until > now {
+                    keys.append(hit.key)
+                } else {
+                    return nil
+                }
+            }
+            let ids = keys.map(\.id).sorted()
+            if let known = cache.sealing[ids] { return known }
+            let made = SealingKey(keys)
+            if cache.sealing.count >= Self.cacheCapacity { cache.sealing.removeAll(keepingCapacity: true) }
+            cache.sealing[ids] = made
+            return made
+        }
     }
 
     /// Appends `requests` through `write` sealed, and answers with their events opened (as stored if opening
@@ -144,8 +199,11 @@ public final class PersonalData: Sendable {
         var missing: [String: DataSubject] = [:]
         cache.withLock { cache in
             for subject in subjects {
-                let name = lookup(tenant: tenant, subject)
-                if let hit = cache.subjects[name], hit.until > now { found[subject] = hit.key } else { missing[name] = subject }
+                if let hit = cache.subjects[TenantSubject(tenant: tenant, subject: subject)], hit.until > now {
+                    found[subject] = hit.key
+                } else {
+                    missing[lookup(tenant: tenant, subject)] = subject
+                }
             }
         }
         guard !missing.isEmpty else { return found }
@@ -154,8 +212,10 @@ public final class PersonalData: Sendable {
         cache.withLock { cache in
             if cache.subjects.count + made.count > Self.cacheCapacity { cache.subjects.removeAll(keepingCapacity: true) }
             for (name, key) in made {
-                cache.subjects[name] = (key, until)
-                if let subject = missing[name] { found[subject] = key }
+                guard let subject = missing[name] else { continue }
+                cache.subjects[TenantSubject(tenant: tenant, subject: subject)] = (key, until)
+                cache.ids[key.id] = (key.key, until)  // reads of what is sealed with it need it next
+                found[subject] = key
             }
         }
         return found
@@ -191,15 +251,15 @@ public final class PersonalData: Sendable {
     func open(_ events: [RecordedEvent]) async throws(StoreError) -> [RecordedEvent] {
         let ids = events.reduce(into: Set<String>()) { $0.formUnion($1.sealedKeyIDs) }
         guard !ids.isEmpty else { return events }
-        let keys = try await keys(ids: ids)
-        return events.map { $0.sealedKeyIDs.isEmpty ? $0 : $0.opened(keys: keys) }
+        let ring = KeyRing(try await keys(ids: ids))
+        return events.map { $0.sealedKeyIDs.isEmpty ? $0 : $0.opened(keys: ring) }
     }
 
     func open(_ columns: [StoredEventColumns]) async throws(StoreError) -> [StoredEventColumns] {
         let ids = columns.reduce(into: Set<String>()) { $0.formUnion($1.sealedKeyIDs) }
         guard !ids.isEmpty else { return columns }
-        let keys = try await keys(ids: ids)
-        return columns.map { $0.opened(keys: keys) }
+        let ring = KeyRing(try await keys(ids: ids))
+        return columns.map { $0.opened(keys: ring) }
     }
 
     func open(_ result: AppendResult) async throws(StoreError) -> AppendResult {
@@ -233,10 +293,10 @@ public final class PersonalData: Sendable {
 
     /// Destroys the key of a tenant's subject; its id, or nil if the subject had none.
     func destroy(tenant: String, _ subject: DataSubject) async throws(StoreError) -> String? {
-        let name = lookup(tenant: tenant, subject)
-        let id = try await vault.destroy(lookup: name)
+        let id = try await vault.destroy(lookup: lookup(tenant: tenant, subject))
         cache.withLock { cache in
-            cache.subjects[name] = nil
+            cache.subjects[TenantSubject(tenant: tenant, subject: subject)] = nil
+            cache.sealing = cache.sealing.filter { !$0.key.contains { $0 == id } }
             if let id { cache.ids[id] = (nil, ContinuousClock.now + Self.cacheLifetime) }
         }
         return id
