@@ -1,9 +1,10 @@
 import Crypto
 
 /// The hash chain of SPEC §8: an event's `hash` is the SHA-256 of the RFC 8785 canonical form of the event as
-/// every read returns it (``StoredEventJSON``), without `hash` but with `prev_hash`, the hash of the tenant's
-/// event at `sequence − 1` (``genesis`` for the first). Anyone holding an export can recompute it with any
-/// RFC 8785 implementation: parse the line, remove `hash`, canonicalize, SHA-256.
+/// it is stored (``StoredEventJSON``; personal values sealed, as NDJSON exports and proofs show them, SPEC §11),
+/// without `hash` but with `prev_hash`, the hash of the tenant's event at `sequence − 1` (``genesis`` for the
+/// first). Anyone holding an NDJSON export can recompute it with any RFC 8785 implementation: parse the line,
+/// remove `hash`, canonicalize, SHA-256.
 public enum EventHash {
     public typealias Digest = [UInt8]
 
