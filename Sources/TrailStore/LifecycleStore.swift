@@ -147,10 +147,10 @@ public protocol ErasureStore: Sendable {
     /// longer be read. Returns its id, or nil if the subject had none.
     func destroySubjectKey(tenant: String, subject: DataSubject) async throws(StoreError) -> String?
 
-    /// The tenant's events whose sealed values include one under key `keyID` are indexed again without the
-    /// search tokens of their sealed values (else a search for the erased value would still find them).
-    /// Returns how many.
-    func forgetSealedWords(tenant: String, keyID: String) async throws(StoreError) -> Int
+    /// These events of the tenant (which held values sealed under a destroyed key) are indexed again without
+    /// the search tokens of their sealed values (else a search for the erased value would still find them), in
+    /// one transaction. Returns how many were.
+    func forgetSealedWords(tenant: String, sequences: [Int64]) async throws(StoreError) -> Int
 
     /// Rewrites what may still hold old copies of erased content (SQLite: the search index merged into one
     /// segment, the write-ahead log checkpointed and truncated, freed pages zeroed). Returns what it could not

@@ -61,6 +61,8 @@ public struct Erasures: Sendable {
         // The subject's key, if its values were sealed: destroyed at the end, unless a held event needs it.
         let keyID = try await store.subjectKeyID(tenant: tenant, subject: DataSubject(subject))
         var heldUnderKey: Int64 = 0
+        /// The events holding values sealed under that key (found as every event is looked at below).
+        var sealedUnderKey: [Int64] = []
         var after: Int64 = 0
         let actorId: String? = if case .actor(let id) = subject { id } else { nil }
         while true {
@@ -75,7 +77,9 @@ public struct Erasures: Sendable {
                 }
                 let held = holds.contains { $0.match.holds(resourceType: event.resourceType, resourceId: event.resourceId,
                                                            actorId: event.actorId, occurredAt: event.occurredAt) }
-                if held, let keyID, Self.seals(event, under: keyID) { heldUnderKey += 1 }
+                if let keyID, Self.seals(event, under: keyID) {
+                    if held { heldUnderKey += 1 } else { sealedUnderKey.append(event.sequence) }
+                }
                 guard let erased = Self.apply(subject, to: event) else { continue }
                 if held {
                     report.held += 1
@@ -115,7 +119,12 @@ public struct Erasures: Sendable {
                     metadata: metadata)
                 _ = try await store.destroySubjectKey(tenant: tenant, subject: DataSubject(subject))
                 report.keyDestroyed = true
-                report.sealedEvents = Int64(try await store.forgetSealedWords(tenant: tenant, keyID: keyID))
+                report.sealedEvents = Int64(sealedUnderKey.count)
+                // In batches: each is one short write transaction (ingest goes on between them).
+                for start in stride(from: 0, to: sealedUnderKey.count, by: batchSize) {
+                    let batch = Array(sealedUnderKey[start..<min(start + batchSize, sealedUnderKey.count)])
+                    _ = try await store.forgetSealedWords(tenant: tenant, sequences: batch)
+                }
             }
         }
         if let note = try await store.compactAfterErasure() { notes.append(note) }

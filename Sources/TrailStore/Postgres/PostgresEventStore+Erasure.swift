@@ -69,23 +69,22 @@ extension PostgresEventStore: ErasureStore {
         try await personal.destroy(tenant: tenant, subject)
     }
 
-    public func forgetSealedWords(tenant: String, keyID: String) async throws(StoreError) -> Int {
-        let pattern = "%\(keyID)%"
+    public func forgetSealedWords(tenant: String, sequences: [Int64]) async throws(StoreError) -> Int {
+        guard !sequences.isEmpty else { return 0 }
         return try await read { connection, logger in
-            let events = try await Self.erasable(connection.query("""
-                SELECT \(unescaped: Self.erasableColumns) FROM events
-                WHERE tenant = \(tenant) AND removed_at IS NULL
-                    AND (actor::text LIKE \(pattern) OR changes::text LIKE \(pattern) OR summary LIKE \(pattern)
-                         OR context::text LIKE \(pattern) OR metadata::text LIKE \(pattern) OR error LIKE \(pattern)
-                         OR resource_name LIKE \(pattern) OR state_after::text LIKE \(pattern))
-                """, logger: logger))
-            for event in events {
-                try await connection.run("""
-                    UPDATE events SET search = array_to_tsvector(string_to_array(\(event.searchText()), ' '))
-                    WHERE tenant = \(tenant) AND sequence = \(event.sequence)
-                    """, logger: logger)
+            try await connection.withTransaction(logger: logger) { connection in
+                let events = try await Self.erasable(connection.query("""
+                    SELECT \(unescaped: Self.erasableColumns) FROM events
+                    WHERE tenant = \(tenant) AND sequence = ANY(\(sequences)::int8[]) AND removed_at IS NULL
+                    """, logger: logger))
+                for event in events {
+                    try await connection.run("""
+                        UPDATE events SET search = array_to_tsvector(string_to_array(\(event.searchText()), ' '))
+                        WHERE tenant = \(tenant) AND sequence = \(event.sequence)
+                        """, logger: logger)
+                }
+                return events.count
             }
-            return events.count
         }
     }
 

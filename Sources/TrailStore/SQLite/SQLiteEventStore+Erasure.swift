@@ -73,22 +73,19 @@ extension SQLiteEventStore: ErasureStore {
         try await personal.destroy(tenant: tenant, subject)
     }
 
-    public func forgetSealedWords(tenant: String, keyID: String) async throws(StoreError) -> Int {
+    public func forgetSealedWords(tenant: String, sequences: [Int64]) async throws(StoreError) -> Int {
+        guard !sequences.isEmpty else { return 0 }
         let tenantToken = SQLiteSearch.tenantToken(tenant)
         return try await secureWrite { db in
-            let pattern = "%\(keyID)%"
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT \(Self.erasableColumns) FROM events
-                WHERE tenant = ?1 AND removed_at IS NULL
-                    AND (actor LIKE ?2 OR changes LIKE ?2 OR summary LIKE ?2 OR context LIKE ?2 OR metadata LIKE ?2
-                         OR error LIKE ?2 OR resource_name LIKE ?2 OR state_after LIKE ?2)
-                """, arguments: [tenant, pattern])
-            for row in rows {
+            var indexed = 0
+            for sequence in sequences {
+                guard let row = try Row.fetchOne(db, sql: """
+                    SELECT \(Self.erasableColumns) FROM events
+                    WHERE tenant = ? AND sequence = ? AND removed_at IS NULL AND sealed_words IS NOT NULL
+                    """, arguments: [tenant, sequence]) else { continue }
                 let event = try Self.erasable(row)
                 let rowid: Int64 = row[14]
-                let sealedWords: String? = row[15]
-                guard sealedWords != nil else { continue }  // indexed without tokens already
-                let before = event.searchText(sealedWords: sealedWords)
+                let before = event.searchText(sealedWords: row[15])
                 if !before.isEmpty {
                     try db.execute(sql: "INSERT INTO events_fts (events_fts, rowid, words) VALUES ('delete', ?, ?)",
                                    arguments: [rowid, SQLiteSearch.row(tenantToken: tenantToken, words: before)])
@@ -99,8 +96,9 @@ extension SQLiteEventStore: ErasureStore {
                                    arguments: [rowid, SQLiteSearch.row(tenantToken: tenantToken, words: after)])
                 }
                 try db.execute(sql: "UPDATE events SET sealed_words = NULL WHERE rowid = ?", arguments: [rowid])
+                indexed += 1
             }
-            return rows.count
+            return indexed
         }
     }
 
