@@ -33,7 +33,17 @@ public enum SearchText {
     /// - Parameter sealedWords: the tokens it was indexed with for its sealed values, space-separated.
     public static func document(for event: RecordedEvent, sealedWords: String? = nil) -> String {
         document(summary: event.summary, resourceName: event.resourceName, actor: event.actor, metadata: event.metadata,
-                 sealedWords: sealedWords.map { $0.split(separator: " ").map(String.init) } ?? [])
+                 sealedWords: tokens(stored: sealedWords))
+    }
+
+    /// Sealed words' tokens as the stores keep them beside an event: space-separated, nil for none.
+    public static func stored(tokens: [String]) -> String? {
+        tokens.isEmpty ? nil : tokens.joined(separator: " ")
+    }
+
+    /// The tokens of ``stored(tokens:)``.
+    public static func tokens(stored: String?) -> [String] {
+        stored.map { $0.split(separator: " ").map(String.init) } ?? []
     }
 
     /// - Parameter sealedWords: the tokens standing for the words of the event's sealed personal values

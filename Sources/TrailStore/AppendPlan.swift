@@ -75,9 +75,7 @@ final class EventRow: Sendable {
     var searchText: String { applied.searchText }
     /// The search tokens of its sealed values, space-separated (nil for none): kept beside the event so the
     /// words it was indexed with can be given again (``SearchText/document(for:sealedWords:)``).
-    var sealedWords: String? {
-        item.activity.sealedWords.isEmpty ? nil : item.activity.sealedWords.joined(separator: " ")
-    }
+    var sealedWords: String? { SearchText.stored(tokens: item.activity.sealedWords) }
 }
 
 extension PreparedRequest {

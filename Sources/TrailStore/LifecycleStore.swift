@@ -116,7 +116,7 @@ public struct ErasableEvent: Sendable, Equatable {
     func searchText(sealedWords: String? = nil) -> String {
         category == EventQuery.accessCategory ? "" : SearchText.document(
             summary: summary, resourceName: resourceName, actor: actor, metadata: metadata,
-            sealedWords: sealedWords.map { $0.split(separator: " ").map(String.init) } ?? [])
+            sealedWords: SearchText.tokens(stored: sealedWords))
     }
 }
 

@@ -5,9 +5,10 @@ public import TrailCore
 /// Where the data subjects' keys live: **outside** the event store and its backups (a file of its own next to a
 /// SQLite store, the `trail_vault` schema of a PostgreSQL store, which dumps leave out), so that a backup taken
 /// before an erasure holds sealed values whose key no longer exists anywhere (docs/lifecycle.md).
+///
+/// Each vault also has a secret of its own (made on first use), which its store reads when it opens and gives to
+/// ``PersonalData``: it keys subject lookups and search tokens.
 public protocol SubjectKeyVault: Sendable {
-    /// The vault's own secret (made on first use): it keys subject lookups and search tokens.
-    func secret() async throws(StoreError) -> [UInt8]
     /// The keys of these subjects (named by lookup), made and durably stored for those that have none yet.
     func keys(tenant: String, lookups: [String]) async throws(StoreError) -> [String: SubjectKey]
     /// The keys with these ids that still exist.
@@ -57,7 +58,7 @@ public final class PersonalData: Sendable {
     /// Whether appends are sealed (``StoreConfiguration/sealsPersonalData``); reads are opened either way.
     let sealing: Bool
 
-    /// - Parameter secret: the vault's ``SubjectKeyVault/secret()``.
+    /// - Parameter secret: the vault's own secret.
     init(
         policy: PersonalDataPolicy, sealing: Bool, vault: any SubjectKeyVault, secret: [UInt8],
         tenantKeys: @escaping @Sendable (String) async throws(StoreError) -> [String]
@@ -249,10 +250,11 @@ public final class PersonalData: Sendable {
     }
 
     func open(_ events: [RecordedEvent]) async throws(StoreError) -> [RecordedEvent] {
-        let ids = events.reduce(into: Set<String>()) { $0.formUnion($1.sealedKeyIDs) }
+        let sealed = events.map(\.sealedKeyIDs)
+        let ids = sealed.reduce(into: Set<String>()) { $0.formUnion($1) }
         guard !ids.isEmpty else { return events }
         let ring = KeyRing(try await keys(ids: ids))
-        return events.map { $0.sealedKeyIDs.isEmpty ? $0 : $0.opened(keys: ring) }
+        return zip(events, sealed).map { event, ids in ids.isEmpty ? event : event.opened(keys: ring) }
     }
 
     func open(_ columns: [StoredEventColumns]) async throws(StoreError) -> [StoredEventColumns] {
