@@ -15,6 +15,8 @@ public final class SQLiteEventStore: EventStore {
 
     public let path: String
     let pool: DatabasePool
+    /// Every async read of the pool goes through it (``ReaderGate``).
+    let readers: ReaderGate
     let writer: GroupCommit<SQLiteAppender.Write, SQLiteAppender.Outcome>
     /// Wakes this process's workers when a message is queued.
     let queued = WorkSignal()
@@ -61,14 +63,18 @@ public final class SQLiteEventStore: EventStore {
             throw SQLiteFailure.storeError(error, path: path)
         }
         self.pool = pool
+        let readers = ReaderGate(readers: config.maximumReaderCount)
+        self.readers = readers
         let vault = try SQLiteSubjectKeys(path: SQLiteSubjectKeys.path(forStore: path), busyTimeoutSeconds: busyTimeoutSeconds)
         personal = PersonalData(
             policy: PersonalDataPolicy(personalKeys: configuration.personalKeys), sealing: configuration.sealsPersonalData,
             vault: vault, secret: try vault.secret()
         ) { tenant throws(StoreError) in
             do {
-                return try await pool.read { db in
-                    try String.fetchAll(db, sql: "SELECT key FROM personal_keys WHERE tenant = ? ORDER BY key", arguments: [tenant])
+                return try await readers.run {
+                    try await pool.read { db in
+                        try String.fetchAll(db, sql: "SELECT key FROM personal_keys WHERE tenant = ? ORDER BY key", arguments: [tenant])
+                    }
                 }
             } catch {
                 throw SQLiteFailure.storeError(error, path: path)
@@ -174,7 +180,7 @@ public final class SQLiteEventStore: EventStore {
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
-            return try await pool.read(body)
+            return try await readers.run { try await pool.read(body) }
         } catch {
             throw SQLiteFailure.storeError(error, path: path)
         }
