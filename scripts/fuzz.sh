@@ -45,7 +45,9 @@ run() { # report-name, more schemathesis arguments
   python3 scripts/fuzz/judge.py "$report" || status=1
 }
 echo "== every operation but the revocation of keys (seed $SEED, $EXAMPLES examples each)"
-run operations --exclude-operation-id revokeKey
+# The live tail is left out: a valid request opens a stream that never ends (each would wait out the request
+# timeout); its refusals and its behaviour are tested in Tests/TrailServerTests/StreamTests.swift.
+run operations --exclude-operation-id revokeKey --exclude-operation-id followAuditStream
 # Last and alone: the stateful phase revokes the keys it lists, the fuzzer's own among them.
 echo "== the revocation of keys"
 run revocation --include-operation-id revokeKey --include-operation-id listKeys --include-operation-id createKey

@@ -102,8 +102,9 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     let open = Routes(router: router, table: table)
     HealthController(store: store).addRoutes(to: open)
     OpenAPIController().addRoutes(to: open)
+    let live = LiveEvents(store: store, configuration: configuration.live, logger: logger)
     if let registry = configuration.metrics {
-        MetricsController(registry: registry, gauges: ScrapeGauges(store: store, checkpointer: checkpointer, logger: logger))
+        MetricsController(registry: registry, gauges: ScrapeGauges(store: store, checkpointer: checkpointer, live: live, logger: logger))
             .addRoutes(to: open)
     }
     let integrity = IntegrityController(store: store)
@@ -129,6 +130,7 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     MessagesController(store: store).addRoutes(to: api)
     ResourcesController(store: store).addRoutes(to: api)
     AuditLogsController(store: store).addRoutes(to: api)
+    StreamController(live: live).addRoutes(to: api)
     CompatibilityController(store: store).addRoutes(to: api)
     KeysController(keys: KeyManagement(keys: store, cache: keys), body: body, access: access).addRoutes(to: api)
     integrity.addRoutes(to: api)

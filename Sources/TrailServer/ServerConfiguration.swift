@@ -42,6 +42,8 @@ public struct ServerConfiguration: Sendable {
     /// How often `trail serve` runs every tenant's retention rules; nil (the default) never: `trail cleanup` or
     /// `POST /api/v1/retention/run` then do.
     public var retentionInterval: Duration?
+    /// How live tails (`GET /api/v1/audit/stream`) are served.
+    public var live: LiveConfiguration
 
     public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
                 maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = [],
@@ -49,7 +51,8 @@ public struct ServerConfiguration: Sendable {
                 authenticationFailureLimit: RateLimit? = .authenticationFailures, allowedOrigins: [String] = [],
                 metrics: PrometheusCollectorRegistry? = nil, requestTimeout: Duration = .seconds(30),
                 bodyMemory: Int = 256 * 1024 * 1024, maximumConnections: Int = 1024,
-                minimumRetentionDays: Double = 0, retentionInterval: Duration? = nil) {
+                minimumRetentionDays: Double = 0, retentionInterval: Duration? = nil,
+                live: LiveConfiguration = LiveConfiguration()) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
@@ -66,5 +69,6 @@ public struct ServerConfiguration: Sendable {
         self.maximumConnections = maximumConnections
         self.minimumRetentionDays = minimumRetentionDays
         self.retentionInterval = retentionInterval
+        self.live = live
     }
 }

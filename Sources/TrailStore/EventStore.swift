@@ -17,6 +17,9 @@ public protocol EventStore: Sendable {
     /// stored), consecutively: no other submission comes between them. One result per request, in order.
     func append(_ requests: [AppendRequest]) async -> [Result<AppendResult, StoreError>]
 
+    /// The commits of this store as this process hears of them: what followers of the log wait on (SPEC §14).
+    var commits: CommitFeed { get }
+
     /// The current head of one resource, or nil if Trail has no event for it.
     func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead?
 

@@ -8,6 +8,7 @@ import TrailTestSupport
 /// requests, requests that trickle in.
 final class RawConnection {
     private let socket: Int32
+    var socketDescriptor: Int32 { socket }
     /// The last read ended because the server closed the connection (not because it timed out); a reset counts:
     /// a server that closes with bytes of ours unread resets the connection.
     private(set) var closedByServer = false
@@ -72,5 +73,17 @@ enum RawHTTP {
         let connection = try RawConnection(port: port)
         connection.send(request)  // the server may close before reading it all
         return connection.readToEnd()
+    }
+}
+
+extension RawConnection {
+    /// What the server sent so far (nothing if no byte is waiting; nil once it closed), without blocking.
+    func readAvailable() -> [UInt8]? {
+        guard hasAnswered(within: 0) else { return [] }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let n = recv(socketDescriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        if n > 0 { return Array(buffer[..<n]) }
+        if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return [] }
+        return nil
     }
 }

@@ -569,6 +569,17 @@ paths = {
         parameters=FILTERS + [query("format", {"type": "string", "enum": ["json", "ndjson", "csv"]},
                               "json (default), ndjson or csv. NDJSON is the log as stored, what `trail verify --export` checks: "
                               "personal values stay sealed there; JSON and CSV show them opened")])},
+    "/api/v1/audit/stream": {"get": operation(
+        "followAuditStream", "Streams", "The tenant's events as they are recorded (Server-Sent Events)",
+        {"200": {"description": "An endless stream: each event is `id: <sequence>`, `event: audit`, `data: <the event's JSON>`; "
+                 "a comment at least every 15 s; Trail ends a stream with `event: close` and a JSON `reason` "
+                 "(shutdown, too_slow, unavailable) and `detail`. Reconnecting with `Last-Event-ID` resumes with no gap "
+                 "and no duplicate", "content": {"text/event-stream": {"schema": STRING}}}},
+        parameters=FILTERS + [
+            query("after", {"type": "integer", "minimum": 0}, "begin after this sequence (0: from the first event); "
+                  "without it, from now. The Last-Event-ID header wins over it"),
+            {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string", "pattern": "^[0-9]+$"},
+             "description": "the id of the last event received: resume right after it"}])},
     "/api/v1/actors/{id}/activity": {"get": operation(
         "listActorActivity", "Read", "One actor's events, newest first", {"200": json_response("A page", ref("EventPage"))},
         parameters=[path("id", "the actor's id")] + [f for f in FILTERS if f["name"] != "actor"] + PAGES)},
@@ -683,6 +694,7 @@ document = {
         {"name": "Keys", "description": "API keys (admin)"},
         {"name": "Integrity", "description": "Checkpoints, proofs and verification (SPEC §8)"},
         {"name": "Lifecycle", "description": "Retention rules, cleanups, legal holds and erasure (SPEC §11; admin)"},
+        {"name": "Streams", "description": "Live tail, forwarding to SIEMs and alert rules (SPEC §14)"},
         {"name": "Operations", "description": "Health, readiness, metrics, this document"},
     ],
     "security": [{"ApiKey": []}, {"BearerKey": []}, {"BearerJWT": []}],

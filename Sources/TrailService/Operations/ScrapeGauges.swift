@@ -5,18 +5,22 @@ public import TrailStore
 
 /// The gauges read when metrics are scraped rather than kept up to date: the queue's depth by state
 /// (`trail_async_messages{state}`, from the store, which every process working on it shares) and how long
-/// events have waited for a checkpoint (`trail_checkpoint_age_seconds`, from this process's signer).
+/// events have waited for a checkpoint (`trail_checkpoint_age_seconds`, from this process's signer), and the
+/// live tails this process serves (`trail_stream_subscribers`).
 public struct ScrapeGauges: Sendable {
     let store: any TrailStorage
     /// The signer running in this process; nil for none (no checkpoint age then).
     let checkpointer: Checkpointer?
+    /// The live tails this process serves; nil for none.
+    let live: LiveEvents?
     let logger: Logger
     let clock: @Sendable () -> Timestamp
 
-    public init(store: any TrailStorage, checkpointer: Checkpointer?, logger: Logger,
+    public init(store: any TrailStorage, checkpointer: Checkpointer?, live: LiveEvents? = nil, logger: Logger,
                 clock: @escaping @Sendable () -> Timestamp = SystemClock.now) {
         self.store = store
         self.checkpointer = checkpointer
+        self.live = live
         self.logger = logger
         self.clock = clock
     }
@@ -26,6 +30,9 @@ public struct ScrapeGauges: Sendable {
     public func record() async {
         if let checkpointer {
             Gauge(label: "trail_checkpoint_age_seconds").record(checkpointer.checkpointAge(at: clock()) / .seconds(1))
+        }
+        if let live {
+            Gauge(label: "trail_stream_subscribers").record(live.subscriberCount)
         }
         do {
             for (status, count) in try await store.messageCounts() {

@@ -268,25 +268,6 @@ extension PostgresEventStore: MessageQueue {
     public func waitForMessages(timeout: Duration) async {
         await queued.wait(timeout: timeout)
     }
-
-    /// Listens on the messages channel for the store's lifetime, waking this process's workers whenever any
-    /// process queues or retries a message. Reconnects after a failure; the workers also poll, so a missed
-    /// notification only delays them.
-    func listenForMessages() async {
-        while !Task.isCancelled {
-            do {
-                try await client.withConnection { connection in
-                    try await connection.listen(on: PostgresMigrations.messagesChannel) { notifications in
-                        for try await _ in notifications { queued.notify() }
-                    }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                logger.debug("LISTEN on \(PostgresMigrations.messagesChannel) ended", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
-    }
 }
 
 /// The text form of UUIDs, checked before PostgreSQL would refuse a malformed one with an error.

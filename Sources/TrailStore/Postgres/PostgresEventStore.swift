@@ -16,6 +16,8 @@ public final class PostgresEventStore: EventStore {
     let appender: PostgresAppender
     /// Wakes this process's workers: on its own enqueues, and on `NOTIFY` from other processes.
     let queued = WorkSignal()
+    /// Hears of this process's commits from its writer, and of other processes' from `NOTIFY`.
+    public let commits = CommitFeed()
     /// Accepts async submissions in batches, beside the events writer.
     let enqueuer: GroupCommit<NewMessage, EnqueueResult>
     var clock: @Sendable () -> Timestamp { appender.configuration.clock }
@@ -43,10 +45,13 @@ public final class PostgresEventStore: EventStore {
         }
         let appender = PostgresAppender(client: client, redactor: redactor, configuration: configuration, logger: logger)
         self.appender = appender
+        let commits = commits
         writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in
             let start = ContinuousClock.now
             let results = await appender.commit(requests)
-            StoreMetrics.committed(events: StoreMetrics.newEvents(results.compactMap { try? $0.get() }), since: start)
+            let stored = results.compactMap { try? $0.get() }
+            StoreMetrics.committed(events: StoreMetrics.newEvents(stored), since: start)
+            commits.published(stored)
             return results
         }
         let clock = configuration.clock
@@ -84,7 +89,7 @@ public final class PostgresEventStore: EventStore {
                 let store = PostgresEventStore(
                     url: url, client: client, redactor: redactor, configuration: configuration, logger: logger,
                     vault: vault, vaultSecret: try await vault.secret())
-                let listener = Task { await store.listenForMessages() }
+                let listener = Task { await store.listenForNotifications() }
                 defer { listener.cancel() }
                 return try await body(store)
             } catch let error as PSQLError {

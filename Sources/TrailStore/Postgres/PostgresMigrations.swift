@@ -43,6 +43,8 @@ enum PostgresMigrations {
     static let claimLockKey: Int64 = 0x63_6C_61_69_6D
     /// The channel `NOTIFY` wakes queue workers on.
     static let messagesChannel = "trail_messages"
+    /// The channel `NOTIFY` tells of committed events on (``CommitNote``).
+    static let eventsChannel = "trail_events"
 
     /// Applies the migrations the database lacks; returns their ids.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [String] {

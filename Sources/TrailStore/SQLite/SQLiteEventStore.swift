@@ -21,6 +21,7 @@ public final class SQLiteEventStore: EventStore {
     /// Wakes this process's workers when a message is queued.
     let queued = WorkSignal()
     let appender: SQLiteAppender
+    public let commits: CommitFeed
     /// Seals personal values on the way in, opens them on the way out (SPEC §11).
     let personal: PersonalData
 
@@ -82,6 +83,8 @@ public final class SQLiteEventStore: EventStore {
         }
         let appender = SQLiteAppender(redactor: redactor, configuration: configuration)
         self.appender = appender
+        let commits = CommitFeed()
+        self.commits = commits
         // SQLite blocks while it writes: the writer gets a thread of its own, off Swift's cooperative pool.
         let thread = DispatchQueue(label: "trail.sqlite.writer", qos: .userInitiated)
         writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction, on: thread) { requests in
@@ -89,6 +92,7 @@ public final class SQLiteEventStore: EventStore {
             let outcomes = appender.commit(requests, in: pool)
             let appended = outcomes.compactMap { if case .success(.appended(let result)) = $0 { result } else { nil } }
             StoreMetrics.committed(events: StoreMetrics.newEvents(appended), since: start)
+            commits.published(appended)
             return outcomes
         }
     }

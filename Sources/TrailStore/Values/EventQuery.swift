@@ -70,3 +70,26 @@ extension EventQuery {
         EventQuery(resourceType: resourceType, resourceId: resourceId, afterSequence: sequence, oldestFirst: true, limit: limit)
     }
 }
+
+extension EventQuery {
+    /// Whether `event` matches the query's filters, decided without the store: nil when only the store can tell
+    /// (a search, `q`). Pages and limit are not filters.
+    public func matches(_ event: RecordedEvent) -> Bool? {
+        guard search == nil else { return nil }
+        if let actorId, event.actor?["id"] != .string(actorId) { return false }
+        if let action, event.action != action { return false }
+        if let resourceType, event.resourceType != resourceType { return false }
+        if let resourceId, event.resourceId != resourceId { return false }
+        if let category {
+            if event.category != category { return false }
+        } else if !includesAccess && event.category == Self.accessCategory {
+            return false
+        }
+        if let outcome, event.outcome.rawValue != outcome { return false }
+        if let since, event.recordedAt < since { return false }
+        if let until, event.recordedAt > until { return false }
+        if let beforeSequence, event.sequence >= beforeSequence { return false }
+        if let afterSequence, event.sequence <= afterSequence { return false }
+        return true
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+import ServiceLifecycle
+import TrailCore
+import TrailService
+import TrailStore
+
+/// `GET /api/v1/audit/stream` (SPEC §14): a tenant's events as they are recorded, as Server-Sent Events.
+struct StreamController: Sendable {
+    typealias Context = TrailRequestContext
+    let live: LiveEvents
+
+    /// The list's filters (but pages), and where to begin.
+    static let parameters = AuditLogsController.filters + ["after"]
+
+    func addRoutes(to routes: Routes) {
+        routes.get("/api/v1/audit/stream", query: Self.parameters) { request, context in
+            let tenant = try context.tenant(for: .read)
+            let parameters = request.uri.queryParameters
+            let query = try AuditLogsController.query(parameters)
+            let after = try Self.start(lastEventID: request.headers[.lastEventID], after: parameters["after"].map(String.init))
+            let live = live
+            let logger = context.logger
+            let body = ResponseBody { writer in
+                // A reconnecting EventSource waits this long first.
+                try await writer.write(ByteBuffer(string: "retry: 2000\n: following the log of this tenant\n\n"))
+                do {
+                    // Ends at graceful shutdown, which would otherwise wait for the stream.
+                    let end = try await withGracefulShutdownHandler {
+                        try await live.follow(tenant: tenant, query: query, after: after) { events in
+                            try await writer.write(Self.frames(events))
+                        } idle: {
+                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                        }
+                    } onGracefulShutdown: {
+                        live.close()
+                    }
+                    try await writer.write(Self.closing(end))
+                } catch let error as StoreError {
+                    logger.warning("live tail ended", metadata: ["error": "\(error.message)"])
+                    try await writer.write(Self.closing(detail: "The log cannot be read now (\(error.code)); reconnect later with Last-Event-ID.", reason: "unavailable"))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [
+                .contentType: "text/event-stream; charset=utf-8",
+                .cacheControl: "no-cache",
+                // Proxies such as nginx would otherwise hold events back in their buffers.
+                .xAccelBuffering: "no",
+            ], body: body)
+        }
+    }
+
+    /// Where the stream begins: after `Last-Event-ID` (an `EventSource` reconnecting), else after `?after=`, else
+    /// now.
+    static func start(lastEventID: String?, after: String?) throws -> Int64? {
+        if let lastEventID, !lastEventID.isEmpty {
+            guard let sequence = Int64(lastEventID.trimmingCharacters(in: .whitespaces)), sequence >= 0 else {
+                throw Problem.badRequest("Last-Event-ID must be the id (sequence) of an event of this stream, a whole number.", path: "Last-Event-ID")
+            }
+            return sequence
+        }
+        guard let after, !after.isEmpty else { return nil }
+        guard let sequence = Int64(after), sequence >= 0 else {
+            throw Problem.badRequest("after must be the sequence of an event, a whole number from 0 (0: from the first event).", path: "after")
+        }
+        return sequence
+    }
+
+    /// `id`, `event` and `data` lines of each event (its JSON holds no line break).
+    static func frames(_ events: [LiveEvent]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(events.reduce(0) { $0 + $1.json.count + 48 })
+        for event in events {
+            buffer.writeString("id: \(event.sequence)\nevent: audit\ndata: ")
+            buffer.writeBytes(event.json)
+            buffer.writeString("\n\n")
+        }
+        return buffer
+    }
+
+    static func closing(_ end: LiveEvents.End) -> ByteBuffer {
+        switch end {
+        case .shutdown:
+            closing(detail: "The server is shutting down; reconnect with Last-Event-ID to resume.", reason: "shutdown")
+        case .tooSlow:
+            closing(detail: "This client fell too far behind the log; reconnect with Last-Event-ID to resume from the store.", reason: "too_slow")
+        }
+    }
+
+    /// The last frame of a stream Trail ends: `event: close`, with why and what to do.
+    static func closing(detail: String, reason: String) -> ByteBuffer {
+        var writer = JSONWriter(capacity: 160)
+        writer.raw("{"); writer.key("reason"); writer.write(string: reason)
+        writer.raw(","); writer.key("detail"); writer.write(string: detail); writer.raw("}")
+        var buffer = ByteBuffer(string: "event: close\ndata: ")
+        buffer.writeBytes(writer.bytes)
+        buffer.writeString("\n\n")
+        return buffer
+    }
+}
+
+extension HTTPField.Name {
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
+    static let xAccelBuffering = HTTPField.Name("X-Accel-Buffering")!
+}
