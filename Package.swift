@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -60,7 +61,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // The use cases (ingest, reads and export, verification and checkpoints, queue workers, access records,
-        // keys): no HTTP in here; failures are ServiceErrors, which TrailServer maps to problem+json.
+        // keys, streams): no HTTP server in here (AsyncHTTPClient delivers to webhook sinks); failures are ServiceErrors, which TrailServer maps to problem+json.
         .target(
             name: "TrailService",
             dependencies: [
@@ -72,6 +73,8 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),

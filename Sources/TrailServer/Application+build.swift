@@ -50,6 +50,7 @@ func backgroundServices(
 ) -> [any Service] {
     var services: [any Service] = workers.count > 0 ? [MessageWorkers(store: store, configuration: workers, logger: logger)] : []
     services.append(checkpointer)
+    services.append(LogFollowers(store: store, configuration: configuration.followers, logger: logger))
     if let interval = configuration.retentionInterval {
         let retention = Retention(store: store, minimumDays: configuration.minimumRetentionDays)
         services.append(RetentionSchedule(retention: retention, interval: interval, logger: logger))
@@ -139,6 +140,8 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
         holds: LegalHolds(store: store), erasures: Erasures(store: store), personalData: PersonalDataSettings(store: store),
         body: body, origin: origin
     ).addRoutes(to: api)
+    SinksController(sinks: Sinks(store: store, allowPrivate: configuration.followers.allowPrivateSinks), body: body, origin: origin)
+        .addRoutes(to: api)
     // Last: the methods each path lacks are 405 (with Allow), not 404.
     table.addMethodAnswers(to: router)
     return router

@@ -44,6 +44,8 @@ public struct ServerConfiguration: Sendable {
     public var retentionInterval: Duration?
     /// How live tails (`GET /api/v1/audit/stream`) are served.
     public var live: LiveConfiguration
+    /// How sinks and alert rules are run, and whether sinks may reach private networks.
+    public var followers: FollowerConfiguration
 
     public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
                 maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = [],
@@ -52,7 +54,7 @@ public struct ServerConfiguration: Sendable {
                 metrics: PrometheusCollectorRegistry? = nil, requestTimeout: Duration = .seconds(30),
                 bodyMemory: Int = 256 * 1024 * 1024, maximumConnections: Int = 1024,
                 minimumRetentionDays: Double = 0, retentionInterval: Duration? = nil,
-                live: LiveConfiguration = LiveConfiguration()) {
+                live: LiveConfiguration = LiveConfiguration(), followers: FollowerConfiguration = FollowerConfiguration()) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
@@ -70,5 +72,6 @@ public struct ServerConfiguration: Sendable {
         self.minimumRetentionDays = minimumRetentionDays
         self.retentionInterval = retentionInterval
         self.live = live
+        self.followers = followers
     }
 }

@@ -51,6 +51,10 @@ struct Serve: AsyncParsableCommand {
           help: "Ask no credentials: every caller is an admin of tenant default. Local experiments only (env TRAIL_INSECURE_NO_AUTH=1).")
     var insecureNoAuth: Bool = Env.flag("TRAIL_INSECURE_NO_AUTH")
 
+    @Flag(name: .customLong("allow-private-sinks"),
+          help: "Let sinks deliver to loopback and private addresses (env TRAIL_ALLOW_PRIVATE_SINKS=1). Default: refused, since a sink makes Trail connect where an admin says.")
+    var allowPrivateSinks: Bool = Env.flag("TRAIL_ALLOW_PRIVATE_SINKS")
+
     @Option(name: .long, help: ArgumentHelp(
         "A file holding the HS256 secret (32 bytes or more) of accepted JWT bearer tokens (env TRAIL_JWT_HS256_SECRET: the secret itself).",
         valueName: "file"))
@@ -135,7 +139,8 @@ struct Serve: AsyncParsableCommand {
                                                 bodyMemory: bodyMemory, maximumConnections: maxConnections,
                                                 minimumRetentionDays: minRetentionDays,
                                                 retentionInterval: (retentionInterval ?? Env.string("TRAIL_RETENTION_INTERVAL").flatMap(Double.init))
-                                                    .map { .milliseconds(Int64($0 * 1000)) })
+                                                    .map { .milliseconds(Int64($0 * 1000)) },
+                                                followers: FollowerConfiguration(allowPrivateSinks: allowPrivateSinks))
         let workers = worker.configuration
         let location = try store.location()
         var metadata: Logger.Metadata = ["database": "\(location)", "workers": "\(workers.count)"]

@@ -39,6 +39,8 @@ public enum Permission: String, Sendable {
     case manageKeys = "manage keys"
     /// Set retention rules, run cleanups, place and release legal holds, erase data subjects (SPEC §11).
     case manageData = "manage data"
+    /// Create, list and delete sinks and alert rules, list fired alerts (SPEC §14).
+    case manageStreams = "manage sinks and alerts"
 
     /// The roles that grant it, for error messages.
     public var roles: [Role] { Role.allCases.filter { $0.allows(self) } }

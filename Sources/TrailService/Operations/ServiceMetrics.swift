@@ -29,4 +29,23 @@ enum ServiceMetrics {
     static func messageRetried() { Counter(label: "trail_messages_retried_total").increment() }
     /// A message that failed for good (`trail messages retry` makes it pending again).
     static func messageFailed() { Counter(label: "trail_messages_failed_total").increment() }
+
+    /// Events a sink's receiver accepted (labelled by the sink's id, never by tenant).
+    static func sinkDelivered(_ count: Int, sink: String) {
+        guard count > 0 else { return }
+        Counter(label: "trail_sink_events_delivered_total", dimensions: [("sink", sink)]).increment(by: count)
+    }
+
+    /// A delivery attempt that failed (it is tried again after a backoff).
+    static func sinkFailed(sink: String) {
+        Counter(label: "trail_sink_delivery_failures_total", dimensions: [("sink", sink)]).increment()
+    }
+
+    /// How many sequences of its tenant's log a sink has not dealt with yet.
+    static func sinkLag(_ lag: Int64, sink: String) {
+        Gauge(label: "trail_sink_lag_events", dimensions: [("sink", sink)]).record(lag)
+    }
+
+    /// An alert rule that fired.
+    static func alertFired() { Counter(label: "trail_alerts_fired_total").increment() }
 }

@@ -87,6 +87,25 @@ public final class PersonalData: Sendable {
         return key
     }
 
+    /// Credentials Trail keeps in order to use them (a sink's signing secret), sealed under a key derived from the
+    /// vault's secret, so that the store and its backups hold them encrypted; `context` (the follower's id) is
+    /// authenticated with them, so a sealed credential cannot be moved to another follower.
+    func sealCredential(_ plaintext: [UInt8], context: String) -> [UInt8] {
+        // (Sealing with a fresh random nonce and a 256-bit key does not fail.)
+        try! AES.GCM.seal(plaintext, using: credentialKey, authenticating: Array(context.utf8)).combined!.map { $0 }
+    }
+
+    /// The credential ``sealCredential(_:context:)`` sealed; nil if it cannot be opened (another vault).
+    func openCredential(_ sealed: [UInt8], context: String) -> [UInt8]? {
+        guard let box = try? AES.GCM.SealedBox(combined: sealed),
+              let plaintext = try? AES.GCM.open(box, using: credentialKey, authenticating: Array(context.utf8)) else { return nil }
+        return Array(plaintext)
+    }
+
+    private var credentialKey: SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: lookupKey, info: Array("trail credentials".utf8), outputByteCount: 32)
+    }
+
     // MARK: Writes
 
     /// `request` with its activities' personal values sealed: in one pass when its subjects' keys are cached;

@@ -34,6 +34,7 @@ enum PostgresMigrations {
         m0013FailedMessagesIndex,
         m0014RetentionHolds,
         m0015PersonalData,
+        m0016Streams,
     ]
 
     /// What an event is: every column but derived ones (`search`).

@@ -47,6 +47,7 @@ enum SQLiteMigrations {
         ("0013_failed_messages_index", m0013FailedMessagesIndex),
         ("0014_retention_holds", m0014RetentionHolds),
         ("0015_personal_data", m0015PersonalData),
+        ("0016_streams", m0016Streams),
     ]
 
     static var migrator: DatabaseMigrator {
