@@ -57,4 +57,25 @@ extension CommandLineTests {
             #expect(history.output.contains("[erased]") && !history.output.contains("B-9081"), "\(history.output)")
         }
     }
+
+    @Test(arguments: StoreKind.available)
+    func sinksAddListShowRemove(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { _, database in
+            #expect(try trail(["migrate", "--database", database.text]).status == 0)
+            let refused = try trail(["sinks", "add", "--tenant", "acme", "--definition", #"{"type": "syslog", "address": "tcp://127.0.0.1:6514"}"#,
+                                     "--database", database.text])
+            #expect(refused.status != 0 && refused.errors.contains("allow-private-sinks"), "\(refused.errors)")
+            let added = try trail(["sinks", "add", "--tenant", "acme", "--allow-private-sinks", "--database", database.text, "--definition",
+                                   #"{"type": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef-xyz", "headers": {"Authorization": "Splunk t0ken"}}"#])
+            #expect(added.status == 0, "\(added.errors)")
+            let sink = try JSONParser.parse(added.output.trimmingCharacters(in: .whitespacesAndNewlines))
+            let id = try #require(sink["id"]?.stringValue)
+            #expect(sink["headers"] == ["Authorization"] && !added.output.contains("t0ken") && !added.output.contains("0123456789abcdef-xyz"))
+            let listed = try trail(["sinks", "list", "--tenant", "acme", "--database", database.text])
+            #expect(listed.output.contains(id) && listed.output.contains(#""lag":"#), "\(listed.output)")
+            #expect(try trail(["sinks", "show", "--tenant", "globex", id, "--database", database.text]).status != 0, "tenant-confined")
+            #expect(try trail(["sinks", "remove", "--tenant", "acme", id, "--database", database.text]).status == 0)
+            #expect(try trail(["sinks", "show", "--tenant", "acme", id, "--database", database.text]).status != 0)
+        }
+    }
 }

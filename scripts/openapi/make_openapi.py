@@ -326,6 +326,60 @@ schemas = {
             "note": nullable({"type": "string", "description": "what could not be done at once"}),
         },
     },
+    "StreamMatch": {
+        "type": "object", "additionalProperties": False,
+        "description": "The list's filters: events matching every one given (AUDIT_ACCESS records only if named or include_access).",
+        "properties": {
+            "actor": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "the actor's id"},
+            "action": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "resource_type": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "resource_id": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "category": {"type": "string", "minLength": 1, "maxLength": 1000},
+            "outcome": {"type": "string", "enum": ["success", "failure", "partial"]},
+            "q": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "full-text search"},
+            "include_access": {"type": "boolean"},
+        },
+    },
+    "NewSink": {
+        "type": "object",
+        "description": "A webhook (JSON array bodies, signed X-Trail-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">) "
+                       "or a syslog collector (RFC 5424 over TCP with octet counting, or UDP). Loopback and private addresses "
+                       "are refused unless trail serve runs with --allow-private-sinks.",
+        "oneOf": [
+            {"type": "object", "required": ["type", "url", "secret"], "additionalProperties": False, "properties": {
+                "type": {"const": "webhook"}, "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "url": {"type": "string", "pattern": "^https?://", "maxLength": 2048},
+                "secret": {"type": "string", "minLength": 16, "maxLength": 1024, "description": "signs each delivery; never shown again"},
+                "format": {"type": "string", "enum": ["trail", "ocsf"], "description": "trail (§4 events, default) or OCSF API Activity"},
+                "headers": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 4096},
+                            "description": "extra request headers (an Authorization for a collector); kept secret like the secret"},
+                "match": ref("StreamMatch"),
+                "after": {"type": "integer", "minimum": 0, "description": "deliver from after this sequence (0: everything); default: from now"}}},
+            {"type": "object", "required": ["type", "address"], "additionalProperties": False, "properties": {
+                "type": {"const": "syslog"}, "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "address": {"type": "string", "pattern": "^(tcp|udp)://", "maxLength": 2048, "description": "tcp://host:port or udp://host:port"},
+                "format": {"type": "string", "enum": ["rfc5424", "cef", "ocsf"], "description": "rfc5424 (default), cef or ocsf"},
+                "match": ref("StreamMatch"),
+                "after": {"type": "integer", "minimum": 0}}},
+        ],
+    },
+    "Sink": {
+        "type": "object",
+        "required": ["id", "name", "type", "format", "match", "cursor", "delivered", "last_success_at", "last_error",
+                     "last_error_at", "failures", "retry_at", "created_at", "created_by"],
+        "properties": {
+            "id": STRING, "name": STRING, "type": {"type": "string", "enum": ["webhook", "syslog"]},
+            "url": STRING, "address": STRING, "headers": {"type": "array", "items": STRING, "description": "the extra headers' names"},
+            "format": {"type": "string", "enum": ["trail", "rfc5424", "cef", "ocsf"]}, "match": ref("StreamMatch"),
+            "cursor": {**COUNT, "description": "the last sequence of the tenant's log dealt with"},
+            "lag": {**COUNT, "description": "sequences of the log not dealt with yet"},
+            "delivered": {**COUNT, "description": "events delivered in all"},
+            "last_success_at": nullable(TIME), "last_error": nullable(STRING), "last_error_at": nullable(TIME),
+            "failures": {**COUNT, "description": "failed attempts in a row"}, "retry_at": nullable(TIME),
+            "created_at": TIME, "created_by": STRING,
+        },
+    },
+    "SinkList": {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("Sink")}}},
     "LegalHoldList": {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("LegalHold")}}},
     "Verification": {
         "type": "object",
@@ -655,6 +709,22 @@ paths = {
     "/api/v1/legal-holds/{id}": {"delete": operation(
         "releaseLegalHold", "Lifecycle", "Release a legal hold (it stays listed, with released_at)",
         {"200": json_response("The released hold", ref("LegalHold"))}, ["404"], [path("id", "the hold's id")])},
+    "/api/v1/sinks": {
+        "get": operation("listSinks", "Streams", "The tenant's sinks, with their cursor, lag and last error (admin)",
+                         {"200": json_response("Sinks, oldest first", ref("SinkList"))}),
+        "post": operation("createSink", "Streams", "Forward the tenant's events to a webhook or a syslog collector (admin)",
+                          {"201": {**json_response("The sink (never its secret)", ref("Sink")),
+                                   "headers": {"Location": {"schema": STRING, "description": "/api/v1/sinks/{id}"}}}},
+                          ["413", "415", "422"], body=body("NewSink"),
+                          description="Delivery is at least once and in sequence order, from a durable cursor, with exponential "
+                                      "backoff (and Retry-After) on failure; it resumes after a restart. Recorded as an AUDIT_ADMIN event."),
+    },
+    "/api/v1/sinks/{id}": {
+        "get": operation("getSink", "Streams", "One sink: where it is and how it fares (admin)",
+                         {"200": json_response("The sink", ref("Sink"))}, ["404"], [path("id", "the sink's id")]),
+        "delete": operation("deleteSink", "Streams", "Delete a sink: nothing more is delivered (admin)",
+                            {"204": {"description": "Deleted"}}, ["404"], [path("id", "the sink's id")]),
+    },
     "/api/v1/integrity/public-key": {"get": operation("getPublicKey", "Integrity", "The installation's checkpoint-signing public key",
                                                       {"200": json_response("The key", ref("PublicKey"))}, ["503"], public=True)},
     "/api/v1/integrity/checkpoints/latest": {"get": operation("getLatestCheckpoint", "Integrity", "The tenant's newest signed checkpoint",
