@@ -67,3 +67,11 @@ public struct RecordedEvent: Sendable, Equatable {
         self.erasedAt = erasedAt
     }
 }
+
+extension RecordedEvent {
+    /// The actor's id (what the `actor` filter matches), nil for an event without actor.
+    public var actorId: String? {
+        if case .string(let id)? = actor?["id"] { return id }
+        return nil
+    }
+}

@@ -142,6 +142,7 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     ).addRoutes(to: api)
     SinksController(sinks: Sinks(store: store, allowPrivate: configuration.followers.allowPrivateSinks), body: body, origin: origin)
         .addRoutes(to: api)
+    AlertsController(rules: AlertRules(store: store), body: body, origin: origin).addRoutes(to: api)
     // Last: the methods each path lacks are 405 (with Allow), not 404.
     table.addMethodAnswers(to: router)
     return router

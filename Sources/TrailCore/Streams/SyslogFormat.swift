@@ -34,7 +34,7 @@ public enum SyslogFormat {
         parameter("action", event.action)
         parameter("category", event.category)
         parameter("outcome", event.outcome.rawValue)
-        parameter("actor", actorId(event))
+        parameter("actor", event.actorId)
         parameter("resource_type", event.resourceType)
         parameter("resource_id", event.resourceId)
         out += Array("] ".utf8)
@@ -64,11 +64,6 @@ public enum SyslogFormat {
         let printable = text.unicodeScalars.filter { $0.value >= 33 && $0.value <= 126 }.prefix(length)
         return printable.isEmpty ? "-" : String(String.UnicodeScalarView(printable))
     }
-
-    static func actorId(_ event: RecordedEvent) -> String? {
-        if case .string(let id)? = event.actor?["id"] { return id }
-        return nil
-    }
 }
 
 /// ArcSight Common Event Format: `CEF:0|Vendor|Product|Version|Signature ID|Name|Severity|Extension`.
@@ -87,7 +82,7 @@ public enum CEF {
             ("cs1Label", "tenant"), ("cs1", event.tenant),
             ("cn1Label", "sequence"), ("cn1", String(event.sequence)),
         ]
-        if let actor = SyslogFormat.actorId(event) { extensions.append(("suser", actor)) }
+        if let actor = event.actorId { extensions.append(("suser", actor)) }
         if let category = event.category { extensions.append(("cat", category)) }
         if let type = event.resourceType { extensions += [("cs2Label", "resource_type"), ("cs2", type)] }
         if let id = event.resourceId { extensions += [("cs3Label", "resource_id"), ("cs3", id)] }

@@ -76,7 +76,7 @@ extension EventQuery {
     /// (a search, `q`). Pages and limit are not filters.
     public func matches(_ event: RecordedEvent) -> Bool? {
         guard search == nil else { return nil }
-        if let actorId, event.actor?["id"] != .string(actorId) { return false }
+        if let actorId, event.actorId != actorId { return false }
         if let action, event.action != action { return false }
         if let resourceType, event.resourceType != resourceType { return false }
         if let resourceId, event.resourceId != resourceId { return false }
