@@ -379,6 +379,42 @@ schemas = {
             "created_at": TIME, "created_by": STRING,
         },
     },
+    "NewAlertRule": {
+        "type": "object", "required": ["name", "threshold", "window_seconds"], "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "match": ref("StreamMatch"),
+            "group_by": {**nullable({"type": "string", "enum": ["actor", "resource_type"]}), "description": "count per actor or resource type; null: all together"},
+            "threshold": {"type": "integer", "minimum": 1, "maximum": 1000000},
+            "window_seconds": {"type": "integer", "minimum": 1, "maximum": 604800},
+            "sink": {**nullable({"type": "string", "minLength": 1, "maxLength": 100}), "description": "a sink of the tenant fired alerts are sent to"},
+        },
+    },
+    "AlertRule": {
+        "type": "object",
+        "required": ["id", "name", "match", "group_by", "threshold", "window_seconds", "sink", "cursor", "counted", "created_at", "created_by"],
+        "properties": {
+            "id": STRING, "name": STRING, "match": ref("StreamMatch"), "group_by": nullable({"type": "string", "enum": ["actor", "resource_type"]}),
+            "threshold": COUNT, "window_seconds": COUNT, "sink": nullable(STRING),
+            "cursor": {**COUNT, "description": "the last sequence of the tenant's log counted"},
+            "counted": {**COUNT, "description": "matching events counted in all"},
+            "last_success_at": nullable(TIME), "last_error": nullable(STRING), "last_error_at": nullable(TIME),
+            "failures": COUNT, "retry_at": nullable(TIME), "created_at": TIME, "created_by": STRING,
+        },
+    },
+    "AlertRuleList": {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("AlertRule")}}},
+    "Alert": {
+        "type": "object",
+        "required": ["id", "rule_id", "rule_name", "group", "count", "threshold", "window_seconds", "first_at", "last_at",
+                     "first_sequence", "last_sequence", "fired_at", "event_sequence", "sink", "delivered_at"],
+        "properties": {
+            "id": STRING, "rule_id": STRING, "rule_name": STRING, "group": nullable(STRING), "count": COUNT, "threshold": COUNT,
+            "window_seconds": COUNT, "first_at": TIME, "last_at": TIME, "first_sequence": COUNT, "last_sequence": COUNT,
+            "fired_at": TIME, "event_sequence": {**nullable(COUNT), "description": "the SECURITY event that records it"},
+            "sink": nullable(STRING), "delivered_at": nullable(TIME),
+        },
+    },
+    "AlertList": {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("Alert")}}},
     "SinkList": {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("Sink")}}},
     "LegalHoldList": {"type": "object", "required": ["data"], "properties": {"data": {"type": "array", "items": ref("LegalHold")}}},
     "Verification": {
@@ -725,6 +761,25 @@ paths = {
         "delete": operation("deleteSink", "Streams", "Delete a sink: nothing more is delivered (admin)",
                             {"204": {"description": "Deleted"}}, ["404"], [path("id", "the sink's id")]),
     },
+    "/api/v1/alerts/rules": {
+        "get": operation("listAlertRules", "Streams", "The tenant's alert rules (admin)", {"200": json_response("Rules, oldest first", ref("AlertRuleList"))}),
+        "post": operation("createAlertRule", "Streams", "Alert when N matching events happen within S seconds (admin)",
+                          {"201": {**json_response("The rule", ref("AlertRule")),
+                                   "headers": {"Location": {"schema": STRING, "description": "/api/v1/alerts/rules/{id}"}}}},
+                          ["413", "415", "422"], body=body("NewAlertRule"),
+                          description="Counts events recorded from now on, as they arrive. When a group reaches the threshold "
+                                      "within the window the rule fires: the alert is listed, recorded as a SECURITY event "
+                                      "(action alert_fired) and sent to the rule's sink; that group's count starts again."),
+    },
+    "/api/v1/alerts/rules/{id}": {
+        "get": operation("getAlertRule", "Streams", "One alert rule (admin)", {"200": json_response("The rule", ref("AlertRule"))},
+                         ["404"], [path("id", "the rule's id")]),
+        "delete": operation("deleteAlertRule", "Streams", "Delete an alert rule (admin)", {"204": {"description": "Deleted"}},
+                            ["404"], [path("id", "the rule's id")]),
+    },
+    "/api/v1/alerts": {"get": operation(
+        "listAlerts", "Streams", "Fired alerts, newest first (admin)", {"200": json_response("Alerts", ref("AlertList"))},
+        parameters=[query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}, "at most (default 100)")])},
     "/api/v1/integrity/public-key": {"get": operation("getPublicKey", "Integrity", "The installation's checkpoint-signing public key",
                                                       {"200": json_response("The key", ref("PublicKey"))}, ["503"], public=True)},
     "/api/v1/integrity/checkpoints/latest": {"get": operation("getLatestCheckpoint", "Integrity", "The tenant's newest signed checkpoint",
