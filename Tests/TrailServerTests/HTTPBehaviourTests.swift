@@ -169,6 +169,13 @@ extension HTTPField.Name {
                     .replacingOccurrences(of: "/inclusion/{id}", with: "/inclusion/\(id)")
                     .replacingOccurrences(of: "{type}", with: "t").replacingOccurrences(of: "{id}", with: "x")
                 let query = route.path.hasSuffix("/consistency") ? "?from=1&to=1" : ""
+                if route.path == "/api/v1/audit/stream" {
+                    // A GET never ends there (StreamTests reads it); HEAD answers the headers of a stream.
+                    let head = try await client.execute(uri: path, method: .head)
+                    #expect(head.status == .ok && head.headers[.contentType] == "text/event-stream; charset=utf-8")
+                    #expect(head.body.readableBytes == 0)
+                    continue
+                }
                 let get = try await client.execute(uri: path + query, method: .get)
                 let head = try await client.execute(uri: path + query, method: .head)
                 #expect(head.status == get.status, "\(route)")

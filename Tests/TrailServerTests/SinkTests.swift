@@ -155,21 +155,23 @@ import TrailTestSupport
     /// arrives (some perhaps twice), none is missing.
     @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
     func aKilledServerDeliversEverythingAfterItsRestart(kind: StoreKind) async throws {
-        let receiver = WebhookReceiver(delay: .milliseconds(300))
+        let receiver = WebhookReceiver(delay: .seconds(1))
         try await receiver.run { hookPort in
             try await withFreshLocation(kind) { location, fresh in
                 let first = try TrailProcess(database: fresh.text, arguments: ["--allow-private-sinks"])
                 let port = try await first.port()
                 try await TestClient.withClient(host: "127.0.0.1", port: port) { connection in
-                    let created = try await connection.post("/api/v1/sinks", headers: jsonHeaders, body: ByteBuffer(string: """
-                        {"type": "webhook", "url": "http://127.0.0.1:\(hookPort)/hook", "secret": "\(Self.secret)", "after": 0}
-                        """))
-                    #expect(created.status == .created)
                     for round in 0..<20 {
                         let stored = try await connection.post("/audit/activity-stream/", headers: jsonHeaders,
                                                                body: ByteBuffer(string: Self.batch(10, resource: "k", from: round * 10)))
                         #expect(stored.status == .created)
                     }
+                    // Created once the events are stored, from the first: at least three deliveries of 100, each
+                    // taking the receiver a second, so the kill comes while one is in flight.
+                    let created = try await connection.post("/api/v1/sinks", headers: jsonHeaders, body: ByteBuffer(string: """
+                        {"type": "webhook", "url": "http://127.0.0.1:\(hookPort)/hook", "secret": "\(Self.secret)", "after": 0}
+                        """))
+                    #expect(created.status == .created)
                 }
                 // Killed in the middle of delivering.
                 for _ in 0..<400 where try receiver.sequences().count < 20 { try await Task.sleep(for: .milliseconds(20)) }

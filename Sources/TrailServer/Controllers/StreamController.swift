@@ -21,6 +21,14 @@ struct StreamController: Sendable {
             let parameters = request.uri.queryParameters
             let query = try AuditLogsController.query(parameters)
             let after = try Self.start(lastEventID: request.headers[.lastEventID], after: parameters["after"].map(String.init))
+            let headers: HTTPFields = [
+                .contentType: "text/event-stream; charset=utf-8",
+                .cacheControl: "no-cache",
+                // Proxies such as nginx would otherwise hold events back in their buffers.
+                .xAccelBuffering: "no",
+            ]
+            // HEAD: the headers a stream would have, and no stream.
+            guard request.method != .head else { return Response(status: .ok, headers: headers) }
             let live = live
             let logger = context.logger
             let body = ResponseBody { writer in
@@ -44,12 +52,7 @@ struct StreamController: Sendable {
                 }
                 try await writer.finish(nil)
             }
-            return Response(status: .ok, headers: [
-                .contentType: "text/event-stream; charset=utf-8",
-                .cacheControl: "no-cache",
-                // Proxies such as nginx would otherwise hold events back in their buffers.
-                .xAccelBuffering: "no",
-            ], body: body)
+            return Response(status: .ok, headers: headers, body: body)
         }
     }
 
