@@ -37,10 +37,10 @@ import TrailTestSupport
             try await Task.sleep(for: .milliseconds(500))
 
             let copy = fresh.directory.appendingPathComponent("backup.sqlite").path
-            let backup = try await Task.detached { try CommandLineTests().trail(["backup", "--database", fresh.text, "--to", copy]) }.value
+            let backup = try await CommandLineTests().trail(["backup", "--database", fresh.text, "--to", copy])
             #expect(backup.status == 0, "\(backup.errors)")
             let copied = try #require(backup.output.firstMatch(of: /: (\d+) events, \d+ bytes/).map { Int($0.1)! }, "\(backup.output)")
-            let again = try await Task.detached { try CommandLineTests().trail(["backup", "--database", fresh.text, "--to", copy]) }.value
+            let again = try await CommandLineTests().trail(["backup", "--database", fresh.text, "--to", copy])
             #expect(again.status == 1 && again.errors.contains("exists"), "never overwrites: \(again.errors)")
             #expect(!FileManager.default.fileExists(atPath: copy + ".partial"))
 
@@ -54,7 +54,7 @@ import TrailTestSupport
 
             // Whole: the copy's hash chain verifies against its checkpoints (the newest events may be covered by
             // none yet: exit 3, "not anchored"), and its events are the live store's first ones.
-            let verified = try await Task.detached { try CommandLineTests().trail(["verify", "--database", copy]) }.value
+            let verified = try await CommandLineTests().trail(["verify", "--database", copy])
             #expect(verified.status == 0 || verified.status == 3, "\(verified.output) \(verified.errors)")
             #expect(verified.output.contains("hash chain intact"), "\(verified.output)")
             let checkpoints = verified.output.firstMatch(of: /(\d+) checkpoints? verified/).map { Int($0.1)! } ?? 0
@@ -80,14 +80,14 @@ import TrailTestSupport
         }
     }
 
-    @Test func backupRefusesWhatItCannotCopy() throws {
+    @Test func backupRefusesWhatItCannotCopy() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trail-backup-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let cli = CommandLineTests()
-        let postgres = try cli.trail(["backup", "--database", "postgres://trail@127.0.0.1:1/trail", "--to", directory.appendingPathComponent("x").path])
+        let postgres = try await cli.trail(["backup", "--database", "postgres://trail@127.0.0.1:1/trail", "--to", directory.appendingPathComponent("x").path])
         #expect(postgres.status == 1 && postgres.errors.contains("pg_dump"), "\(postgres.errors)")
-        let missing = try cli.trail(["backup", "--database", directory.appendingPathComponent("none.sqlite").path,
+        let missing = try await cli.trail(["backup", "--database", directory.appendingPathComponent("none.sqlite").path,
                                      "--to", directory.appendingPathComponent("y").path])
         #expect(missing.status == 1 && missing.errors.contains("no store"), "\(missing.errors)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty, "nothing created")

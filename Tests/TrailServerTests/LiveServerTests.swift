@@ -155,7 +155,7 @@ import Glibc
 
             let other = fresh.directory.appendingPathComponent("other")
             try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
-            let busy = try CommandLineTests().trail(["serve", "--port", "\(port)", "--database", other.appendingPathComponent("second.sqlite").path])
+            let busy = try await CommandLineTests().trail(["serve", "--port", "\(port)", "--database", other.appendingPathComponent("second.sqlite").path])
             server.terminate()
             #expect(busy.status == 1)
             #expect(busy.errors == "error: port \(port) on 127.0.0.1 is in use: stop what holds it, or choose another port with --port\n", "\(busy.errors)")

@@ -209,22 +209,22 @@ extension SecurityTests {
     func keysFromTheCommandLineAreStoredAsDigests(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, fresh in
             let cli = CommandLineTests()
-            #expect(try cli.trail(["migrate", "--database", fresh.text]).status == 0)
-            let created = try cli.trail(["keys", "create", "--database", fresh.text, "--tenant", "acme", "--role", "writer", "--name", "ci"])
+            #expect(try await cli.trail(["migrate", "--database", fresh.text]).status == 0)
+            let created = try await cli.trail(["keys", "create", "--database", fresh.text, "--tenant", "acme", "--role", "writer", "--name", "ci"])
             #expect(created.status == 0, "\(created.errors)")
             let text = String(try #require(created.output.split(separator: "\n").last))
             let key = try #require(APIKeyText(parsing: text))
             #expect(created.output.contains("writer key \(key.id) for tenant acme"))
             for bad in [["--tenant", "a b", "--role", "writer"], ["--tenant", "acme", "--role", "root"]] {
-                let refused = try cli.trail(["keys", "create", "--database", fresh.text] + bad)
+                let refused = try await cli.trail(["keys", "create", "--database", fresh.text] + bad)
                 #expect(refused.status != 0 && !refused.errors.isEmpty)
             }
 
-            let table = try cli.trail(["keys", "list", "--database", fresh.text]).output
+            let table = try await cli.trail(["keys", "list", "--database", fresh.text]).output
             #expect(table.hasPrefix("ID ") && CommandLineTests.row(of: key.id, in: table).prefix(3) == [key.id, "acme", "writer"])
             #expect(CommandLineTests.row(of: key.id, in: table).dropFirst(4).first == "active", "after the time it was created")
-            #expect(try cli.trail(["keys", "list", "--tenant", "nobody", "--database", fresh.text]).output == "No API keys for tenant nobody.\n")
-            let listed = try cli.trail(["keys", "list", "--database", fresh.text, "--json"])
+            #expect(try await cli.trail(["keys", "list", "--tenant", "nobody", "--database", fresh.text]).output == "No API keys for tenant nobody.\n")
+            let listed = try await cli.trail(["keys", "list", "--database", fresh.text, "--json"])
             let keys = try JSONParser.parse(listed.output)
             #expect(keys[0]?["id"]?.stringValue == key.id && keys[0]?["role"] == "writer" && keys[0]?["revoked_at"] == .null)
             #expect(!listed.output.contains(key.secret))
@@ -240,9 +240,9 @@ extension SecurityTests {
                 #expect(rows == [[key.id, "acme", "ci", "writer", key.secretDigest]])
             }
 
-            let revoked = try cli.trail(["keys", "revoke", key.id, "--database", fresh.text])
+            let revoked = try await cli.trail(["keys", "revoke", key.id, "--database", fresh.text])
             #expect(revoked.status == 0 && revoked.output.contains("Revoked key \(key.id)"))
-            #expect(try cli.trail(["keys", "revoke", "ffffffffffffffff", "--database", fresh.text]).status == 1)
+            #expect(try await cli.trail(["keys", "revoke", "ffffffffffffffff", "--database", fresh.text]).status == 1)
             let (authenticated, stored) = try await location.withStore { store in
                 (try await store.authenticate(key), try await store.keys(tenant: "acme"))
             }

@@ -45,15 +45,15 @@ import TrailTestSupport
                 }
                 try Data(try await Verification.publicKey(of: store).pemRepresentation.utf8).write(to: setup.publicKey)
             }
-            let export = try trail(["export", "--format", "ndjson", "--include-access", "--tenant", "acme",
+            let export = try await trail(["export", "--format", "ndjson", "--include-access", "--tenant", "acme",
                                     "--output", setup.export.path, "--database", fresh.text])
             #expect(export.status == 0, "\(export.errors)")
             try await body(setup)
         }
     }
 
-    func trail(_ arguments: [String]) throws -> CommandLineTests.Run {
-        try CommandLineTests().trail(arguments)
+    func trail(_ arguments: [String]) async throws -> CommandLineTests.Run {
+        try await CommandLineTests().trail(arguments)
     }
 
     /// Runs SQL on the database with Trail's protections removed, as someone with access to the files would.
@@ -84,33 +84,33 @@ import TrailTestSupport
         #expect(run.output.contains(reason), "\(run.output)", sourceLocation: sourceLocation)
     }
 
-    func verifyDatabase(_ setup: Setup, _ extra: [String] = []) throws -> CommandLineTests.Run {
-        try trail(["verify", "--database", setup.fresh.text, "--tenant", "acme"] + extra)
+    func verifyDatabase(_ setup: Setup, _ extra: [String] = []) async throws -> CommandLineTests.Run {
+        try await trail(["verify", "--database", setup.fresh.text, "--tenant", "acme"] + extra)
     }
 
     @Test(arguments: StoreKind.available)
     func anUntouchedStoreAndItsExportVerify(kind: StoreKind) async throws {
         try await withSetup(kind) { setup in
             // acme's every event is under a checkpoint; globex's newest two are not (yet): status 3 for the store.
-            let whole = try trail(["verify", "--database", setup.fresh.text])
+            let whole = try await trail(["verify", "--database", setup.fresh.text])
             #expect(whole.status == 3, "\(whole.output) \(whole.errors)")
             #expect(whole.output.contains("acme: VERIFIED — 30 events, hash chain intact"))
             #expect(whole.output.contains("3 checkpoints verified; every event is covered by a signed checkpoint (latest: size 30"))
             #expect(whole.output.contains("globex: NOT ANCHORED — 3 events, hash chain intact") && whole.output.contains("events 2–3 are covered by no signed checkpoint"))
-            #expect(try verifyDatabase(setup).status == 0)
-            let json = try JSONParser.parse(try trail(["verify", "--database", setup.fresh.text, "--tenant", "globex", "--json"]).output)
+            #expect(try await verifyDatabase(setup).status == 0)
+            let json = try JSONParser.parse(try await trail(["verify", "--database", setup.fresh.text, "--tenant", "globex", "--json"]).output)
             #expect(json["status"] == "unanchored" && json["valid"] == true && json["anchored_through"]?.intValue == 1 && json["unanchored_events"]?.intValue == 2)
-            let offline = try trail(["verify", "--export", setup.export.path, "--public-key", setup.publicKey.path,
+            let offline = try await trail(["verify", "--export", setup.export.path, "--public-key", setup.publicKey.path,
                                      "--checkpoint", setup.witness.path])
             #expect(offline.status == 0, "\(offline.output) \(offline.errors)")
             #expect(offline.output.contains("acme: VERIFIED — 30 events") && offline.output.contains("3 checkpoints verified"))
             // Nothing to verify is neither a pass nor tampering: status 2.
             for arguments in [["--database", setup.fresh.text, "--tenant", "nobody"], ["--export", "/nonexistent/export.ndjson"],
                               ["--database", setup.fresh.directory.appendingPathComponent("none.sqlite").path]] {
-                let run = try trail(["verify"] + arguments)
+                let run = try await trail(["verify"] + arguments)
                 #expect(run.status == 2 && run.errors.hasPrefix("error: "), "\(arguments): \(run.errors)")
             }
-            #expect(try trail(["verify", "--database", setup.fresh.text, "--tenant", "nobody"]).errors.contains("tenant nobody has no events"))
+            #expect(try await trail(["verify", "--database", setup.fresh.text, "--tenant", "nobody"]).errors.contains("tenant nobody has no events"))
         }
     }
 
@@ -118,7 +118,7 @@ import TrailTestSupport
     func aChangedFieldIsFoundAtItsEvent(kind: StoreKind) async throws {
         try await withSetup(kind) { setup in
             try await tamper(setup, ["UPDATE events SET summary = 'Nothing happened.' WHERE tenant = 'acme' AND sequence = 7"])
-            expectFailure(try verifyDatabase(setup), at: 7, "does not match its hash")
+            expectFailure(try await verifyDatabase(setup), at: 7, "does not match its hash")
         }
     }
 
@@ -126,7 +126,7 @@ import TrailTestSupport
     func aDeletedEventInTheMiddleIsFound(kind: StoreKind) async throws {
         try await withSetup(kind) { setup in
             try await tamper(setup, ["DELETE FROM events WHERE tenant = 'acme' AND sequence = 15"])
-            expectFailure(try verifyDatabase(setup), at: 15, "event 15 is missing")
+            expectFailure(try await verifyDatabase(setup), at: 15, "event 15 is missing")
         }
     }
 
@@ -136,7 +136,7 @@ import TrailTestSupport
     func deletedNewestEventsAreFoundByTheCheckpoints(kind: StoreKind) async throws {
         try await withSetup(kind) { setup in
             try await tamper(setup, ["DELETE FROM events WHERE tenant = 'acme' AND sequence > 25"])
-            expectFailure(try verifyDatabase(setup), at: 26, "covers 30")
+            expectFailure(try await verifyDatabase(setup), at: 26, "covers 30")
             // A signer started on the altered store finds its newest checkpoint no longer matches, and signs
             // nothing more for the tenant: it must not vouch for the shortened log.
             let signed = try await setup.location.withStore { store in
@@ -144,10 +144,10 @@ import TrailTestSupport
             }
             #expect(!signed.contains { $0.tenant == "acme" })
             try await tamper(setup, ["DELETE FROM checkpoints WHERE tenant = 'acme' AND size > 25"])
-            let unwitnessed = try verifyDatabase(setup)
+            let unwitnessed = try await verifyDatabase(setup)
             #expect(unwitnessed.status == 3, "without a witness, a shorter log is intact but not anchored past 20: \(unwitnessed.output)")
             #expect(unwitnessed.output.contains("events 21–25 are covered by no signed checkpoint"))
-            expectFailure(try verifyDatabase(setup, ["--public-key", setup.publicKey.path, "--checkpoint", setup.witness.path]),
+            expectFailure(try await verifyDatabase(setup, ["--public-key", setup.publicKey.path, "--checkpoint", setup.witness.path]),
                           at: 26, "covers 30")
         }
     }
@@ -160,7 +160,7 @@ import TrailTestSupport
                 "UPDATE events SET sequence = 12 WHERE tenant = 'acme' AND sequence = 13",
                 "UPDATE events SET sequence = 13 WHERE tenant = 'acme' AND sequence = 1000012",
             ])
-            expectFailure(try verifyDatabase(setup), at: 12, "does not match its hash")
+            expectFailure(try await verifyDatabase(setup), at: 12, "does not match its hash")
         }
     }
 
@@ -170,15 +170,15 @@ import TrailTestSupport
             let lines = try String(contentsOf: setup.export, encoding: .utf8).split(separator: "\n").map(String.init)
             #expect(lines.count == 30)
             let anchors = ["--public-key", setup.publicKey.path, "--checkpoint", setup.witness.path]
-            func verify(_ lines: [String], _ extra: [String] = []) throws -> CommandLineTests.Run {
+            func verify(_ lines: [String], _ extra: [String] = []) async throws -> CommandLineTests.Run {
                 let file = setup.fresh.directory.appendingPathComponent("edited.ndjson")
                 try Data(lines.joined(separator: "\n").utf8).write(to: file)
-                return try trail(["verify", "--export", file.path] + extra)
+                return try await trail(["verify", "--export", file.path] + extra)
             }
             // Cut after 18 whole events: intact, anchored by the checkpoint of 10 only. It may be an export taken
             // before event 19; a consistency proof to the checkpoint of 30 anchors all 18 (and fails for any
             // other 18 events).
-            let cut = try verify(Array(lines.prefix(18)), anchors)
+            let cut = try await verify(Array(lines.prefix(18)), anchors)
             #expect(cut.status == 3 && cut.output.contains("acme: NOT ANCHORED — 18 events"), "\(cut.output)")
             #expect(cut.output.contains("events 11–18 are covered by no signed checkpoint") && cut.output.contains("a consistency proof from 18 to 30"))
             let proof = try await setup.location.withStore { store in
@@ -190,20 +190,20 @@ import TrailTestSupport
             }
             let proofFile = setup.fresh.directory.appendingPathComponent("proof.json")
             try Data(proof.utf8).write(to: proofFile)
-            let proven = try verify(Array(lines.prefix(18)), anchors + ["--consistency-proof", proofFile.path])
+            let proven = try await verify(Array(lines.prefix(18)), anchors + ["--consistency-proof", proofFile.path])
             #expect(proven.status == 0 && proven.output.contains("by a consistency proof to the later checkpoint (size 30"), "\(proven.output) \(proven.errors)")
-            #expect(try verify(Array(lines.prefix(17)), anchors + ["--consistency-proof", proofFile.path]).status == 2, "a proof from 18")
+            #expect(try await verify(Array(lines.prefix(17)), anchors + ["--consistency-proof", proofFile.path]).status == 2, "a proof from 18")
             // Cut in the middle of a line.
-            expectFailure(try verify(Array(lines.prefix(18)) + [String(lines[18].prefix(40))]), at: 19, "is not JSON")
+            expectFailure(try await verify(Array(lines.prefix(18)) + [String(lines[18].prefix(40))]), at: 19, "is not JSON")
             // Two lines swapped.
             var swapped = lines
             swapped.swapAt(4, 5)
-            expectFailure(try verify(swapped), at: 5, "event 5 is missing here (found event 6 in its place)")
+            expectFailure(try await verify(swapped), at: 5, "event 5 is missing here (found event 6 in its place)")
             // One field changed.
             var changed = lines
             changed[8] = changed[8].replacingOccurrences(of: "\"actor\":{\"id\":\"7\"}", with: "\"actor\":{\"id\":\"8\"}")
             #expect(changed[8] != lines[8])
-            expectFailure(try verify(changed), at: 9, "does not match its hash")
+            expectFailure(try await verify(changed), at: 9, "does not match its hash")
             // A rewritten log: event 9 changed and every hash from it recomputed, so the chain itself is whole;
             // only the signed roots show it.
             var rewritten = lines
@@ -215,18 +215,18 @@ import TrailTestSupport
                 event.setValue(.string(previous), at: try #require(event.index(of: "hash")))
                 rewritten[index] = String(decoding: JSONWriter.encode(.object(event)), as: UTF8.self)
             }
-            let unanchored = try verify(rewritten)
+            let unanchored = try await verify(rewritten)
             #expect(unanchored.status == 3, "a rewritten chain is consistent in itself, and nothing anchors it: \(unanchored.output)")
-            let anchored = try verify(rewritten, anchors)
+            let anchored = try await verify(rewritten, anchors)
             #expect(anchored.status == 1 && anchored.output.contains("do not have the Merkle root signed"), "\(anchored.output)")
             // The rewritten first 18, against the proof that the genuine 18 begin the log of 30: refused.
-            let disproven = try verify(Array(rewritten.prefix(18)), ["--public-key", setup.publicKey.path, "--consistency-proof", proofFile.path])
+            let disproven = try await verify(Array(rewritten.prefix(18)), ["--public-key", setup.publicKey.path, "--consistency-proof", proofFile.path])
             #expect(disproven.status == 1 && disproven.output.contains("consistency proof does not hold"), "\(disproven.output)")
             // A checkpoint not signed by the key.
             let forged = setup.fresh.directory.appendingPathComponent("forged.ndjson")
             let witness = try String(contentsOf: setup.witness, encoding: .utf8)
             try Data(witness.replacingOccurrences(of: "\"size\":30", with: "\"size\":29").utf8).write(to: forged)
-            let refused = try verify(lines, ["--public-key", setup.publicKey.path, "--checkpoint", forged.path])
+            let refused = try await verify(lines, ["--public-key", setup.publicKey.path, "--checkpoint", forged.path])
             #expect(refused.status == 1 && refused.output.contains("is not signed by the public key"), "\(refused.output)")
         }
     }
