@@ -19,20 +19,34 @@ final class WebhookReceiver: Sendable {
     let deliveries = Locked<[Delivery]>([])
     private let failures = Locked(0)
     let failFirst: Int
-    /// How long each answer takes (a slow receiver).
-    let delay: Duration
+    /// Requests after the first `holdAfter` are held (unanswered) until ``release()``, then refused: a delivery
+    /// kept in flight.
+    let holdAfter: Int?
+    private let holding = Locked(true)
+    /// Requests that arrived, answered or not.
+    let arrived = Locked(0)
 
-    init(failFirst: Int = 0, delay: Duration = .zero) {
+    init(failFirst: Int = 0, holdAfter: Int? = nil) {
         self.failFirst = failFirst
-        self.delay = delay
+        self.holdAfter = holdAfter
     }
+
+    /// Lets held requests end (refused).
+    func release() { holding.withLock { $0 = false } }
 
     /// Runs the receiver while `body` runs, with its port.
     func run(_ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         let router = Router()
         router.post("/hook") { request, _ -> Response in
             let bytes = try await request.body.collect(upTo: 16 * 1024 * 1024)
-            if self.delay > .zero { try await Task.sleep(for: self.delay) }
+            let number = self.arrived.withLock { count -> Int in
+                count += 1
+                return count
+            }
+            if let holdAfter = self.holdAfter, number > holdAfter, self.holding.withLock({ $0 }) {
+                while self.holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(20)) }
+                return Response(status: .serviceUnavailable)
+            }
             let failing = self.failures.withLock { count -> Bool in
                 count += 1
                 return count <= self.failFirst

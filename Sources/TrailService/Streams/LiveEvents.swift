@@ -107,7 +107,6 @@ public final class LiveEvents: Sendable {
         var lastSent = ContinuousClock.now
         while true {
             if buffered.isClosed { return .shutdown }
-            let through: Int64
             switch tail.entries(after: cursor) {
             case .gap(let end):
                 // Behind the buffer: from the store, up to where the buffer goes on.
@@ -121,21 +120,22 @@ public final class LiveEvents: Sendable {
                 continue
             case .events(let entries, let end):
                 following = true
-                through = end
-                var matching: [LiveEvent]
+                var matching: [LiveEvent] = []
+                var next = end
                 if query.search == nil {
                     matching = entries.filter { query.matches($0.event) == true }.map(\.live)
-                } else if entries.isEmpty {
-                    matching = []
-                } else {
-                    // Only the store can tell which match a search.
-                    matching = try await read(tenant: tenant, query, after: cursor, through: end).map(LiveEvent.init)
+                } else if !entries.isEmpty {
+                    // Only the store can tell which match a search; a full page goes on from its last event.
+                    let events = try await read(tenant: tenant, query, after: cursor, through: end)
+                    matching = events.map(LiveEvent.init)
+                    if events.count == configuration.readBatch { next = events[events.count - 1].sequence }
                 }
                 if !matching.isEmpty {
                     try await send(matching)
                     lastSent = .now
                 }
-                cursor = through
+                cursor = next
+                if next < end { continue }
             }
             let heartbeatDue = lastSent + configuration.heartbeat
             if ContinuousClock.now < heartbeatDue {

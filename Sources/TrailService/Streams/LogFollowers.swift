@@ -127,8 +127,11 @@ public final class LogFollowers: Service, Sendable {
                     return
                 }
             } catch let failure as DeliveryFailure {
+                // Stopped in the middle (the process shuts down): not the receiver's failure.
+                if Task.isCancelled { return }
                 await fail(follower, failure)
             } catch {
+                if Task.isCancelled { return }
                 logger.warning("a sink or alert rule cannot read the log", metadata: ["follower": "\(id)", "error": "\(error)"])
                 try? await Task.sleep(for: configuration.pollInterval)
             }

@@ -304,7 +304,7 @@ final class PostgresAppender: Sendable {
                     \(NullableArray(completions.map { $0.result.events.first?.sequence }))::int8[],
                     \(completions.map { Int32($0.result.events.count) })::int4[]) AS c(id, first_sequence, event_count)
                 WHERE m.id = c.id
-            ), stored AS (
+            )
             INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor, resource_type,
                 resource_id, version, new_version, changes, summary, state_after, secret_digests, context, metadata,
                 category, outcome, resource_name, duration_ms, error, prev_hash, hash, search)
@@ -327,9 +327,6 @@ final class PostgresAppender: Sendable {
                 AS u(tenant, sequence, id, occurred_at, action, actor_id, actor, resource_type, resource_id, version,
                      new_version, changes, summary, state_after, secret_digests, context, metadata, category, outcome,
                      resource_name, duration_ms, error, prev_hash, hash, search_text)
-            )
-            -- Followers of the log in every process (live tails, sinks, alert rules) hear of the commit.
-            SELECT pg_notify(\(PostgresMigrations.eventsChannel), note) FROM unnest(\(CommitNote.notes(events))::text[]) AS n(note)
             """, logger: logger)
     }
 

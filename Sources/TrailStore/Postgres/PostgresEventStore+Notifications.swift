@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Synchronization
 import TrailCore
 
 extension PostgresEventStore {
@@ -55,10 +56,49 @@ struct CommitNote: Equatable {
 
     var payload: String { "\(sequence) \(tenant)" }
 
-    /// One note per tenant of `events`, with its last sequence.
-    static func notes(_ events: [RecordedEvent]) -> [String] {
-        var last: [String: Int64] = [:]
-        for event in events { last[event.tenant] = max(last[event.tenant] ?? 0, event.sequence) }
-        return last.map { CommitNote(tenant: $0.key, sequence: $0.value).payload }
+}
+
+/// Sends `NOTIFY trail_events` for this process's commits, once they committed, in a transaction of its own:
+/// a `NOTIFY` inside the events' transaction would hold PostgreSQL's cluster-wide notification lock through their
+/// commit (and its fsync), serialising the commits of every process. Bursts are coalesced: one note per tenant,
+/// its latest sequence; a note lost (a connection failing) only delays followers until their next poll.
+final class CommitAnnouncer: Sendable {
+    private let pending = Mutex<[String: Int64]>([:])
+    private let due = WorkSignal()
+
+    func announce(_ results: [AppendResult]) {
+        var added = false
+        pending.withLock { pending in
+            for result in results where !result.replayed {
+                for event in result.events where event.sequence > pending[event.tenant] ?? 0 {
+                    pending[event.tenant] = event.sequence
+                    added = true
+                }
+            }
+        }
+        if added { due.notify() }
+    }
+
+    func run(client: PostgresClient, logger: Logger) async {
+        while !Task.isCancelled {
+            let notes = pending.withLock { pending in
+                defer { pending.removeAll() }
+                return pending.map { CommitNote(tenant: $0.key, sequence: $0.value).payload }
+            }
+            guard !notes.isEmpty else {
+                // (A note added between the look and the wait waits for the timeout at worst.)
+                await due.wait(timeout: .milliseconds(250))
+                continue
+            }
+            do {
+                try await client.withConnection(within: .seconds(5)) { connection in
+                    try await connection.run("""
+                        SELECT pg_notify(\(PostgresMigrations.eventsChannel), note) FROM unnest(\(notes)::text[]) AS n(note)
+                        """, logger: logger)
+                }
+            } catch {
+                logger.debug("NOTIFY of commits failed", metadata: ["error": "\(error)"])
+            }
+        }
     }
 }

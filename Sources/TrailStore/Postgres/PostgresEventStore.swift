@@ -18,6 +18,8 @@ public final class PostgresEventStore: EventStore {
     let queued = WorkSignal()
     /// Hears of this process's commits from its writer, and of other processes' from `NOTIFY`.
     public let commits = CommitFeed()
+    /// Tells the other processes of this one's commits (`NOTIFY`), after they committed.
+    let announcer = CommitAnnouncer()
     /// Accepts async submissions in batches, beside the events writer.
     let enqueuer: GroupCommit<NewMessage, EnqueueResult>
     var clock: @Sendable () -> Timestamp { appender.configuration.clock }
@@ -46,12 +48,14 @@ public final class PostgresEventStore: EventStore {
         let appender = PostgresAppender(client: client, redactor: redactor, configuration: configuration, logger: logger)
         self.appender = appender
         let commits = commits
+        let announcer = announcer
         writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in
             let start = ContinuousClock.now
             let results = await appender.commit(requests)
             let stored = results.compactMap { try? $0.get() }
             StoreMetrics.committed(events: StoreMetrics.newEvents(stored), since: start)
             commits.published(stored)
+            announcer.announce(stored)
             return results
         }
         let clock = configuration.clock
@@ -90,6 +94,8 @@ public final class PostgresEventStore: EventStore {
                     url: url, client: client, redactor: redactor, configuration: configuration, logger: logger,
                     vault: vault, vaultSecret: try await vault.secret())
                 let listener = Task { await store.listenForNotifications() }
+                let announcing = Task { await store.announcer.run(client: client, logger: logger) }
+                defer { announcing.cancel() }
                 defer { listener.cancel() }
                 return try await body(store)
             } catch let error as PSQLError {
