@@ -60,14 +60,15 @@ curl -fs -H "$H" -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/api
   -d "{\"type\": \"webhook\", \"url\": \"http://127.0.0.1:$HOOK_PORT/hook\", \"secret\": \"benchmark-secret-0123456789\"}" > "$WORK/sink"
 SINK=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$WORK/sink")
 sleep 3
+BEFORE=$(cat "$WORK/received")
 run creates creates.lua
-DURING=$(cat "$WORK/received")
+DURING=$(( $(cat "$WORK/received") - BEFORE ))
 row "single-event creates, 1 webhook sink" "$DURING events delivered during the run ($((DURING / DURATION))/s)"
 curl -fs -H "$H" -X DELETE "http://127.0.0.1:$PORT/api/v1/sinks/$SINK"
 
 # Delivery throughput: a sink created behind the whole log (after = 0), timed until it caught up.
 HEAD=$(head_sequence)
-echo 0 > "$WORK/received"
+BEFORE=$(cat "$WORK/received")
 START=$(date +%s.%N)
 curl -fs -H "$H" -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/api/v1/sinks" \
   -d "{\"type\": \"webhook\", \"url\": \"http://127.0.0.1:$HOOK_PORT/hook\", \"secret\": \"benchmark-secret-0123456789\", \"after\": 0}" > "$WORK/sink"
@@ -78,7 +79,7 @@ for _ in $(seq 1 1200); do
   sleep 0.5
 done
 END=$(date +%s.%N)
-DELIVERED=$(cat "$WORK/received")
+DELIVERED=$(( $(cat "$WORK/received") - BEFORE ))
 kill "$RECEIVER" 2>/dev/null || true
 echo
 awk -v n="$DELIVERED" -v s="$START" -v e="$END" -v h="$HEAD" \

@@ -72,15 +72,11 @@ struct StreamController: Sendable {
         return sequence
     }
 
-    /// `id`, `event` and `data` lines of each event (its JSON holds no line break).
+    /// The events' frames, in one buffer: one write.
     static func frames(_ events: [LiveEvent]) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(events.reduce(0) { $0 + $1.json.count + 48 })
-        for event in events {
-            buffer.writeString("id: \(event.sequence)\nevent: audit\ndata: ")
-            buffer.writeBytes(event.json)
-            buffer.writeString("\n\n")
-        }
+        buffer.reserveCapacity(events.reduce(0) { $0 + $1.frame.count })
+        for event in events { buffer.writeBytes(event.frame) }
         return buffer
     }
 

@@ -15,26 +15,31 @@ public struct LiveConfiguration: Sendable {
     public var pollInterval: Duration
     /// Events read from the store at once.
     public var readBatch: Int
+    /// The shortest time between two sends to one subscriber: what arrives meanwhile goes in the next send. A
+    /// write per commit per subscriber would cost a busy server more than the events themselves.
+    public var minimumInterval: Duration
 
     public init(bufferedEvents: Int = 8192, heartbeat: Duration = .seconds(15), pollInterval: Duration = .seconds(5),
-                readBatch: Int = 500) {
+                readBatch: Int = 500, minimumInterval: Duration = .milliseconds(100)) {
         self.bufferedEvents = bufferedEvents
         self.heartbeat = heartbeat
         self.pollInterval = pollInterval
         self.readBatch = readBatch
+        self.minimumInterval = minimumInterval
     }
 }
 
-/// One event of a live tail, its §4 JSON encoded once for every subscriber.
+/// One event of a live tail as a Server-Sent Events frame (`id: <sequence>`, `event: audit`, `data: <§4 JSON>`),
+/// encoded once for every subscriber.
 public struct LiveEvent: Sendable {
     public let sequence: Int64
-    public let json: [UInt8]
+    public let frame: [UInt8]
 
     init(_ event: RecordedEvent) {
         sequence = event.sequence
         var writer = JSONWriter(capacity: 1024)
         StoredEventJSON.write(event, into: &writer)
-        json = writer.bytes
+        frame = ServerSentEvent.frame(id: event.sequence, type: "audit", data: writer.bytes)
     }
 }
 
@@ -101,8 +106,9 @@ public final class LiveEvents: Sendable {
     ) async throws -> End {
         let tail = subscribe(tenant)
         defer { unsubscribe(tail) }
+        // Without a point: from the last event the tail has read (not the head it began at, for an older tail).
         let head = try await tail.ready.value.get()
-        var cursor = sequence ?? head
+        var cursor = sequence ?? max(tail.readThrough ?? head, head)
         var following = false
         var lastSent = ContinuousClock.now
         while true {
@@ -133,6 +139,8 @@ public final class LiveEvents: Sendable {
                 if !matching.isEmpty {
                     try await send(matching)
                     lastSent = .now
+                    // What arrives meanwhile goes in the next send.
+                    try? await Task.sleep(for: configuration.minimumInterval)
                 }
                 cursor = next
                 if next < end { continue }
@@ -228,9 +236,15 @@ public final class LiveEvents: Sendable {
 
 /// The buffer of one followed tenant.
 final class TenantTail: Sendable {
-    struct Entry: Sendable {
+    /// (A class: subscribers copy runs of entries, one reference each.)
+    final class Entry: Sendable {
         let event: RecordedEvent
         let live: LiveEvent
+
+        init(event: RecordedEvent, live: LiveEvent) {
+            self.event = event
+            self.live = live
+        }
     }
 
     enum Slice {
@@ -255,6 +269,11 @@ final class TenantTail: Sendable {
     func start(at head: Int64) {
         state.withLock { $0.through = head }
         ready.deliver(.success(head))
+    }
+
+    /// The last sequence read into the buffer (nil before the reader started).
+    var readThrough: Int64? {
+        state.withLock { $0.through }
     }
 
     func append(_ events: [RecordedEvent]) {
