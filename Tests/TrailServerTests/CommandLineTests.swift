@@ -12,9 +12,16 @@ import TrailTestSupport
         var errors: String
     }
 
-    /// Runs the `trail` executable to its end without holding a thread of Swift's pool meanwhile (the servers and
-    /// other tests of this process run on those few threads).
+    /// Runs the `trail` executable to its end on a thread of its own, not on one of Swift's pool (the servers
+    /// and other tests of this process share the few threads of that pool: two commands waiting on them at once
+    /// starved everything else on a 2-core machine).
     func trail(_ arguments: [String], stdin: String? = nil) async throws -> Run {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try Self.run(arguments, stdin: stdin) }) }.start()
+        }
+    }
+
+    private static func run(_ arguments: [String], stdin: String?) throws -> Run {
         let process = Process()
         process.executableURL = try TrailProcess.binary()
         process.arguments = arguments
@@ -24,28 +31,14 @@ import TrailTestSupport
         process.standardError = errors
         let input = Pipe()
         process.standardInput = input
-        let (out, err) = (Locked(Data()), Locked(Data()))
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            out.withLock { $0.append(data) }
-        }
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            err.withLock { $0.append(data) }
-        }
-        let exited = OneShot<Int32>()
-        process.terminationHandler = { process in exited.deliver(process.terminationStatus) }
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        let status = await exited.value
-        output.fileHandleForReading.readabilityHandler = nil
-        errors.fileHandleForReading.readabilityHandler = nil
-        // What the handlers had not taken yet (the pipes are at their end once the process exited).
-        let restOut = output.fileHandleForReading.readDataToEndOfFile()
-        let restErr = errors.fileHandleForReading.readDataToEndOfFile()
-        return Run(status: status, output: String(decoding: out.withLock { $0 } + restOut, as: UTF8.self),
-                   errors: String(decoding: err.withLock { $0 } + restErr, as: UTF8.self))
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                   errors: String(decoding: err, as: UTF8.self))
     }
 
     /// The cells of the table row that begins with `first`.

@@ -104,7 +104,7 @@ public struct Erasures: Sendable {
             report.messages = Int64(try await store.eraseInMessages(tenant: tenant, value: value))
         }
         var notes: [String] = []
-        if let keyID {
+        if keyID != nil {
             if heldUnderKey > 0 {
                 notes.append("The subject's key is kept: \(heldUnderKey) event(s) a legal hold keeps hold values sealed under it. Erase again once the hold is released.")
             } else {
