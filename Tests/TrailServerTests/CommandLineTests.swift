@@ -31,7 +31,7 @@ import TrailTestSupport
         process.standardError = errors
         let input = Pipe()
         process.standardInput = input
-        try process.run()
+        try Launch.run(process)
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         let out = output.fileHandleForReading.readDataToEndOfFile()

@@ -68,7 +68,7 @@ import TrailTestSupport
                     cleanup.executableURL = try TrailProcess.binary()
                     cleanup.arguments = ["cleanup", "--database", fresh.text]
                     cleanup.standardOutput = Pipe()
-                    try cleanup.run()
+                    try Launch.run(cleanup)
                     cleanup.waitUntilExit()
                     #expect(cleanup.terminationStatus == 0)
                     // …and this one shrinks the file under the server's readers.

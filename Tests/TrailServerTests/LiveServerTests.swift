@@ -334,7 +334,7 @@ final class TrailProcess: Sendable {
             let data = handle.availableData
             if !data.isEmpty { printed.withLock { $0 += String(decoding: data, as: UTF8.self) } }
         }
-        try process.run()
+        try Launch.run(process)
     }
 
     deinit { if process.isRunning { process.terminate() } }
@@ -380,6 +380,16 @@ final class TrailProcess: Sendable {
             directory.deleteLastPathComponent()
         }
         throw TrailProcessError(message: "no trail executable near \(CommandLine.arguments[0]); build it or set TRAIL_BINARY")
+    }
+}
+
+/// Starts child processes one at a time: Foundation's `Process.run()` launched from several threads at once crashed
+/// (in a `memcpy` inside it) when the tests started `trail` processes in parallel.
+enum Launch {
+    private static let lock = Mutex(())
+
+    static func run(_ process: Process) throws {
+        try lock.withLock { _ in try process.run() }
     }
 }
 
