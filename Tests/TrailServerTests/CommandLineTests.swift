@@ -22,23 +22,13 @@ import TrailTestSupport
     }
 
     private static func run(_ arguments: [String], stdin: String?) throws -> Run {
-        let process = Process()
-        process.executableURL = try TrailProcess.binary()
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        let input = Pipe()
-        process.standardInput = input
-        try Launch.run(process)
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-                   errors: String(decoding: err, as: UTF8.self))
+        let process = try Spawned(try TrailProcess.binary().path, arguments)
+        if let stdin { process.write(stdin) }
+        process.closeInput()
+        var (out, err) = (Data(), Data())
+        process.drain(onOutput: { out.append($0) }, onError: { err.append($0) })
+        let status = process.wait()
+        return Run(status: status, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
     }
 
     /// The cells of the table row that begins with `first`.

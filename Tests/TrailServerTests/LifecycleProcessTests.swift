@@ -64,13 +64,8 @@ import TrailTestSupport
                     defer { done.withLock { $0 = true } }
                     while pages.withLock({ $0 }) < 5 { try await Task.sleep(for: .milliseconds(20)) }
                     // Another process empties the events…
-                    let cleanup = Process()
-                    cleanup.executableURL = try TrailProcess.binary()
-                    cleanup.arguments = ["cleanup", "--database", fresh.text]
-                    cleanup.standardOutput = Pipe()
-                    try Launch.run(cleanup)
-                    cleanup.waitUntilExit()
-                    #expect(cleanup.terminationStatus == 0)
+                    let cleanup = try await CommandLineTests().trail(["cleanup", "--database", fresh.text])
+                    #expect(cleanup.status == 0, "\(cleanup.errors)")
                     // …and this one shrinks the file under the server's readers.
                     let before = try size()
                     var configuration = Configuration()

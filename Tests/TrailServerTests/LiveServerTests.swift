@@ -310,34 +310,25 @@ import Glibc
 
 /// A `trail serve` child process on port 0, on loopback.
 final class TrailProcess: Sendable {
-    let process: Process
+    let process: Spawned
     private let output = Locked<String>("")
     private let printed = Locked<String>("")
-    private let standardOutput = Pipe()
 
     /// `trail serve` on port 0 with `arguments` (and authentication off unless `authenticated`); or, with
     /// `command`, another long-running command (`worker`).
     init(database: String, arguments: [String] = [], command: String = "serve", authenticated: Bool = false) throws {
-        let process = Process()
-        process.executableURL = try TrailProcess.binary()
         let serve = ["serve", "--host", "127.0.0.1", "--port", "0"] + (authenticated ? [] : ["--insecure-no-auth"])
-        process.arguments = (command == "serve" ? serve : [command]) + ["--database", database] + arguments
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = standardOutput
+        let process = try Spawned(try TrailProcess.binary().path, (command == "serve" ? serve : [command]) + ["--database", database] + arguments)
+        process.closeInput()
         self.process = process
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            if !data.isEmpty { output.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
-        standardOutput.fileHandleForReading.readabilityHandler = { [printed] handle in
-            let data = handle.availableData
-            if !data.isEmpty { printed.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-        }
-        try Launch.run(process)
+        // Its output, read as it comes on a thread of its own until the process ends.
+        Thread { [output, printed] in
+            process.drain(onOutput: { data in printed.withLock { $0 += String(decoding: data, as: UTF8.self) } },
+                          onError: { data in output.withLock { $0 += String(decoding: data, as: UTF8.self) } })
+        }.start()
     }
 
-    deinit { if process.isRunning { process.terminate() } }
+    deinit { if process.isRunning { process.signal(SIGTERM) } }
 
     /// What the process printed on standard output so far.
     var standardOutputText: String { printed.withLock { $0 } }
@@ -361,13 +352,13 @@ final class TrailProcess: Sendable {
     }
 
     func kill9() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signal(SIGKILL)
+        process.wait()
     }
 
     func terminate() {
-        process.terminate()
-        process.waitUntilExit()
+        process.signal(SIGTERM)
+        process.wait()
     }
 
     /// The `trail` executable built beside the test bundle (or `TRAIL_BINARY`).
@@ -380,16 +371,6 @@ final class TrailProcess: Sendable {
             directory.deleteLastPathComponent()
         }
         throw TrailProcessError(message: "no trail executable near \(CommandLine.arguments[0]); build it or set TRAIL_BINARY")
-    }
-}
-
-/// Starts child processes one at a time: Foundation's `Process.run()` launched from several threads at once crashed
-/// (in a `memcpy` inside it) when the tests started `trail` processes in parallel.
-enum Launch {
-    private static let lock = Mutex(())
-
-    static func run(_ process: Process) throws {
-        try lock.withLock { _ in try process.run() }
     }
 }
 
