@@ -82,7 +82,7 @@ def main():
         server = subprocess.Popen(
             [trail, "serve", "--host", "127.0.0.1", "--port", str(port), "--database", os.path.join(work, "trail.sqlite"),
              "--log-format", "json", "--log-level", "trace", "--rate-limit", "20", "--rate-burst", "40",
-             "--checkpoint-seconds", "1"],
+             "--checkpoint-seconds", "1", "--allow-private-sinks"],
             stdout=subprocess.PIPE, stderr=log, text=True)
         processes.append(server)
         key = server.stdout.readline().strip()
@@ -103,6 +103,15 @@ def main():
         assert request(base + f"/api/v1/audit/logs/{ids[0]}", headers=auth)[0] == 200
         assert request(base + "/api/v1/audit/logs", headers={"Authorization": "ApiKey trail_0000000000000000_nope"})[0] == 401
         assert request(base + "/wp-login.php")[0] == 404
+        # Two sinks, so that the sink metrics exist: one over UDP (a datagram is sent whether or not anyone
+        # listens: delivered), one over TCP to a port nothing listens on (refused: failures).
+        for address in (f"udp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"):
+            status, body = request(base + "/api/v1/sinks", "POST", json.dumps({"type": "syslog", "address": address, "after": 0}), auth)
+            assert status == 201, (status, body)
+        wait_for("the sinks' metrics", lambda: all(
+            name in request(base + "/metrics")[1] for name in
+            ("trail_sink_events_delivered_total", "trail_sink_delivery_failures_total", "trail_sink_lag_events")) or None)
+
         statuses = [request(base + "/api/v1/audit/logs?limit=1", headers=auth)[0] for _ in range(60)]
         assert 429 in statuses, statuses
 

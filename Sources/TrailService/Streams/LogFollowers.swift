@@ -74,6 +74,7 @@ public final class LogFollowers: Service, Sendable {
                             }
                         }
                     } catch {
+                        if Task.isCancelled { break }
                         self.logger.warning("sinks and alert rules cannot be listed", metadata: ["error": "\(error)"])
                     }
                     try? await Task.sleep(for: self.configuration.refreshInterval)
