@@ -180,10 +180,14 @@ public final class LogFollowers: Service, Sendable {
 
     /// One round of a sink: the alerts waiting for it, else the next batch of the log, else a wait for a commit.
     private func sinkRound(_ sink: Follower, definition: SinkDefinition, transport: any SinkTransport) async throws {
-        do {
-            try await SinkAddresses(allowPrivate: configuration.allowPrivateSinks).check(host: definition.target.host)
-        } catch {
-            throw DeliveryFailure(message: error.message)
+        // Checked before each delivery (a name may resolve elsewhere later), not on rounds that deliver nothing.
+        func deliver(_ events: [RecordedEvent]) async throws {
+            do {
+                try await SinkAddresses(allowPrivate: configuration.allowPrivateSinks).check(host: definition.target.host)
+            } catch {
+                throw DeliveryFailure(message: error.message)
+            }
+            try await transport.deliver(events)
         }
         let alerts = try await store.undeliveredAlerts(tenant: sink.tenant, sink: sink.id, limit: configuration.batchSize)
         if !alerts.isEmpty {
@@ -192,7 +196,7 @@ public final class LogFollowers: Service, Sendable {
                 events += try await store.events(tenant: sink.tenant, matching: EventQuery(
                     beforeSequence: sequence + 1, afterSequence: sequence - 1, includesAccess: true, limit: 1))
             }
-            try await transport.deliver(events)
+            try await deliver(events)
             try await store.markAlertsDelivered(tenant: sink.tenant, ids: alerts.map(\.id), at: clock())
             ServiceMetrics.sinkDelivered(events.count, sink: sink.id)
             return
@@ -202,7 +206,7 @@ public final class LogFollowers: Service, Sendable {
             return
         }
         ServiceMetrics.sinkLag(head - sink.cursor, sink: sink.id)
-        if !events.isEmpty { try await transport.deliver(events) }
+        if !events.isEmpty { try await deliver(events) }
         guard try await store.advanceFollower(id: sink.id, owner: owner, cursor: cursor, handled: events.count, at: clock()) else {
             logger.info("sink lease lost: another process delivers it now", metadata: ["sink": "\(sink.id)"])
             return
