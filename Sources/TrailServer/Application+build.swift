@@ -114,10 +114,18 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     let origin = RequestOrigin(trustedProxies: configuration.trustedProxies)
     let access = AccessLog(recorder: AccessRecorder(store: store), origin: origin, routes: table)
     let keys = KeyCache(keys: store)
-    let group = router.group().add(middleware: AuthenticationMiddleware(
+    let authentication = AuthenticationMiddleware(
         mode: configuration.authentication, keys: keys, limiter: configuration.rateLimit.map(RateLimiter.init(limit:)),
         failures: configuration.authenticationFailureLimit.map(RateLimiter.init(limit:)),
-        tokens: configuration.jwt.map(JWTVerifier.init), access: access))
+        tokens: configuration.jwt.map(JWTVerifier.init), access: access)
+    // The web console (SPEC §12): its own sessions, signed in with the same credentials under the same limits;
+    // its routes are not the API's (no OpenAPI operations), so they have a table of their own.
+    ConsoleController(
+        store: store, sessions: ConsoleSessions(store: store, keys: keys, configuration: configuration.console),
+        authentication: authentication, access: AccessLog(recorder: access.recorder, origin: origin, routes: RouteTable()),
+        live: live
+    ).addRoutes(to: router)
+    let group = router.group().add(middleware: authentication)
     // Reads of the log are recorded (meta-audit), once the caller is known.
     group.add(middleware: AccessAuditMiddleware(log: access))
     let api = Routes(router: group, table: table)

@@ -46,6 +46,8 @@ public struct ServerConfiguration: Sendable {
     public var live: LiveConfiguration
     /// How sinks and alert rules are run, and whether sinks may reach private networks.
     public var followers: FollowerConfiguration
+    /// How long web console sessions last (idle and absolute).
+    public var console: ConsoleSessionConfiguration
 
     public init(host: String = "127.0.0.1", port: Int = 9002, maximumBodyBytes: Int = 10 * 1024 * 1024,
                 maximumQueuedMessages: Int = 100_000, trustedProxies: [IPNetwork] = [],
@@ -54,7 +56,8 @@ public struct ServerConfiguration: Sendable {
                 metrics: PrometheusCollectorRegistry? = nil, requestTimeout: Duration = .seconds(30),
                 bodyMemory: Int = 256 * 1024 * 1024, maximumConnections: Int = 1024,
                 minimumRetentionDays: Double = 0, retentionInterval: Duration? = nil,
-                live: LiveConfiguration = LiveConfiguration(), followers: FollowerConfiguration = FollowerConfiguration()) {
+                live: LiveConfiguration = LiveConfiguration(), followers: FollowerConfiguration = FollowerConfiguration(),
+                console: ConsoleSessionConfiguration = ConsoleSessionConfiguration()) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
@@ -73,5 +76,6 @@ public struct ServerConfiguration: Sendable {
         self.retentionInterval = retentionInterval
         self.live = live
         self.followers = followers
+        self.console = console
     }
 }

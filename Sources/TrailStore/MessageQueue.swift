@@ -45,7 +45,7 @@ public protocol MessageQueue: Sendable {
 
 /// A store with its queue and its keys: what the service runs on.
 public typealias TrailStorage = EventStore & MessageQueue & KeyStore & IntegrityStore & ReadinessProbe & LifecycleStore & ErasureStore
-    & StreamStore
+    & StreamStore & SessionStore
 
 /// A submission accepted for later processing.
 public struct NewMessage: Sendable {

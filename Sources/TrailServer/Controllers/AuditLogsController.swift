@@ -72,8 +72,13 @@ struct AuditLogsController: Sendable {
 
     /// The list's filters from the query string; a bad value is a 400 that names its parameter.
     static func query(_ parameters: Parameters, defaultDays: Int64? = nil, now: Timestamp = SystemClock.now()) throws -> EventQuery {
+        try query(defaultDays: defaultDays, now: now) { parameters[Substring($0)].map(String.init) }
+    }
+
+    /// The list's filters from `value(name)` (the console's forms give them too).
+    static func query(defaultDays: Int64? = nil, now: Timestamp = SystemClock.now(), _ value: (String) -> String?) throws -> EventQuery {
         func text(_ name: String) -> String? {
-            parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            value(name).flatMap { $0.isEmpty ? nil : $0 }
         }
         func time(_ name: String) throws -> Timestamp? {
             guard let value = text(name) else { return nil }
@@ -113,7 +118,7 @@ struct AuditLogsController: Sendable {
             let start = Timestamp(microseconds: now.microseconds - count * 86_400_000_000)
             query.since = max(query.since ?? start, start)
         }
-        let page = try Page(parameters, defaultLimit: defaultLimit, order: .newestFirst)
+        let page = try Page(defaultLimit: defaultLimit, order: .newestFirst, value)
         query.limit = page.limit
         query.beforeSequence = page.cursor
         return query

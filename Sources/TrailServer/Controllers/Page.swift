@@ -20,7 +20,12 @@ struct Page {
 
     /// `limit` (1 to 1000) and `cursor` from the query; a bad value is a 400 naming its parameter.
     init(_ parameters: Parameters, defaultLimit: Int, order: Order) throws(Problem) {
-        func text(_ name: String) -> String? { parameters[Substring(name)].map(String.init).flatMap { $0.isEmpty ? nil : $0 } }
+        try self.init(defaultLimit: defaultLimit, order: order) { parameters[Substring($0)].map(String.init) }
+    }
+
+    /// `limit` and `cursor` from `value(name)`.
+    init(defaultLimit: Int, order: Order, _ value: (String) -> String?) throws(Problem) {
+        func text(_ name: String) -> String? { value(name).flatMap { $0.isEmpty ? nil : $0 } }
         limit = defaultLimit
         if let given = text("limit") {
             guard let value = Int(given), (1...Self.maximumLimit).contains(value) else {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HTTPTypes
+import Logging
 import NIOCore
 import ServiceLifecycle
 import TrailCore
@@ -21,39 +22,44 @@ struct StreamController: Sendable {
             let parameters = request.uri.queryParameters
             let query = try AuditLogsController.query(parameters)
             let after = try Self.start(lastEventID: request.headers[.lastEventID], after: parameters["after"].map(String.init))
-            let headers: HTTPFields = [
-                .contentType: "text/event-stream; charset=utf-8",
-                .cacheControl: "no-cache",
-                // Proxies such as nginx would otherwise hold events back in their buffers.
-                .xAccelBuffering: "no",
-            ]
-            // HEAD: the headers a stream would have, and no stream.
-            guard request.method != .head else { return Response(status: .ok, headers: headers) }
-            let live = live
-            let logger = context.logger
-            let body = ResponseBody { writer in
-                // A reconnecting EventSource waits this long first.
-                try await writer.write(ByteBuffer(string: "retry: 2000\n: following the log of this tenant\n\n"))
-                do {
-                    // Ends at graceful shutdown, which would otherwise wait for the stream.
-                    let end = try await withGracefulShutdownHandler {
-                        try await live.follow(tenant: tenant, query: query, after: after) { events in
-                            try await writer.write(Self.frames(events))
-                        } idle: {
-                            try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                        }
-                    } onGracefulShutdown: {
-                        live.close()
-                    }
-                    try await writer.write(Self.closing(end))
-                } catch let error as StoreError {
-                    logger.warning("live tail ended", metadata: ["error": "\(error.message)"])
-                    try await writer.write(Self.closing(detail: "The log cannot be read now (\(error.code)); reconnect later with Last-Event-ID.", reason: "unavailable"))
-                }
-                try await writer.finish(nil)
-            }
-            return Response(status: .ok, headers: headers, body: body)
+            return Self.response(live: live, tenant: tenant, query: query, after: after, head: request.method == .head,
+                                 logger: context.logger)
         }
+    }
+
+    /// The events of `tenant` matching `query` after sequence `after` (nil: from now), as Server-Sent Events
+    /// until the client leaves, the server shuts down or the client falls too far behind; `head`: the headers
+    /// alone. (The console's live tail is this stream too.)
+    static func response(live: LiveEvents, tenant: String, query: EventQuery, after: Int64?, head: Bool, logger: Logger) -> Response {
+        let headers: HTTPFields = [
+            .contentType: "text/event-stream; charset=utf-8",
+            .cacheControl: "no-cache",
+            // Proxies such as nginx would otherwise hold events back in their buffers.
+            .xAccelBuffering: "no",
+        ]
+        guard !head else { return Response(status: .ok, headers: headers) }
+        let body = ResponseBody { writer in
+            // A reconnecting EventSource waits this long first.
+            try await writer.write(ByteBuffer(string: "retry: 2000\n: following the log of this tenant\n\n"))
+            do {
+                // Ends at graceful shutdown, which would otherwise wait for the stream.
+                let end = try await withGracefulShutdownHandler {
+                    try await live.follow(tenant: tenant, query: query, after: after) { events in
+                        try await writer.write(Self.frames(events))
+                    } idle: {
+                        try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                    }
+                } onGracefulShutdown: {
+                    live.close()
+                }
+                try await writer.write(Self.closing(end))
+            } catch let error as StoreError {
+                logger.warning("live tail ended", metadata: ["error": "\(error.message)"])
+                try await writer.write(Self.closing(detail: "The log cannot be read now (\(error.code)); reconnect later with Last-Event-ID.", reason: "unavailable"))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
     }
 
     /// Where the stream begins: after `Last-Event-ID` (an `EventSource` reconnecting), else after `?after=`, else

@@ -31,14 +31,15 @@ struct AccessLog: Sendable {
 }
 
 /// Records every read of the log (`GET` and `HEAD` but `/api/v1/messages` and `/api/v1/admin`, and
-/// `POST /api/v1/integrity/verify`, which reads all of it) by an authenticated caller, answered or refused, with
+/// `POST /api/v1/integrity/verify` or `/ui/integrity/verify`, which read all of it) by an authenticated caller, answered or refused, with
 /// its status.
 struct AccessAuditMiddleware: RouterMiddleware {
     typealias Context = TrailRequestContext
     let log: AccessLog
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let verifies = request.method == .post && request.uri.path == "/api/v1/integrity/verify"
+        // (The API's and the console's verify.)
+        let verifies = request.method == .post && request.uri.path.hasSuffix("/integrity/verify")
         guard request.method == .get || request.method == .head || verifies, let caller = context.principal, caller.credential != .none,
               Self.readsTheLog(request.uri.path) else {
             return try await next(request, context)

@@ -35,23 +35,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        // (An in-process request has no address, and no such limit.)
-        let address = mode == .required ? access.origin.clientAddress(of: request, peer: context.remoteAddress?.ipAddress) : nil
-        if let failures, let address, let wait = failures.waitIfEmpty(address) {
-            TrailMetrics.rateLimited("failed_authentication")
-            throw Problem(.tooManyRequests, "authentication-rate-limited", title: "Too many failed authentications",
-                          detail: "Too many requests from \(address) failed to authenticate; nothing was done. Retry after \(wait) s with a valid key.",
-                          headers: [.retryAfter: String(wait)])
-        }
-        let principal: Principal
-        do {
-            principal = try await self.principal(of: request, context: context)
-        } catch let problem as Problem where problem.status == .unauthorized {
-            if let failures, let address { _ = failures.take(address) }
-            TrailMetrics.authenticationFailed()
-            context.logger.info("authentication refused", metadata: [
-                "path": "\(request.uri.path)", "peer": "\(address ?? "-")", "reason": "\(problem.detail)"])
-            throw problem
+        let principal = try await limitingFailures(of: request, context: context) {
+            try await self.principal(of: request, context: context)
         }
         context.notes?.tenant = principal.tenant
         if principal.credential != .none, let limiter, let wait = limiter.take(principal.rateLimitKey) {
@@ -64,6 +49,28 @@ struct AuthenticationMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// Runs `check`, which authenticates a request, under the limit of failed authentications from its client's
+    /// address: 429 while that address has none left; a 401 of `check` takes one (and is counted and logged).
+    func limitingFailures<T>(of request: Request, context: Context, _ check: () async throws -> T) async throws -> T {
+        // (An in-process request has no address, and no such limit.)
+        let address = mode == .required ? access.origin.clientAddress(of: request, peer: context.remoteAddress?.ipAddress) : nil
+        if let failures, let address, let wait = failures.waitIfEmpty(address) {
+            TrailMetrics.rateLimited("failed_authentication")
+            throw Problem(.tooManyRequests, "authentication-rate-limited", title: "Too many failed authentications",
+                          detail: "Too many requests from \(address) failed to authenticate; nothing was done. Retry after \(wait) s with a valid key.",
+                          headers: [.retryAfter: String(wait)])
+        }
+        do {
+            return try await check()
+        } catch let problem as Problem where problem.status == .unauthorized {
+            if let failures, let address { _ = failures.take(address) }
+            TrailMetrics.authenticationFailed()
+            context.logger.info("authentication refused", metadata: [
+                "path": "\(request.uri.path)", "peer": "\(address ?? "-")", "reason": "\(problem.detail)"])
+            throw problem
+        }
+    }
+
     func principal(of request: Request, context: Context) async throws -> Principal {
         guard mode == .required else { return Self.anonymous }
         guard let header = request.headers[.authorization] else {
@@ -73,11 +80,19 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard parts.count == 2, ["apikey", "bearer"].contains(parts[0].lowercased()) else {
             throw Problem.unauthenticated("Trail takes Authorization: ApiKey <key> or Authorization: Bearer <key>.")
         }
-        let credential = parts[1].trimmingHeaderWhitespace
+        return try await principal(presenting: parts[1].trimmingHeaderWhitespace, tokenAllowed: parts[0].lowercased() == "bearer",
+                                   request: request, context: context).principal
+    }
+
+    /// The caller an API key (or, when `tokenAllowed`, a JWT) names, and when the token expires; 401 for any
+    /// other credential. A refused key of a known tenant is recorded in that tenant's log.
+    func principal(presenting credential: String, tokenAllowed: Bool, request: Request,
+                   context: Context) async throws -> (principal: Principal, expiresAt: Timestamp?) {
         guard let presented = APIKeyText(parsing: credential) else {
-            if let tokens, parts[0].lowercased() == "bearer", JWTVerifier.looksLikeToken(credential) {
+            if let tokens, tokenAllowed, JWTVerifier.looksLikeToken(credential) {
                 do {
-                    return try await tokens.principal(token: credential)
+                    let verified = try await tokens.verify(token: credential)
+                    return (verified.principal, verified.expiresAt)
                 } catch {
                     throw Problem(error)  // a refused token counts as a failed authentication, like a refused key
                 }
@@ -96,7 +111,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         switch try await keys.check(presented) {
         case .valid(let key):
-            return Principal(tenant: key.tenant, roles: [key.role], subject: key.id, credential: .apiKey)
+            return (Principal(tenant: key.tenant, roles: [key.role], subject: key.id, credential: .apiKey), nil)
         case .unknown:
             throw refused
         case .wrongSecret(let key):

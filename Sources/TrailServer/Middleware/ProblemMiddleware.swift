@@ -10,32 +10,39 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let problem as Problem {
-            return try problem.response(from: request, context: context)
-        } catch let error as ServiceError {
+        } catch {
+            return try Self.problem(for: error, request: request, logger: context.logger).response(from: request, context: context)
+        }
+    }
+
+    /// The problem an error is for users, logging what operators must see (the console shows the same problems
+    /// as pages).
+    static func problem(for error: any Error, request: Request, logger: Logger) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let error as ServiceError:
             if error.kind == .internal {
-                context.logger.error("use case failure", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                logger.error("use case failure", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             }
-            return try Problem(error).response(from: request, context: context)
-        } catch let error as StoreError {
+            return Problem(error)
+        case let error as StoreError:
             if error.code != .idempotencyConflict {
-                context.logger.error("store failure", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                logger.error("store failure", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             }
-            return try Problem(ServiceError(error)).response(from: request, context: context)
-        } catch let error as HTTPError {
-            let problem: Problem = switch error.status {
+            return Problem(ServiceError(error))
+        case let error as HTTPError:
+            return switch error.status {
             case .notFound: .notFound(request.uri.path)
             default: Problem(error.status, "http-\(error.status.code)", title: error.status.reasonPhrase,
                              detail: error.body ?? error.status.reasonPhrase, headers: error.headers)
             }
-            return try problem.response(from: request, context: context)
-        } catch let error as any HTTPResponseError {
-            let problem = Problem(error.status, "http-\(error.status.code)", title: error.status.reasonPhrase,
-                                  detail: error.status.reasonPhrase)
-            return try problem.response(from: request, context: context)
-        } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            return try Problem.internal.response(from: request, context: context)
+        case let error as any HTTPResponseError:
+            return Problem(error.status, "http-\(error.status.code)", title: error.status.reasonPhrase,
+                           detail: error.status.reasonPhrase)
+        default:
+            logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return Problem.internal
         }
     }
 }

@@ -9,6 +9,7 @@ import HTTPTypes
 import Logging
 public import NIOCore
 public import TrailCore
+import TrailStore
 
 /// The request context of Trail's router: Hummingbird's, plus where the request came from and its id.
 public struct TrailRequestContext: RequestContext, RemoteAddressRequestContext {
@@ -22,6 +23,8 @@ public struct TrailRequestContext: RequestContext, RemoteAddressRequestContext {
     /// What inner middleware learn that outer ones report (the tenant, for the access line); set by
     /// ``RequestLogMiddleware``.
     var notes: RequestNotes?
+    /// The web console session of the request, if it came with one (``ConsoleSessionMiddleware``).
+    var consoleSession: ConsoleSession?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -113,6 +116,13 @@ struct RequestOrigin: Sendable {
         return object
     }
 
+    /// Whether the client reached Trail over HTTPS, as a trusted proxy that terminated TLS says
+    /// (`X-Forwarded-Proto: https`): the console's cookies are then `Secure`. (Trail itself speaks plain HTTP.)
+    func isHTTPS(_ request: Request, peer: String?) -> Bool {
+        guard let peer, isTrusted(peer), let proto = request.headers[.xForwardedProto] else { return false }
+        return proto.split(separator: ",").first?.trimmingHeaderWhitespace.lowercased() == "https"
+    }
+
     func clientAddress(of request: Request, peer: String?) -> String? {
         guard let peer else { return nil }
         guard isTrusted(peer) else { return peer }
@@ -190,4 +200,5 @@ extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-ID")!
     static let traceparent = HTTPField.Name("traceparent")!
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
 }

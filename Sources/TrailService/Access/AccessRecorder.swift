@@ -29,6 +29,8 @@ public struct AccessRecorder: Sendable {
         case apiKeyCreated = "api_key_created"
         case apiKeyRevoked = "api_key_revoked"
         case authenticationFailed = "authentication_failed"
+        case signedIn = "console_signed_in"
+        case signedOut = "console_signed_out"
     }
 
     /// The access as recorded: what was asked, by which route, and where from.
@@ -65,6 +67,8 @@ public struct AccessRecorder: Sendable {
         case .apiKeyCreated: "created an API key with"
         case .apiKeyRevoked: "revoked an API key with"
         case .authenticationFailed: "was refused at"
+        case .signedIn: "signed in to the web console at"
+        case .signedOut: "signed out of the web console at"
         }
         let path = Self.bounded(access.path)
         var metadata = JSONObject()

@@ -105,6 +105,11 @@ public final class JWTVerifier: Sendable {
 
     /// The caller a token names, or a 401 saying what is wrong with it.
     public func principal(token: String) async throws(ServiceError) -> Principal {
+        try await verify(token: token).principal
+    }
+
+    /// The caller a token names and when the token expires (`exp`), or a 401 saying what is wrong with it.
+    public func verify(token: String) async throws(ServiceError) -> (principal: Principal, expiresAt: Timestamp) {
         guard let algorithm = Self.algorithm(of: token) else {
             throw ServiceError.unauthenticated("The bearer token is not a JWT: its header could not be read.")
         }
@@ -129,8 +134,9 @@ public final class JWTVerifier: Sendable {
             throw ServiceError.unauthenticated("The token's tenant must be \(TenantName.rule).")
         }
         guard !claims.sub.value.isEmpty else { throw ServiceError.unauthenticated("The token's sub is empty.") }
-        return Principal(tenant: claims.tenant, roles: Set(claims.roles.compactMap(Role.init(rawValue:))),
-                         subject: claims.sub.value, credential: .jwt)
+        let principal = Principal(tenant: claims.tenant, roles: Set(claims.roles.compactMap(Role.init(rawValue:))),
+                                  subject: claims.sub.value, credential: .jwt)
+        return (principal, Timestamp(microseconds: Int64(claims.exp.value.timeIntervalSince1970 * 1_000_000)))
     }
 
     /// The `alg` of a token's header, when the header is base64url JSON with a string `alg`.

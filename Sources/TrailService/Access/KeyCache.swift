@@ -23,16 +23,27 @@ public final class KeyCache: Sendable {
     public init(keys: any KeyStore) { self.keys = keys }
 
     public func check(_ presented: APIKeyText) async throws(StoreError) -> KeyCheck {
+        KeyCheck(presented, stored: try await stored(id: presented.id))
+    }
+
+    /// The key `id` if it exists and is not revoked (what a console session signed in with it checks on every
+    /// request).
+    public func activeKey(id: String) async throws(StoreError) -> APIKey? {
+        guard let key = try await stored(id: id)?.key, key.revokedAt == nil else { return nil }
+        return key
+    }
+
+    private func stored(id: String) async throws(StoreError) -> (key: APIKey, secretDigest: String)? {
         let now = ContinuousClock.now
-        if let entry = entries.withLock({ $0[presented.id] }), entry.until > now {
-            return KeyCheck(presented, stored: (entry.key, entry.secretDigest))
+        if let entry = entries.withLock({ $0[id] }), entry.until > now {
+            return (entry.key, entry.secretDigest)
         }
-        let stored = try await keys.key(id: presented.id)
+        let stored = try await keys.key(id: id)
         entries.withLock { entries in
             if entries.count >= Self.maximumEntries { entries = entries.filter { $0.value.until > now } }
-            entries[presented.id] = stored.map { Entry(key: $0.key, secretDigest: $0.secretDigest, until: now + Self.lifetime) }
+            entries[id] = stored.map { Entry(key: $0.key, secretDigest: $0.secretDigest, until: now + Self.lifetime) }
         }
-        return KeyCheck(presented, stored: stored)
+        return stored
     }
 
     /// Drops a key (revoked by this process) so that its next use reads the store.

@@ -31,12 +31,14 @@ public enum Verification {
     /// (a stored checkpoint beyond its last event means events were removed). Each page of events is written
     /// out as the lines an export would hold (what reads return is what was hashed) and examined like an
     /// export's lines.
+    /// `progress` is told how many events have been checked, after each batch.
     public static func check(
-        _ store: any TrailStorage, tenant: String, with verifier: ChainVerifier
+        _ store: any TrailStorage, tenant: String, with verifier: ChainVerifier,
+        progress: (@Sendable (Int64) async throws -> Void)? = nil
     ) async throws -> ChainVerifier.Report {
         var verifier = verifier
         var after: Int64 = 0
-        try await examine(into: &verifier) {
+        try await examine(into: &verifier, progress: progress) {
             var query = EventQuery(afterSequence: after, oldestFirst: true, includesAccess: true, limit: 2_000)
             query.bulk = true
             query.sealed = true
@@ -112,7 +114,8 @@ public enum Verification {
     /// stays busy, while the calling task reads the next batches and checks the finished ones against the chain,
     /// suspending (not blocking its thread) while it waits. Memory: a few batches.
     private static func examine(
-        into verifier: inout ChainVerifier, batches next: () async throws -> [ArraySlice<UInt8>]?
+        into verifier: inout ChainVerifier, progress: (@Sendable (Int64) async throws -> Void)? = nil,
+        batches next: () async throws -> [ArraySlice<UInt8>]?
     ) async throws {
         let workers = ProcessInfo.processInfo.activeProcessorCount
         let pool = NIOThreadPool(numberOfThreads: workers)
@@ -137,6 +140,7 @@ public enum Verification {
                     verifier.add(item)
                     if verifier.failure != nil { break }
                 }
+                try await progress?(Int64(verifier.events))
             }
         } catch {
             for task in inFlight { task.cancel() }

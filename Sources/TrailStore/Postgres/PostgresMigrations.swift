@@ -35,6 +35,7 @@ enum PostgresMigrations {
         m0014RetentionHolds,
         m0015PersonalData,
         m0016Streams,
+        m0017ConsoleSessions,
     ]
 
     /// What an event is: every column but derived ones (`search`).

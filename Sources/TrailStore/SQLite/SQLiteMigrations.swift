@@ -48,6 +48,7 @@ enum SQLiteMigrations {
         ("0014_retention_holds", m0014RetentionHolds),
         ("0015_personal_data", m0015PersonalData),
         ("0016_streams", m0016Streams),
+        ("0017_console_sessions", m0017ConsoleSessions),
     ]
 
     static var migrator: DatabaseMigrator {

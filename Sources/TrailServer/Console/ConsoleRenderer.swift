@@ -1,0 +1,79 @@
+import Hummingbird
+import HTTPTypes
+import Mustache
+import TrailCore
+import TrailService
+import TrailStore
+
+/// Renders the console's pages: a page's template, inside the layout, as a response with the console's
+/// security policy.
+struct ConsoleRenderer: Sendable {
+    let library: MustacheLibrary
+    /// The forms' anti-forgery token when nobody signs in (`--insecure-no-auth`): one per process.
+    let anonymousFormToken = ConsoleSessions.randomToken()
+
+    /// Scripts and styles from Trail only (no inline script, no CDN), forms posting to Trail only, no framing.
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+    static let navigation = [("/ui/events", "Events"), ("/ui/summary", "Summary"), ("/ui/tail", "Live"),
+                             ("/ui/integrity", "Integrity")]
+
+    init() {
+        var library = MustacheLibrary()
+        for (name, text) in ConsoleTemplates.all {
+            // The templates are part of the binary, checked by the tests: one that does not parse is a build error.
+            try! library.register(text, named: name)
+        }
+        self.library = library
+    }
+
+    /// The form token of the request's session.
+    func formToken(_ context: TrailRequestContext) -> String {
+        context.consoleSession?.formToken ?? anonymousFormToken
+    }
+
+    /// `template` rendered with `view`, in the layout, titled `title`.
+    func page(_ template: String, title: String, view: View, context: TrailRequestContext, current: String? = nil,
+              status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var layout = View()
+        layout["title"] = title
+        layout["main"] = library.render(view.fields, withTemplate: template) ?? ""
+        if let principal = context.principal {
+            layout["signedIn"] = true
+            layout["tenant"] = principal.tenant
+            layout["roles"] = principal.roles.sorted().map(\.rawValue).joined(separator: ", ")
+            layout["canSignOut"] = context.consoleSession != nil
+            layout["formToken"] = formToken(context)
+            layout["nav"] = Self.navigation.map { href, label -> View in
+                var item = View()
+                item["href"] = href
+                item["label"] = label
+                item["current"] = href == current
+                return item
+            }
+        }
+        let html = library.render(layout.fields, withTemplate: "layout") ?? ""
+        var fields = headers
+        fields[.contentType] = "text/html; charset=utf-8"
+        fields[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// A problem as a page: its title and detail, with its status and headers (`Retry-After`…).
+    func page(for problem: Problem, context: TrailRequestContext) -> Response {
+        var view = View()
+        view["title"] = problem.title
+        view["detail"] = problem.detail
+        var headers = problem.headers
+        headers[.contentType] = nil
+        return page("error", title: problem.title, view: view, context: context, status: problem.status, headers: headers)
+    }
+
+    /// A redirect after a form (`303 See Other`), or to sign-in.
+    static func redirect(to location: String, cookies: [Cookie] = []) -> Response {
+        var response = Response(status: .seeOther, headers: [.location: location])
+        for cookie in cookies { response.setCookie(cookie) }
+        return response
+    }
+}
