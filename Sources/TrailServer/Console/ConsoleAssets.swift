@@ -73,7 +73,12 @@ enum ConsoleAssets {
         progress { width: 100%; max-width: 24rem; display: block; margin: .75rem 0; }
         @media (max-width: 40rem) {
           main { padding: .6rem; } .who { margin-left: 0; } th, td { padding: .35rem .4rem; }
-          table.events thead th:nth-child(4), table.events td:nth-child(4) { display: none; }
+          .filters { grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr)); }
+          /* Lists become cards: time, badge, actor and resource on a line, the summary under them. */
+          table.events thead { display: none; }
+          table.events tr { display: flex; flex-wrap: wrap; align-items: baseline; gap: .15rem .6rem; padding: .5rem .6rem; border-bottom: 1px solid var(--line); }
+          table.events td { display: block; padding: 0; border: 0; }
+          table.events td:last-child { flex-basis: 100%; }
         }
         """
 
