@@ -121,9 +121,9 @@ public func buildRouter(configuration: ServerConfiguration, store: any TrailStor
     // The web console (SPEC §12): its own sessions, signed in with the same credentials under the same limits;
     // its routes are not the API's (no OpenAPI operations), so they have a table of their own.
     ConsoleController(
-        store: store, sessions: ConsoleSessions(store: store, keys: keys, configuration: configuration.console),
+        store: store, sessions: ConsoleSessions(store: store, keys: keys, configuration: configuration.console), keys: keys,
         authentication: authentication, access: AccessLog(recorder: access.recorder, origin: origin, routes: RouteTable()),
-        live: live
+        live: live, minimumRetentionDays: configuration.minimumRetentionDays
     ).addRoutes(to: router)
     let group = router.group().add(middleware: authentication)
     // Reads of the log are recorded (meta-audit), once the caller is known.

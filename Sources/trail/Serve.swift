@@ -94,6 +94,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Append every checkpoint to this file as a line of JSON, a witness outside the database (env TRAIL_WITNESS_FILE).", valueName: "file"))
     var witnessFile: String?
 
+    @Option(name: .long, help: "Minutes a web console session may stay unused before it ends (env TRAIL_CONSOLE_IDLE_MINUTES).")
+    var consoleIdleMinutes: Double = Env.string("TRAIL_CONSOLE_IDLE_MINUTES").flatMap(Double.init) ?? 30
+
+    @Option(name: .long, help: "Hours a web console session lasts however active it is (env TRAIL_CONSOLE_SESSION_HOURS).")
+    var consoleSessionHours: Double = Env.string("TRAIL_CONSOLE_SESSION_HOURS").flatMap(Double.init) ?? 12
+
     @OptionGroup var store: StoreOptions
     @OptionGroup var worker: WorkerOptions
 
@@ -111,6 +117,8 @@ struct Serve: AsyncParsableCommand {
         for proxy in trustedProxies where IPNetwork(proxy) == nil {
             throw ValidationError("--trusted-proxy \(proxy) is not an IP address or a CIDR network such as 10.0.0.0/8")
         }
+        guard consoleIdleMinutes > 0, consoleIdleMinutes.isFinite else { throw ValidationError("--console-idle-minutes must be positive") }
+        guard consoleSessionHours > 0, consoleSessionHours.isFinite else { throw ValidationError("--console-session-hours must be positive") }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
         guard checkpointSeconds > 0, checkpointSeconds.isFinite else { throw ValidationError("--checkpoint-seconds must be positive") }
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 or more") }
@@ -140,7 +148,10 @@ struct Serve: AsyncParsableCommand {
                                                 minimumRetentionDays: minRetentionDays,
                                                 retentionInterval: (retentionInterval ?? Env.string("TRAIL_RETENTION_INTERVAL").flatMap(Double.init))
                                                     .map { .milliseconds(Int64($0 * 1000)) },
-                                                followers: FollowerConfiguration(allowPrivateSinks: allowPrivateSinks))
+                                                followers: FollowerConfiguration(allowPrivateSinks: allowPrivateSinks),
+                                                console: ConsoleSessionConfiguration(
+                                                    idleTimeout: .milliseconds(Int64(consoleIdleMinutes * 60_000)),
+                                                    lifetime: .milliseconds(Int64(consoleSessionHours * 3_600_000))))
         let workers = worker.configuration
         let location = try store.location()
         var metadata: Logger.Metadata = ["database": "\(location)", "workers": "\(workers.count)"]

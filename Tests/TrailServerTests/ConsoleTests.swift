@@ -29,7 +29,7 @@ import TrailTestSupport
         try await withFreshLocation(kind) { location, _ in
             try await location.withStore { store in
                 var world = World()
-                for (tenant, role) in [("acme", Role.writer), ("acme", .reader), ("acme", .auditor), ("globex", .writer)] {
+                for (tenant, role) in [("acme", Role.writer), ("acme", .reader), ("acme", .auditor), ("acme", .admin), ("globex", .writer)] {
                     let (key, text) = try await store.createKey(tenant: tenant, role: role, name: "\(tenant) \(role)")
                     world.keys["\(tenant)-\(role.rawValue)"] = text
                     world.keyIds["\(tenant)-\(role.rawValue)"] = key.id
@@ -168,6 +168,59 @@ import TrailTestSupport
             #expect(last["summary"]?.stringValue?.hasPrefix("acme: ") == true)
             let html = try await auditor.post("/ui/integrity/verify", ["csrf": token])
             #expect(String(buffer: html.body).contains("acme: "))
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func adminsManageKeysRetentionAndHolds(_ kind: StoreKind) async throws {
+        try await Self.withWorld(kind) { client, world, store in
+            var reader = ConsoleBrowser(client: client)
+            _ = try await reader.signIn(world.keys["acme-reader"]!)
+            #expect(!String(buffer: try await reader.get("/ui/events").body).contains("/ui/admin/keys"))
+            #expect(try await reader.get("/ui/admin/keys").status == .forbidden)
+            #expect(try await reader.get("/ui/admin/data").status == .forbidden)
+
+            var admin = ConsoleBrowser(client: client)
+            _ = try await admin.signIn(world.keys["acme-admin"]!)
+            let keysPage = String(buffer: try await admin.get("/ui/admin/keys").body)
+            #expect(keysPage.contains(world.keyIds["acme-reader"]!) && !keysPage.contains(world.keyIds["globex-writer"]!))
+            let token = try await admin.formToken()
+            #expect(try await admin.post("/ui/admin/keys", ["role": "reader", "name": "Bob"]).status == .forbidden)
+            let refused = try await admin.post("/ui/admin/keys", ["csrf": token, "role": "boss", "name": "Bob"])
+            #expect(refused.status == .unprocessableContent)
+            #expect(String(buffer: refused.body).contains("role: required, one of"))
+            let created = try await admin.post("/ui/admin/keys", ["csrf": token, "role": "reader", "name": "<b>Bob</b>"])
+            #expect(created.status == .created)
+            let createdPage = String(buffer: created.body)
+            #expect(createdPage.contains("&lt;b&gt;Bob&lt;/b&gt;"))
+            let text = try #require(createdPage.range(of: #"<code class="secret">"#).map { String(createdPage[$0.upperBound...].prefix { $0 != "<" }) })
+            var bob = ConsoleBrowser(client: client)
+            #expect(try await bob.signIn(text).status == .seeOther)
+            let id = String(text.split(separator: "_")[1])
+            #expect(try await admin.post("/ui/admin/keys/\(id)/revoke", ["csrf": token]).status == .seeOther)
+            #expect(try await bob.get("/ui/events").status == .seeOther)  // the session of a revoked key ends at once
+
+            #expect(try await admin.post("/ui/admin/retention/add", ["csrf": token, "resource_type": "invoice", "keep_days": "30"]).status == .seeOther)
+            let badRule = try await admin.post("/ui/admin/retention/add", ["csrf": token, "resource_type": "invoice", "keep_days": "-1"])
+            #expect(badRule.status == .unprocessableContent)
+            #expect(String(buffer: badRule.body).contains("keep_days"))
+            let preview = try await admin.post("/ui/admin/retention/preview", ["csrf": token])
+            #expect(String(buffer: preview.body).contains("&quot;dry_run&quot;: true"))
+            #expect(try await admin.post("/ui/admin/holds", ["csrf": token, "name": "Case 1", "resource_type": "invoice",
+                                                              "since": "2026-01-01T00:00"]).status == .seeOther)
+            #expect(try await admin.post("/ui/admin/holds", ["csrf": token, "name": ""]).status == .unprocessableContent)
+            let data = String(buffer: try await admin.get("/ui/admin/data").body)
+            #expect(data.contains("<td>invoice</td><td>any</td><td>30</td>") && data.contains("Case 1"))
+            let hold = try #require(try await store.holds(tenant: "acme").first)
+            #expect(hold.match.since == Timestamp(rfc3339: "2026-01-01T00:00:00Z"))
+            #expect(try await admin.post("/ui/admin/holds/\(hold.id)/release", ["csrf": token]).status == .seeOther)
+            #expect(try await store.holds(tenant: "acme").first?.releasedAt != nil)
+            #expect(try await admin.post("/ui/admin/retention/remove", ["csrf": token, "index": "0"]).status == .seeOther)
+            #expect(try await store.retentionPolicy(tenant: "acme").rules.isEmpty)
+            let records = try await store.events(tenant: "acme", matching: EventQuery(category: "AUDIT_ADMIN", limit: 100))
+            #expect(records.count >= 4)
+            let access = try await store.events(tenant: "acme", matching: EventQuery(category: EventQuery.accessCategory, limit: 200))
+            #expect(access.contains { $0.action == "api_key_created" } && access.contains { $0.action == "api_key_revoked" })
         }
     }
 

@@ -127,7 +127,7 @@ public struct RetentionPolicy: Sendable, Equatable {
     }
 
     /// Days as JSON writes them: whole days without a fraction.
-    static func format(_ days: Double) -> String {
+    public static func format(_ days: Double) -> String {
         days == days.rounded() && abs(days) < 1e15 ? String(Int64(days)) : "\(days)"
     }
 }

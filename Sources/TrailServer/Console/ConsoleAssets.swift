@@ -61,6 +61,9 @@ enum ConsoleAssets {
         dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
         .alert { background: #fff4e0; border: 1px solid #e0b060; border-radius: 6px; padding: .6rem .8rem; }
         .empty { color: var(--muted); }
+        button.danger { background: #fff; color: var(--delete); border-color: var(--delete); }
+        code.secret { font-size: 1rem; user-select: all; }
+        .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
         .pages { margin: 1rem 0; }
         .timeline { padding-left: 1.25rem; } .timeline li { margin: .3rem 0; overflow-wrap: anywhere; }
         .facets { display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: 1rem; }

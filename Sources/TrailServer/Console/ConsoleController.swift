@@ -12,12 +12,16 @@ struct ConsoleController: Sendable {
     typealias Context = TrailRequestContext
     let store: any TrailStorage
     let sessions: ConsoleSessions
+    /// The API's key cache: a key revoked here is refused at once there too.
+    let keys: KeyCache
     /// How API callers are authenticated: the sign-in form checks keys and tokens the same way, under the same
     /// limit of failures per address.
     let authentication: AuthenticationMiddleware
     /// Records page views, sign-ins and sign-outs, with the console's routes.
     let access: AccessLog
     let live: LiveEvents
+    /// The fewest days a retention rule may keep events (``ServerConfiguration/minimumRetentionDays``).
+    let minimumRetentionDays: Double
     let renderer = ConsoleRenderer()
 
     /// The console's routes: the assets and the sign-in form for anybody, every other page for a session.
@@ -41,6 +45,7 @@ struct ConsoleController: Sendable {
         pages.post("/ui/sign-out") { request, context in try await signOut(request, context: context) }
         addReadRoutes(to: pages)
         addIntegrityRoutes(to: pages)
+        addAdminRoutes(to: pages)
         table.addMethodAnswers(to: router)
     }
 

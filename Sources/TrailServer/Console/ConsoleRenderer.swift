@@ -16,8 +16,11 @@ struct ConsoleRenderer: Sendable {
     static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
         + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-    static let navigation = [("/ui/events", "Events"), ("/ui/summary", "Summary"), ("/ui/tail", "Live"),
-                             ("/ui/integrity", "Integrity")]
+    /// The pages in the header, each for the callers allowed what it shows.
+    static let navigation: [(href: String, label: String, permission: Permission)] = [
+        ("/ui/events", "Events", .read), ("/ui/summary", "Summary", .read), ("/ui/tail", "Live", .read),
+        ("/ui/integrity", "Integrity", .read), ("/ui/admin/keys", "Keys", .manageKeys), ("/ui/admin/data", "Data", .manageData),
+    ]
 
     init() {
         var library = MustacheLibrary()
@@ -45,12 +48,12 @@ struct ConsoleRenderer: Sendable {
             layout["roles"] = principal.roles.sorted().map(\.rawValue).joined(separator: ", ")
             layout["canSignOut"] = context.consoleSession != nil
             layout["formToken"] = formToken(context)
-            layout["nav"] = Self.navigation.map { href, label -> View in
-                var item = View()
-                item["href"] = href
-                item["label"] = label
-                item["current"] = href == current
-                return item
+            layout["nav"] = Self.navigation.filter { principal.allows($0.permission) }.map { item -> View in
+                var view = View()
+                view["href"] = item.href
+                view["label"] = item.label
+                view["current"] = item.href == current
+                return view
             }
         }
         let html = library.render(layout.fields, withTemplate: "layout") ?? ""

@@ -5,7 +5,7 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "layout": layout, "signIn": signIn, "eventTable": eventTable, "events": events, "event": event, "proof": proof,
         "resource": resource, "actor": actor, "summary": summary, "integrity": integrity, "verified": verified,
-        "tail": tail, "error": error,
+        "tail": tail, "error": error, "keys": keys, "data": data,
     ]
 
     static let layout = """
@@ -275,5 +275,63 @@ enum ConsoleTemplates {
         <h1>{{title}}</h1>
         <p class="alert" role="alert">{{detail}}</p>
         <p><a href="/ui/events">Back to the events</a></p>
+        """
+
+    static let keys = """
+        <h1>API keys</h1>
+        {{#created}}<div class="alert" role="status"><p>Key <code>{{id}}</code> ({{role}}) is created. Its text is shown this once: copy it now.</p><p><code class="secret">{{text}}</code></p></div>{{/created}}
+        {{#message}}<p class="alert" role="alert">{{message}}</p>{{/message}}
+        <div class="scroll"><table class="keys">
+        <thead><tr><th scope="col">Id</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Created (UTC)</th><th scope="col">Revoked</th><th scope="col"><span class="visually-hidden">Revoke</span></th></tr></thead>
+        <tbody>{{#keys}}<tr><td><code>{{id}}</code></td><td>{{name}}</td><td>{{role}}</td><td>{{created}}</td><td>{{revoked}}</td><td>{{^revoked}}<form method="post" action="{{revokeHref}}"><input type="hidden" name="csrf" value="{{formToken}}"><button type="submit" class="danger" aria-label="Revoke key {{id}}">Revoke</button></form>{{/revoked}}</td></tr>{{/keys}}</tbody>
+        </table></div>
+        <h2>New key</h2>
+        <form class="filters" method="post" action="/ui/admin/keys">
+        <input type="hidden" name="csrf" value="{{formToken}}">
+        <label>Name <input name="name" maxlength="200" placeholder="what uses it"></label>
+        <label>Role <select name="role">{{#roles}}<option value="{{.}}">{{.}}</option>{{/roles}}</select></label>
+        <div class="actions"><button type="submit">Create key</button></div>
+        </form>
+        """
+
+    static let data = """
+        <h1>Data lifecycle</h1>
+        {{#message}}<p class="alert" role="alert">{{message}}</p>{{/message}}
+        <h2>Retention rules</h2>
+        <p>Events older than their rule's days lose their content (their place in the log and their hashes stay); legal holds keep what they match. Rules run when <code>trail serve --retention-interval</code> says, or with <code>trail cleanup</code>.</p>
+        {{#hasRules}}<div class="scroll"><table>
+        <thead><tr><th scope="col">Resource type</th><th scope="col">Category</th><th scope="col">Keep (days)</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr></thead>
+        <tbody>{{#rules}}<tr><td>{{resourceType}}</td><td>{{category}}</td><td>{{days}}</td><td><form method="post" action="/ui/admin/retention/remove"><input type="hidden" name="csrf" value="{{formToken}}"><input type="hidden" name="index" value="{{index}}"><button type="submit" class="danger">Remove</button></form></td></tr>{{/rules}}</tbody>
+        </table></div>{{/hasRules}}
+        {{^hasRules}}<p class="empty">No rule: every event is kept.</p>{{/hasRules}}
+        <form class="filters" method="post" action="/ui/admin/retention/add" aria-label="Add a retention rule">
+        <input type="hidden" name="csrf" value="{{formToken}}">
+        <label>Resource type <input name="resource_type" value="*" required></label>
+        <label>Category <input name="category" placeholder="any"></label>
+        <label>Keep (days) <input type="number" name="keep_days" min="0" step="any" required></label>
+        <div class="actions"><button type="submit">Add rule</button></div>
+        </form>
+        <form method="post" action="/ui/admin/retention/preview">
+        <input type="hidden" name="csrf" value="{{formToken}}">
+        <button type="submit">Preview a cleanup</button>
+        </form>
+        {{#preview}}<h3>What a cleanup would do now</h3><pre>{{preview}}</pre>{{/preview}}
+        <h2>Legal holds</h2>
+        {{#hasHolds}}<div class="scroll"><table>
+        <thead><tr><th scope="col">Name</th><th scope="col">Reason</th><th scope="col">Holds</th><th scope="col">Created (UTC)</th><th scope="col">Released</th><th scope="col"><span class="visually-hidden">Release</span></th></tr></thead>
+        <tbody>{{#holds}}<tr><td>{{name}}</td><td>{{reason}}</td><td><code>{{match}}</code></td><td>{{created}}</td><td>{{released}}</td><td>{{^released}}<form method="post" action="{{releaseHref}}"><input type="hidden" name="csrf" value="{{formToken}}"><button type="submit" class="danger">Release</button></form>{{/released}}</td></tr>{{/holds}}</tbody>
+        </table></div>{{/hasHolds}}
+        {{^hasHolds}}<p class="empty">No legal hold.</p>{{/hasHolds}}
+        <form class="filters" method="post" action="/ui/admin/holds" aria-label="Place a legal hold">
+        <input type="hidden" name="csrf" value="{{formToken}}">
+        <label>Name <input name="name" required maxlength="1000"></label>
+        <label>Reason <input name="reason" maxlength="1000"></label>
+        <label>Resource type <input name="resource_type"></label>
+        <label>Resource id <input name="resource_id"></label>
+        <label>Actor <input name="actor"></label>
+        <label>Since (UTC) <input type="datetime-local" step="1" name="since"></label>
+        <label>Until (UTC) <input type="datetime-local" step="1" name="until"></label>
+        <div class="actions"><button type="submit">Place hold</button></div>
+        </form>
         """
 }
