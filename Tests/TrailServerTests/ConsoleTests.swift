@@ -252,6 +252,32 @@ import TrailTestSupport
         }
     }
 
+    /// Over a real socket: failed sign-ins count toward the address's limit like failed API requests, and behind
+    /// a trusted proxy that terminated TLS the cookies are `Secure`.
+    @Test func failedSignInsAreLimitedAndCookiesAreSecureBehindTLS() async throws {
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                let (_, key) = try await store.createKey(tenant: "acme", role: .reader, name: "reader")
+                let configuration = ServerConfiguration(port: 0, trustedProxies: [IPNetwork("127.0.0.1")!],
+                                                        authenticationFailureLimit: RateLimit(perSecond: 0.01, burst: 2))
+                try await buildApplication(configuration: configuration, store: store).test(.live) { client in
+                    var browser = ConsoleBrowser(client: client)
+                    browser.headers[HTTPField.Name("X-Forwarded-Proto")!] = "https"
+                    let signedIn = try await browser.signIn(key)
+                    #expect(signedIn.status == .seeOther)
+                    let cookie = try #require(signedIn.headers[values: .setCookie].first { $0.hasPrefix("trail_session=") })
+                    #expect(cookie.contains("Secure"))
+                    var stranger = ConsoleBrowser(client: client)
+                    for _ in 0..<2 { #expect(try await stranger.signIn("trail_0123456789abcdef_" + String(repeating: "A", count: 43)).status == .unauthorized) }
+                    let limited = try await stranger.signIn(key)
+                    #expect(limited.status == .tooManyRequests)
+                    #expect(limited.headers[.retryAfter] != nil)
+                    #expect(String(buffer: limited.body).contains("Too many failed authentications"))
+                }
+            }
+        }
+    }
+
     @Test func aNextPageIsAlwaysAConsolePage() {
         #expect(ConsoleController.safeNext("/ui/events?q=a") == "/ui/events?q=a")
         for hostile in [nil, "https://evil.example", "//evil.example/ui", "/\\evil.example", "/api/v1/keys", "/ui\r\nX: y"] {
@@ -273,6 +299,8 @@ import TrailTestSupport
 struct ConsoleBrowser {
     let client: any TestClientProtocol
     var cookies: [String: String] = [:]
+    /// Sent with every request (a proxy's headers).
+    var headers: HTTPFields = [:]
 
     mutating func get(_ uri: String) async throws -> TestResponse {
         try await send(uri, method: .get, headers: [:], body: nil)
@@ -305,6 +333,7 @@ struct ConsoleBrowser {
 
     private mutating func send(_ uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
         var headers = headers
+        headers.append(contentsOf: self.headers)
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
         for line in response.headers[values: .setCookie] {

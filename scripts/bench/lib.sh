@@ -45,3 +45,13 @@ wait_ready() { # port
   for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$1/api/v1/integrity/public-key" >/dev/null && return; sleep 0.1; done
   echo "trail serve on port $1 did not start" >&2; exit 1
 }
+# Event ids spread over the whole log of a populated store (`trail-bench populate`): every version of 200 of its
+# resources, whose updates are spread evenly through the history. One id a line.
+spread_event_ids() { # port
+  local types=(invoice user order document ticket payment project account contract shipment) i n
+  for i in $(seq 0 199); do
+    n=$(( i * 499 % ${READ_RESOURCES:-100000} ))
+    curl -fsS -H "Authorization: $TRAIL_BENCH_AUTH" "http://127.0.0.1:$1/api/v1/resources/${types[n % 10]}/${types[n % 10]}-$n/history?limit=1000"
+    echo
+  done | grep -oE '"id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"' | cut -d'"' -f4
+}

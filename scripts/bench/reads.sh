@@ -53,14 +53,7 @@ done
 [ -n "$TREE_SIZE" ] || { echo "no checkpoint within an hour" >&2; exit 1; }
 END=$(date +%s.%N)
 awk -v n="$TREE_SIZE" -v s="$START" -v e="$END" 'BEGIN { printf "a checkpoint (size %d) %.1f s after the server was ready (the first start on a freshly populated store builds the tree)\n\n", n, e - s }'
-# Event ids spread over the whole log: every version of 200 resources (populate's updates of a resource are
-# spread evenly through the history).
-TYPES=(invoice user order document ticket payment project account contract shipment)
-for i in $(seq 0 199); do
-  n=$(( i * 499 % ${READ_RESOURCES:-100000} ))
-  curl -fsS -H "Authorization: $TRAIL_BENCH_AUTH" "http://127.0.0.1:$PORT/api/v1/resources/${TYPES[n % 10]}/${TYPES[n % 10]}-$n/history?limit=1000"
-  echo
-done | grep -oE '"id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"' | cut -d'"' -f4 > "$WORK/event-ids"
+spread_event_ids "$PORT" > "$WORK/event-ids"
 echo "| proofs (tree of $TREE_SIZE events) | requests/s | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|"
 run "GET /health (the ceiling)" health
