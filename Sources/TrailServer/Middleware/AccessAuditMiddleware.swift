@@ -30,7 +30,7 @@ struct AccessLog: Sendable {
     }
 }
 
-/// Records every read of the log (`GET` and `HEAD` but `/api/v1/messages` and `/api/v1/admin`, and
+/// Records every read of the log (`GET` and `HEAD` but `/api/v1/messages`, `/api/v1/admin` and `/ui/admin`, and
 /// `POST /api/v1/integrity/verify` or `/ui/integrity/verify`, which read all of it) by an authenticated caller, answered or refused, with
 /// its status.
 struct AccessAuditMiddleware: RouterMiddleware {
@@ -61,7 +61,8 @@ struct AccessAuditMiddleware: RouterMiddleware {
         return response
     }
 
+    /// (The console's admin pages are about keys and rules, like `/api/v1/admin`; `/ui` only redirects.)
     static func readsTheLog(_ path: String) -> Bool {
-        !(path.hasPrefix("/api/v1/messages") || path.hasPrefix("/api/v1/admin"))
+        !(path.hasPrefix("/api/v1/messages") || path.hasPrefix("/api/v1/admin") || path.hasPrefix("/ui/admin") || path == "/ui")
     }
 }
