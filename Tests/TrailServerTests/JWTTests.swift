@@ -58,6 +58,35 @@ import TrailTestSupport
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
+    /// A token signs in to the web console too: the session has the token's tenant and roles, and ends when
+    /// the token expires; an expired token is refused like on the API.
+    @Test func aTokenSignsInToTheConsoleUntilItExpires() async throws {
+        let (signer, _, key) = try await Self.keys(.hs256)
+        let configuration = ServerConfiguration(jwt: try JWTConfiguration(keys: [key], audience: "trail"))
+        try await withFreshLocation(.sqlite) { location, _ in
+            try await location.withStore { store in
+                try await buildApplication(configuration: configuration, store: store).test(.router) { client in
+                    var browser = ConsoleBrowser(client: client)
+                    var claims = Claims.valid(roles: ["auditor"])
+                    let expiry = Date().addingTimeInterval(300)
+                    claims.exp = ExpirationClaim(value: expiry)
+                    #expect(try await browser.signIn(try await signer.sign(claims)).status == .seeOther)
+                    let page = String(buffer: try await browser.get("/ui/integrity").body)
+                    #expect(page.contains("acme · auditor") && page.contains(#"id="verify""#))
+                    let cookie = try #require(browser.cookies["trail_session"])
+                    let session = try #require(try await store.session(digest: ConsoleSessions.digest(cookie)))
+                    #expect(session.credential == .jwt && session.subject == "alice")
+                    #expect(abs(Double(session.expiresAt.microseconds) / 1e6 - expiry.timeIntervalSince1970) < 1)
+                    claims.exp = ExpirationClaim(value: Date().addingTimeInterval(-5))
+                    var late = ConsoleBrowser(client: client)
+                    let refused = try await late.signIn(try await signer.sign(claims))
+                    #expect(refused.status == .unauthorized)
+                    #expect(String(buffer: refused.body).contains("expired"))
+                }
+            }
+        }
+    }
+
     @Test(arguments: Algorithm.allCases)
     func tokensAreAcceptedOnlyWhenSignedValidAndComplete(algorithm: Algorithm) async throws {
         let (signer, stranger, key) = try await Self.keys(algorithm)
