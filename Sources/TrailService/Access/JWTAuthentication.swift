@@ -103,11 +103,6 @@ public final class JWTVerifier: Sendable {
         credential.utf8.count(where: { $0 == UInt8(ascii: ".") }) == 2
     }
 
-    /// The caller a token names, or a 401 saying what is wrong with it.
-    public func principal(token: String) async throws(ServiceError) -> Principal {
-        try await verify(token: token).principal
-    }
-
     /// The caller a token names and when the token expires (`exp`), or a 401 saying what is wrong with it.
     public func verify(token: String) async throws(ServiceError) -> (principal: Principal, expiresAt: Timestamp) {
         guard let algorithm = Self.algorithm(of: token) else {
