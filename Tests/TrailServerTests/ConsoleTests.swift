@@ -292,6 +292,9 @@ import TrailTestSupport
         #expect(ConsoleFormat.rfc3339(fromLocal: "2026-12-03T17:20:05+01:00") == "2026-12-03T17:20:05+01:00")
         #expect(ConsoleFormat.query([("q", "a b&c"), ("actor", nil), ("x", "")]) == "?q=a%20b%26c")
         #expect(ConsoleChart.days([("2026-12-01", 3), ("<b>", 1)], title: "t\"").contains("&lt;b&gt;"))
+        #expect(ConsoleHTML.escape(#"<a href='x'>&"é</a>"#) == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;é&lt;/a&gt;")
+        #expect(ConsoleHTML.escape("plain é") == "plain é")
+        #expect(ConsoleFormat.segment("a/b é~") == "a%2Fb%20%C3%A9~")
     }
 }
 
