@@ -6,7 +6,9 @@
 #   DATABASE: a populated SQLite file or postgres:// URL, e.g. made with
 #     .build/release/trail-bench populate --events 10000000 --resources 100000 --database /tmp/populated.sqlite
 # Scenarios: /health (the ceiling), the event list's first page, the list of one actor, one event (ids spread
-# over the log), a resource's page (its state, and its timeline's first 100 versions), the 7-day summary.
+# over the log), a resource's page (its state, and its timeline's first 100 versions), an actor's page, the last
+# day's summary;
+# then the 7- and 30-day summaries, one request each, timed (the store counts every event of the period).
 [ $# -ge 1 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
 . "$(dirname "$0")/lib.sh"
 POPULATED=$1
@@ -70,4 +72,11 @@ run "event list, first page (50 newest)" list
 run "event list of one actor" list-actor
 run "one event (of $(wc -l < "$WORK/event-ids") spread over the log)" event
 run "resource: state and timeline (first 100 versions)" resource
-run "summary, last 7 days" summary
+run "actor: 30 days' summary and activity" actor
+run "summary, last day" summary
+start
+sign_in
+for days in 7 30; do
+  curl -sS -o /dev/null -H "Cookie: $CONSOLE_COOKIE" -w "summary, last $days days: one request, %{time_total} s\n" \
+    "http://127.0.0.1:$PORT/ui/summary?days=$days"
+done

@@ -146,22 +146,35 @@ extension SQLiteEventStore {
         let query = personal.blinded(query, tenant: tenant)
         return try await read { db in
             let filter = SQLiteEventStore.filter(tenant: tenant, query)
+            let events = "events" + (SQLiteEventStore.summaryIndex(query).map { " INDEXED BY \($0)" } ?? "")
             var counts: [(facet: String, key: String, count: Int)] = []
             for (name, expression) in EventSummary.facets {
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT CAST(\(expression) AS TEXT), COUNT(*) FROM events
+                    SELECT CAST(\(expression) AS TEXT), COUNT(*) FROM \(events)
                     WHERE \(filter.sql) AND \(expression) IS NOT NULL GROUP BY 1
                     """, arguments: filter.arguments)
                 counts += rows.map { (name, $0[0], $0[1]) }
             }
             let durations = try Row.fetchAll(db, sql: """
-                SELECT action, MIN(duration_ms), AVG(duration_ms), MAX(duration_ms) FROM events
+                SELECT action, MIN(duration_ms), AVG(duration_ms), MAX(duration_ms) FROM \(events)
                 WHERE \(filter.sql) AND duration_ms IS NOT NULL GROUP BY action
                 """, arguments: filter.arguments).map { row in
                     (row[0] as String, EventSummary.Durations(minimum: row[1], average: row[2], maximum: row[3]))
                 }
             return EventSummary.assemble(counts: counts, durations: durations)
         }
+    }
+
+    /// The index a summary's counts walk: like a list's, the most selective one its filters name (one resource,
+    /// one actor, a resource type and an action), else the time index for a period. Without statistics SQLite's
+    /// planner took the time index for an actor's last 30 days: 3.3 million rows of a 10-million-event store
+    /// instead of the actor's few thousand (9.5 s instead of 0.5 s). A search counts what it matches (no hint).
+    static func summaryIndex(_ query: EventQuery) -> String? {
+        guard query.search == nil else { return nil }
+        if query.resourceType != nil && query.resourceId != nil { return "events_resource_version" }
+        if query.actorId != nil { return "events_actor" }
+        if query.resourceType != nil && query.action != nil { return "events_type_action" }
+        return query.since != nil || query.until != nil ? "events_recorded" : nil
     }
 
     public func snapshot(

@@ -26,8 +26,10 @@ request = function()
     local n = math.random(0, resources - 1)
     local t = types[(n % #types) + 1]
     path = "/ui/resources/" .. t .. "/" .. t .. "-" .. n
+  elseif scenario == "actor" then
+    path = "/ui/actors/user-" .. math.random(0, 999)
   elseif scenario == "summary" then
-    path = "/ui/summary?days=7"
+    path = "/ui/summary?days=1"
   else
     error("unknown CONSOLE_SCENARIO " .. scenario)
   end
