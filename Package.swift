@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "TrailStore", targets: ["TrailStore"]),
         .library(name: "TrailService", targets: ["TrailService"]),
         .library(name: "TrailServer", targets: ["TrailServer"]),
+        // For applications that send events to Trail (SPEC §15): none of the service's targets or stores.
+        .library(name: "TrailClient", targets: ["TrailClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -116,6 +118,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The Swift client (SPEC §15): AsyncHTTPClient and Foundation only, so that an application using it compiles
+        // neither GRDB nor PostgresNIO nor Hummingbird.
+        .target(
+            name: "TrailClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Benchmark tooling (not part of the product): the store's write path alone, and populated stores.
         .executableTarget(
             name: "trail-bench",
@@ -155,6 +168,14 @@ let package = Package(
             dependencies: [
                 "TrailCore", "TrailStore", "TrailService", "TrailTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TrailClientTests",
+            dependencies: [
+                "TrailClient", "TrailCore", "TrailStore", "TrailServer", "TrailTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TrailClient
+import TrailCore
+import TrailServer
+import TrailStore
+import TrailTestSupport
+
+/// The Swift client against a live Trail on loopback (the real server, a real store of each kind).
+@Suite struct TrailClientTests {
+    /// A live server with authentication on, and a writer-and-reader key (admin) of tenant acme.
+    static func withTrail(_ kind: StoreKind, _ body: @escaping @Sendable (_ port: Int, _ key: String) async throws -> Void) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { store in
+                let (_, key) = try await store.createKey(tenant: "acme", role: .admin, name: "client tests")
+                try await buildApplication(configuration: ServerConfiguration(port: 0, rateLimit: nil), store: store).test(.live) { client in
+                    try await body(try #require(client.port), key)
+                }
+            }
+        }
+    }
+
+    static func client(port: Int, key: String, attempts: Int = 4) -> TrailClient {
+        TrailClient(configuration: .init(baseURL: "http://127.0.0.1:\(port)/", apiKey: key, attempts: attempts,
+                                         backoff: .milliseconds(50)))
+    }
+
+    @Test(arguments: StoreKind.available)
+    func recordsReadsPagesAndStates(_ kind: StoreKind) async throws {
+        try await Self.withTrail(kind) { port, key in
+            let trail = Self.client(port: port, key: key)
+            let invoice = ResourceReference(type: "invoice", id: "i 1/a")
+            let first = try await trail.record(AuditEvent(
+                action: "create", actor: Actor(id: "7", name: "Ann"), resource: invoice,
+                changes: ["total": FieldChange(old: nil, new: 10), "note": FieldChange(old: nil, new: "first")],
+                metadata: ["source": "tests"]))
+            #expect(first.action == "created" && first.tenant == "acme" && first.version == 1 && first.actorId == "7")
+            let second = try await trail.record(AuditEvent(action: "update", actor: Actor(id: "7"), resource: invoice,
+                                                           changes: ["total": FieldChange(old: 10, new: 12)]))
+            #expect(second.version == 2 && second.changes["total"] == [10, 12])
+            #expect(try await trail.event(id: first.id) == first)
+            #expect(try await trail.state(type: "invoice", id: "i 1/a")?.state?["total"] == 12)
+            #expect(try await trail.state(type: "invoice", id: "i 1/a", version: 1)?.state?["note"] == "first")
+            #expect(try await trail.state(type: "invoice", id: "nothing") == nil)
+            #expect(try await trail.event(id: "00000000-0000-0000-0000-000000000000") == nil)
+
+            let batch = try await trail.recordBatch((1...5).map { n in
+                AuditEvent(action: "user_login", actor: Actor(id: "u\(n)"), metadata: ["n": .number(Double(n))])
+            })
+            #expect(batch.map(\.sequence) == (0..<5).map { batch[0].sequence + Int64($0) })  // consecutive: one transaction
+            // Every page, newest first, two at a time.
+            let logins = try await trail.events(filter: EventFilter(action: "user_login", pageSize: 2)).collect()
+            #expect(logins.map(\.actorId) == ["u5", "u4", "u3", "u2", "u1"])
+            #expect(try await trail.history(type: "invoice", id: "i 1/a").collect().map(\.id) == [first.id, second.id])
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func refusalsAreTypedWithTheServersPaths(_ kind: StoreKind) async throws {
+        try await Self.withTrail(kind) { port, key in
+            let trail = Self.client(port: port, key: key)
+            do {
+                _ = try await trail.recordBatch([AuditEvent(action: "login", actor: Actor(id: "1")), AuditEvent(action: "")])
+                Issue.record("an event without action was accepted")
+            } catch let error as TrailClientError {
+                #expect(error.code == .invalid && error.status == 422)
+                #expect(error.errors.contains { $0.index == 1 && $0.path == "action" })
+            }
+            #expect(try await trail.events().collect().isEmpty)  // all or none
+            do {
+                _ = try await Self.client(port: port, key: "trail_0123456789abcdef_" + String(repeating: "A", count: 43)).record(
+                    AuditEvent(action: "login", actor: Actor(id: "1")))
+                Issue.record("a wrong key was accepted")
+            } catch let error as TrailClientError {
+                #expect(error.code == .authentication && error.status == 401)
+                #expect(!error.description.contains("AAAAAAAA"))  // the key is not in the error
+            }
+        }
+    }
+
+    /// A write whose connection fails is retried under the same idempotency key, and stored once; a repeat of
+    /// a key returns the first result; a server that stays unreachable fails after the configured attempts.
+    @Test func retriesStoreOnceAndGiveUpAfterTheirAttempts() async throws {
+        try await Self.withTrail(.sqlite) { port, key in
+            let proxy = try TCPProxy(upstreamPort: port)
+            defer { proxy.close() }
+            let trail = Self.client(port: proxy.port, key: key, attempts: 8)
+            proxy.cut()
+            let pending = Task { try await trail.record(AuditEvent(action: "login", actor: Actor(id: "late"))) }
+            try await Task.sleep(for: .milliseconds(300))
+            proxy.resume()
+            let stored = try await pending.value
+            let again = try await trail.record(AuditEvent(action: "login", actor: Actor(id: "late")), idempotencyKey: "k-1")
+            #expect(try await trail.record(AuditEvent(action: "login", actor: Actor(id: "late")), idempotencyKey: "k-1") == again)
+            let logins = try await trail.events(filter: EventFilter(actor: "late")).collect()
+            #expect(logins.map(\.id).sorted() == [stored.id, again.id].sorted())
+
+            proxy.cut()
+            do {
+                _ = try await Self.client(port: proxy.port, key: key, attempts: 2).record(AuditEvent(action: "login", actor: Actor(id: "x")))
+                Issue.record("an unreachable server did not fail")
+            } catch let error as TrailClientError {
+                #expect(error.code == .transport)
+            }
+        }
+    }
+}
