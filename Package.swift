@@ -118,7 +118,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The Swift client (SPEC §15): AsyncHTTPClient and Foundation only, so that an application using it compiles
+        // The Swift client (SPEC §15): AsyncHTTPClient, Foundation and ServiceLifecycle only, so that an application using it compiles
         // neither GRDB nor PostgresNIO nor Hummingbird.
         .target(
             name: "TrailClient",
@@ -126,6 +126,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -176,6 +177,8 @@ let package = Package(
             dependencies: [
                 "TrailClient", "TrailCore", "TrailStore", "TrailServer", "TrailTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -7,6 +7,8 @@ import TrailCore
 import TrailServer
 import TrailStore
 import TrailTestSupport
+import ServiceLifecycle
+import Logging
 
 /// The Swift client against a live Trail on loopback (the real server, a real store of each kind).
 @Suite struct TrailClientTests {
@@ -22,9 +24,10 @@ import TrailTestSupport
         }
     }
 
-    static func client(port: Int, key: String, attempts: Int = 4) -> TrailClient {
+    /// (AsyncHTTPClient keeps trying to connect until an attempt's timeout: a short one keeps failures short.)
+    static func client(port: Int, key: String, attempts: Int = 4, timeout: Duration = .seconds(5)) -> TrailClient {
         TrailClient(configuration: .init(baseURL: "http://127.0.0.1:\(port)/", apiKey: key, attempts: attempts,
-                                         backoff: .milliseconds(50)))
+                                         backoff: .milliseconds(50), timeout: timeout))
     }
 
     @Test(arguments: StoreKind.available)
@@ -99,11 +102,57 @@ import TrailTestSupport
 
             proxy.cut()
             do {
-                _ = try await Self.client(port: proxy.port, key: key, attempts: 2).record(AuditEvent(action: "login", actor: Actor(id: "x")))
+                _ = try await Self.client(port: proxy.port, key: key, attempts: 2, timeout: .seconds(1)).record(AuditEvent(action: "login", actor: Actor(id: "x")))
                 Issue.record("an unreachable server did not fail")
             } catch let error as TrailClientError {
                 #expect(error.code == .transport)
             }
         }
+    }
+}
+
+/// The buffering mode against a live server: batches, Trail unreachable for a while (nothing lost, nothing
+/// twice), the bound, and the flush at graceful shutdown.
+@Suite struct TrailEventBufferTests {
+    @Test func batchesSurviveAnOutageAndAreFlushedAtShutdown() async throws {
+        try await TrailClientTests.withTrail(.sqlite) { port, key in
+            let proxy = try TCPProxy(upstreamPort: port)
+            defer { proxy.close() }
+            let trail = TrailClientTests.client(port: proxy.port, key: key, attempts: 1, timeout: .seconds(1))
+            let buffer = TrailEventBuffer(client: trail, configuration: .init(batchSize: 10, interval: .milliseconds(100), capacity: 1_000))
+            let group = ServiceGroup(services: [buffer], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "test"))
+            let running = Task { try await group.run() }
+            for n in 0..<25 { #expect(buffer.enqueue(AuditEvent(action: "login", actor: Actor(id: "b\(n)")))) }
+            try await Self.waitUntil { buffer.sent == 25 }
+            proxy.cut()  // Trail unreachable: events wait
+            for n in 25..<60 { buffer.enqueue(AuditEvent(action: "login", actor: Actor(id: "b\(n)"))) }
+            try await Self.waitUntil { buffer.lastError != nil }
+            #expect(buffer.pending == 35 && buffer.sent == 25, "\(String(describing: buffer.lastError))")
+            proxy.resume()
+            try await Self.waitUntil { buffer.sent == 60 }
+            for n in 60..<63 { buffer.enqueue(AuditEvent(action: "login", actor: Actor(id: "b\(n)"))) }
+            await group.triggerGracefulShutdown()  // the last three go before run() returns
+            try await running.value
+            #expect(buffer.sent == 63 && buffer.pending == 0 && buffer.dropped == 0)
+            let stored = try await TrailClientTests.client(port: port, key: key).events(filter: EventFilter(action: "login", pageSize: 1000)).collect()
+            #expect(Set(stored.compactMap(\.actorId)) == Set((0..<63).map { "b\($0)" }) && stored.count == 63)
+        }
+    }
+
+    @Test func aFullBufferRefusesOrDropsTheOldest() async throws {
+        let nowhere = TrailClient(configuration: .init(baseURL: "http://127.0.0.1:1", apiKey: "k", attempts: 1, timeout: .seconds(1)))
+        let refusing = TrailEventBuffer(client: nowhere, configuration: .init(batchSize: 10, capacity: 3))
+        #expect((0..<5).map { refusing.enqueue(AuditEvent(action: "a\($0)")) } == [true, true, true, false, false])
+        #expect(refusing.pending == 3 && refusing.dropped == 2)
+        let dropping = TrailEventBuffer(client: nowhere, configuration: .init(batchSize: 10, capacity: 3, overflow: .dropOldest, shutdownAttempts: 1))
+        for n in 0..<5 { dropping.enqueue(AuditEvent(action: "a\(n)")) }
+        #expect(dropping.pending == 3 && dropping.dropped == 2)
+        await #expect(throws: TrailClientError.self) { try await dropping.flush() }  // nothing listens there
+        #expect(dropping.pending == 3)
+    }
+
+    static func waitUntil(_ condition: @Sendable () -> Bool) async throws {
+        for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(25)) }
+        #expect(condition())
     }
 }
