@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "TrailServer", targets: ["TrailServer"]),
         // For applications that send events to Trail (SPEC §15): none of the service's targets or stores.
         .library(name: "TrailClient", targets: ["TrailClient"]),
+        .library(name: "TrailHummingbird", targets: ["TrailHummingbird"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -130,6 +131,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // For Hummingbird applications: a middleware that attributes events to the request, and `audit.change`.
+        .target(
+            name: "TrailHummingbird",
+            dependencies: [
+                "TrailClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        // An application that records its changes with TrailClient and TrailHummingbird (docs/clients.md).
+        .executableTarget(
+            name: "trail-example",
+            dependencies: [
+                "TrailClient", "TrailHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/HummingbirdApp",
+            swiftSettings: strict
+        ),
         // Benchmark tooling (not part of the product): the store's write path alone, and populated stores.
         .executableTarget(
             name: "trail-bench",
@@ -175,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "TrailClientTests",
             dependencies: [
-                "TrailClient", "TrailCore", "TrailStore", "TrailServer", "TrailTestSupport",
+                "TrailClient", "TrailHummingbird", "trail-example", "TrailCore", "TrailStore", "TrailServer", "TrailTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
