@@ -83,6 +83,35 @@ import Logging
         }
     }
 
+    /// Trail answering `503` (its PostgreSQL cut off, through a TCP proxy): a call without retries fails as
+    /// unavailable; a write with retries waits it out and is stored once when PostgreSQL is back.
+    @Test(.timeLimit(.minutes(2)), .enabled(if: StoreKind.postgresURL != nil))
+    func aWriteIsRetriedThroughA503() async throws {
+        try await withProxiedPostgres { location, proxy in
+            try await location.withStore(configuration: StoreConfiguration(connectionTimeout: .seconds(1))) { store in
+                let (_, key) = try await store.createKey(tenant: "acme", role: .admin, name: "client tests")
+                try await buildApplication(configuration: ServerConfiguration(port: 0, rateLimit: nil), store: store).test(.live) { client in
+                    let port = try #require(client.port)
+                    proxy.cut()
+                    do {
+                        _ = try await Self.client(port: port, key: key, attempts: 1).record(AuditEvent(action: "login", actor: Actor(id: "once")))
+                        Issue.record("a write succeeded without its store")
+                    } catch let error as TrailClientError {
+                        #expect(error.code == .unavailable && error.status == 503, "\(error)")
+                    }
+                    let patient = TrailClient(configuration: .init(baseURL: "http://127.0.0.1:\(port)", apiKey: key, attempts: 30,
+                                                                   backoff: .milliseconds(100), maximumBackoff: .milliseconds(500)))
+                    let pending = Task { try await patient.record(AuditEvent(action: "login", actor: Actor(id: "once"))) }
+                    try await Task.sleep(for: .milliseconds(1500))
+                    proxy.resume()
+                    let stored = try await pending.value
+                    let logins = try await patient.events(filter: EventFilter(actor: "once")).collect()
+                    #expect(logins.map(\.id) == [stored.id])
+                }
+            }
+        }
+    }
+
     /// A write whose connection fails is retried under the same idempotency key, and stored once; a repeat of
     /// a key returns the first result; a server that stays unreachable fails after the configured attempts.
     @Test func retriesStoreOnceAndGiveUpAfterTheirAttempts() async throws {
