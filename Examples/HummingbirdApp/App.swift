@@ -44,20 +44,16 @@ struct InvoiceApp {
         router.add(middleware: AuditMiddleware { request, _ in
             request.headers[.init("X-User")!].map { Actor(id: $0) }
         })
-        router.post("/invoices/{id}") { request, context -> Invoice in
+        // Creating and replacing are one operation here: audit.change tells created from updated.
+        let save: @Sendable (Request, BasicRequestContext) async throws -> Invoice = { request, context in
             let id = try context.parameters.require("id")
             let invoice = try await request.decode(as: Invoice.self, context: context)
             let before = await invoices.put(id, invoice)
             try await audit.change(type: "invoice", id: id, before: before, after: invoice)
             return invoice
         }
-        router.put("/invoices/{id}") { request, context -> Invoice in
-            let id = try context.parameters.require("id")
-            let invoice = try await request.decode(as: Invoice.self, context: context)
-            let before = await invoices.put(id, invoice)
-            try await audit.change(type: "invoice", id: id, before: before, after: invoice)
-            return invoice
-        }
+        router.post("/invoices/{id}", use: save)
+        router.put("/invoices/{id}", use: save)
         router.delete("/invoices/{id}") { _, context -> HTTPResponse.Status in
             let id = try context.parameters.require("id")
             guard let before = await invoices.put(id, nil) else { return .notFound }

@@ -129,8 +129,7 @@ public struct TrailClient: Sendable {
         for attempt in 1...configuration.attempts {
             var wait: Duration?
             do {
-                let response = try await http.execute(request, timeout: .nanoseconds(Int64(configuration.timeout.components.seconds) * 1_000_000_000
-                                                                                     + configuration.timeout.components.attoseconds / 1_000_000_000))
+                let response = try await http.execute(request, timeout: TimeAmount(configuration.timeout))
                 let bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
                 let status = Int(response.status.code)
                 if (200..<300).contains(status) {

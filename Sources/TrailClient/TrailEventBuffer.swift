@@ -1,4 +1,5 @@
 public import ServiceLifecycle
+import Foundation
 import Synchronization
 
 /// Events sent in the background, in batches (SPEC §15): ``enqueue(_:)`` never waits for Trail; a batch goes as
@@ -121,7 +122,7 @@ public final class TrailEventBuffer: Service, Sendable {
             let next = state.withLock { state -> (batch: [AuditEvent], key: String)? in
                 guard !state.events.isEmpty else { return nil }
                 if state.headKey == nil {
-                    state.headKey = TrailEventBuffer.newKey()
+                    state.headKey = UUID().uuidString
                     state.headCount = min(configuration.batchSize, state.events.count)
                 }
                 return (Array(state.events.prefix(state.headCount)), state.headKey!)
@@ -177,10 +178,5 @@ public final class TrailEventBuffer: Service, Sendable {
             await group.next()
             group.cancelAll()
         }
-    }
-
-    static func newKey() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "trail-batch-" + (0..<16).map { _ in String(UInt8.random(in: 0...255, using: &generator), radix: 16) }.joined()
     }
 }

@@ -8,13 +8,18 @@ import Hummingbird
 enum ConsoleAssets {
     static let css = ByteBuffer(string: stylesheet)
     static let icon = ByteBuffer(string: iconSVG)
-    static let iconTag = "\"" + SHA256.hash(data: Array(iconSVG.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""
+    static let iconTag = tag(iconSVG)
     /// The tab's icon: a trail of three dots.
     static let iconSVG = ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d2330"/><circle cx="4" cy="11" r="1.6" fill="#fff"/><circle cx="8" cy="8" r="1.6" fill="#fff"/><circle cx="12" cy="5" r="1.6" fill="#fff"/></svg>"##
     static let js = ByteBuffer(string: script)
     /// Each file's version, for `ETag`s.
-    static let cssTag = "\"" + SHA256.hash(data: Array(stylesheet.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""
-    static let jsTag = "\"" + SHA256.hash(data: Array(script.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""
+    static let cssTag = tag(stylesheet)
+    static let jsTag = tag(script)
+
+    /// A strong `ETag`: the first 8 bytes of the file's SHA-256, in hex.
+    static func tag(_ file: String) -> String {
+        "\"" + SHA256.hash(data: Array(file.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined() + "\""
+    }
 
     static let stylesheet = """
         :root { --ink: #1d2330; --muted: #5b6475; --line: #d5d9e0; --paper: #ffffff; --wash: #f4f6f9; --link: #1f5fae;

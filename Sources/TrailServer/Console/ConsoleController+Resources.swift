@@ -21,7 +21,9 @@ extension ConsoleController {
             view["selfHref"] = selfHref
             view["typeHref"] = "/ui/events" + ConsoleFormat.query([("resource_type", type)])
 
-            let point = try Self.point(version: parameters["version"].map(String.init), at: parameters["at"].map(String.init))
+            // An empty field of the forms is no value; a time as `datetime-local` gives it is taken as UTC.
+            func given(_ name: String) -> String? { parameters[Substring(name)].flatMap { $0.isEmpty ? nil : String($0) } }
+            let point = try ResourcesController.point(version: given("version"), at: given("at").map(ConsoleFormat.rfc3339(fromLocal:)))
             view["version"] = parameters["version"].map(String.init)
             view["at"] = parameters["at"].map(String.init)
             view["stateLabel"] = switch point {
@@ -114,26 +116,6 @@ extension ConsoleController {
         diff["plural"] = changes.count == 1 ? "" : "s"
         diff["changes"] = ConsoleFormat.changes(changes)
         view["diff"] = diff
-    }
-
-    /// `version` or `at` (RFC 3339, or a `datetime-local` value taken as UTC), not both; neither: now.
-    static func point(version: String?, at: String?) throws -> SnapshotPoint {
-        switch (version.flatMap { $0.isEmpty ? nil : $0 }, at.flatMap { $0.isEmpty ? nil : $0 }) {
-        case (nil, nil):
-            return .latest
-        case (let version?, nil):
-            guard let number = Int64(version), number >= 1 else {
-                throw Problem.badRequest("version must be a whole number from 1.", path: "version")
-            }
-            return .version(number)
-        case (nil, let at?):
-            guard let time = Timestamp(rfc3339: ConsoleFormat.rfc3339(fromLocal: at)) else {
-                throw Problem.badRequest("at must be a date and time, like 2026-02-16T11:31:39 (UTC).", path: "at")
-            }
-            return .time(time)
-        case (_?, _?):
-            throw Problem.badRequest("Give a version or a time, not both.", path: "at")
-        }
     }
 
     /// A summary's totals, its chart of events per day (every day of the period when it is at most a year) and

@@ -71,7 +71,8 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
     }
 }
 
-/// A console form: `application/x-www-form-urlencoded`, at most 16 KiB.
+/// A console form: `application/x-www-form-urlencoded` (read by Hummingbird's decoder: a name given twice is
+/// refused), at most 16 KiB.
 struct ConsoleForm {
     static let maximumBytes = 16 * 1024
     let fields: [String: String]
@@ -91,21 +92,11 @@ struct ConsoleForm {
             throw Problem(.contentTooLarge, "body-too-large", title: "Form too large",
                           detail: "A console form is at most \(maximumBytes) bytes.")
         }
-        return ConsoleForm(fields: parse(String(buffer: buffer)))
-    }
-
-    /// `a=1&b=x+y` → `["a": "1", "b": "x y"]` (the first of repeated names).
-    static func parse(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String? {
-                part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-            }
-            guard let name = decode(parts[0]), fields[name] == nil else { continue }
-            fields[name] = parts.count > 1 ? decode(parts[1]) ?? "" : ""
+        do {
+            return ConsoleForm(fields: try URLEncodedFormDecoder().decode([String: String].self, from: String(buffer: buffer)))
+        } catch {
+            throw Problem.badRequest("The form could not be read (\(error)); send it again from its page.", path: "")
         }
-        return fields
     }
 
     /// Refuses a form that does not carry `expected` back in its `csrf` field, or that the browser says another

@@ -67,8 +67,10 @@ struct ResourcesController: Sendable {
 
     /// `?version=N` or `?at=RFC3339`, not both; neither is the current state.
     static func point(_ query: Parameters) throws -> SnapshotPoint {
-        let version = query["version"].map(String.init)
-        let at = query["at"].map(String.init)
+        try point(version: query["version"].map(String.init), at: query["at"].map(String.init))
+    }
+
+    static func point(version: String?, at: String?) throws -> SnapshotPoint {
         switch (version, at) {
         case (nil, nil):
             return .latest

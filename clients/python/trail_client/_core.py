@@ -8,7 +8,11 @@ from collections import deque
 from typing import Any, Deque, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import quote
 
-from .errors import TrailError, UnavailableError, problem
+import logging
+
+from .errors import ConflictError, TrailError, TransportError, UnavailableError, ValidationError, problem
+
+log = logging.getLogger("trail_client")
 
 DEFAULT_URL = "http://127.0.0.1:9002"
 FILTERS = ("actor", "action", "resource_type", "resource_id", "category", "outcome", "since", "until", "days", "q",
@@ -85,8 +89,59 @@ def outcome(status: int, content: bytes) -> Any:
     raise problem(status, parsed)
 
 
-def retryable(error: TrailError) -> bool:
-    return isinstance(error, UnavailableError)
+def request(settings: Settings, payload: Any, idempotency_key: Optional[str]) -> Tuple[Optional[bytes], Dict[str, str]]:
+    """A call's body and headers."""
+    content = body(payload) if payload is not None else None
+    headers = settings.headers(idempotency_key)
+    if content is not None:
+        headers["Content-Type"] = "application/json"
+    return content, headers
+
+
+def unreachable(settings: Settings, error: Exception) -> TransportError:
+    return TransportError(f"Trail at {settings.base_url} could not be reached: {type(error).__name__}")
+
+
+def retry_delay(settings: Settings, failure: TrailError, attempt: int, retry_after: Optional[str]) -> float:
+    """How long to wait before retry ``attempt`` (1, 2, …) after ``failure``; raises it when it may not be retried
+    (a refusal) or the retries are spent."""
+    if not isinstance(failure, (UnavailableError, TransportError)) or attempt > settings.retries:
+        raise failure
+    return settings.delay(attempt, retry_after)
+
+
+def event_path(id: str) -> str:
+    return f"/api/v1/audit/logs/{segment(id)}"
+
+
+def state_path(type: str, id: str, version: Optional[int]) -> str:
+    suffix = f"?version={int(version)}" if version is not None else ""
+    return f"/api/v1/resources/{segment(type)}/{segment(id)}{suffix}"
+
+
+class Stats:
+    """The buffer's counts, as properties of a client."""
+    _buffer: "Buffer"
+
+    @property
+    def pending(self) -> int:
+        """Events waiting to be sent."""
+        return self._buffer.pending
+
+    @property
+    def dropped(self) -> int:
+        """Events not kept because the buffer was full."""
+        return self._buffer.dropped
+
+    @property
+    def sent(self) -> int:
+        """Events stored by the background sender."""
+        return self._buffer.sent
+
+    @property
+    def rejected(self) -> int:
+        """Events Trail refused as invalid (their batch was dropped)."""
+        return self._buffer.rejected
 
 
 class Buffer:
@@ -134,9 +189,17 @@ class Buffer:
                 self.events.popleft()
             self.head_key, self.head_count = None, 0
 
-    def failed(self, error: TrailError) -> None:
+    def settle(self, error: Optional[TrailError]) -> bool:
+        """After sending the head batch: stored (no error), refused as invalid (dropped, logged), or kept to be
+        sent again (False: stop sending for now)."""
+        if error is None or isinstance(error, (ValidationError, ConflictError)):
+            if error is not None:
+                log.warning("Trail refused a batch of %d events: %s", self.head_count, error.detail)
+            self.done(error is None, error)
+            return True
         with self.lock:
             self.last_error = error
+        return False
 
     @property
     def pending(self) -> int:

@@ -1,17 +1,14 @@
 """The asynchronous client (httpx.AsyncClient), with its background sending task."""
 import asyncio
-import logging
 from typing import Any, AsyncIterator, Dict, List, Optional
 
 import httpx
 
 from . import _core
-from .errors import ConflictError, TrailError, TransportError, ValidationError
-
-log = logging.getLogger("trail_client")
+from .errors import TrailError
 
 
-class AsyncTrailClient:
+class AsyncTrailClient(_core.Stats):
     """``TrailClient`` with ``await``: the same calls, retries and batching; ``enqueue`` starts a sending task on
     the running loop, and ``aclose()`` (or ``async with``) sends what waits before it closes."""
 
@@ -77,24 +74,12 @@ class AsyncTrailClient:
         finally:
             await self._http.aclose()
 
-    @property
-    def pending(self) -> int:
-        return self._buffer.pending
-
-    @property
-    def dropped(self) -> int:
-        return self._buffer.dropped
-
-    @property
-    def sent(self) -> int:
-        return self._buffer.sent
 
     async def event(self, id: str) -> Optional[Dict[str, Any]]:
-        return await self._optional(f"/api/v1/audit/logs/{_core.segment(id)}")
+        return await self._optional(_core.event_path(id))
 
     async def state(self, type: str, id: str, version: Optional[int] = None) -> Optional[Dict[str, Any]]:
-        suffix = f"?version={int(version)}" if version is not None else ""
-        return await self._optional(f"/api/v1/resources/{_core.segment(type)}/{_core.segment(id)}{suffix}")
+        return await self._optional(_core.state_path(type, id, version))
 
     def history(self, type: str, id: str) -> AsyncIterator[Dict[str, Any]]:
         return self._pages(_core.pages_path("history", type, id), [])
@@ -122,10 +107,7 @@ class AsyncTrailClient:
 
     async def _send(self, method: str, path: str, payload: Any = None, idempotency_key: Optional[str] = None,
                     params: Any = None) -> Any:
-        content = _core.body(payload) if payload is not None else None
-        headers = self.settings.headers(idempotency_key)
-        if content is not None:
-            headers["Content-Type"] = "application/json"
+        content, headers = _core.request(self.settings, payload, idempotency_key)
         attempt = 0
         while True:
             retry_after = None
@@ -133,16 +115,15 @@ class AsyncTrailClient:
                 response = await self._http.request(method, path, content=content, headers=headers, params=params)
                 return _core.outcome(response.status_code, response.content)
             except TrailError as error:
-                if not _core.retryable(error) or attempt >= self.settings.retries:
-                    raise
+                failure: TrailError = error
                 retry_after = response.headers.get("Retry-After")
             except httpx.HTTPError as error:
-                if attempt >= self.settings.retries:
-                    raise TransportError(f"Trail at {self.settings.base_url} could not be reached: {type(error).__name__}") from None
+                failure = _core.unreachable(self.settings, error)
             attempt += 1
-            await asyncio.sleep(self.settings.delay(attempt, retry_after))
+            await asyncio.sleep(_core.retry_delay(self.settings, failure, attempt, retry_after))
 
     async def _send_waiting(self) -> bool:
+        """Sends batches while events wait; False when one failed for a reason that may pass (it is kept)."""
         while True:
             head = self._buffer.head()
             if head is None:
@@ -150,12 +131,10 @@ class AsyncTrailClient:
             batch, key = head
             try:
                 await self._send("POST", "/api/v1/audit/logs/batch", {"logs": batch}, key)
-                self._buffer.done(True)
-            except (ValidationError, ConflictError) as error:
-                log.warning("Trail refused a batch of %d events: %s", len(batch), error.detail)
-                self._buffer.done(False, error)
-            except TrailError as error:
-                self._buffer.failed(error)
+                error = None
+            except TrailError as refused:
+                error = refused
+            if not self._buffer.settle(error):
                 return False
 
     async def _run(self) -> None:

@@ -8,12 +8,12 @@ from typing import Any, Dict, Iterator, List, Optional
 import httpx
 
 from . import _core
-from .errors import TrailError, TransportError, ValidationError, ConflictError
+from .errors import TrailError
 
 log = logging.getLogger("trail_client")
 
 
-class TrailClient:
+class TrailClient(_core.Stats):
     """Records events in Trail and reads its history (SPEC §15).
 
     ``record``/``record_batch`` wait for Trail; ``enqueue`` hands an event to a background thread that sends
@@ -82,31 +82,15 @@ class TrailClient:
         finally:
             self._http.close()
 
-    @property
-    def pending(self) -> int:
-        return self._buffer.pending
-
-    @property
-    def dropped(self) -> int:
-        return self._buffer.dropped
-
-    @property
-    def sent(self) -> int:
-        return self._buffer.sent
-
-    @property
-    def rejected(self) -> int:
-        return self._buffer.rejected
 
     # Reading
 
     def event(self, id: str) -> Optional[Dict[str, Any]]:
-        return self._optional(f"/api/v1/audit/logs/{_core.segment(id)}")
+        return self._optional(_core.event_path(id))
 
     def state(self, type: str, id: str, version: Optional[int] = None) -> Optional[Dict[str, Any]]:
         """A resource's state now, or at ``version``; None if it did not exist (then)."""
-        suffix = f"?version={int(version)}" if version is not None else ""
-        return self._optional(f"/api/v1/resources/{_core.segment(type)}/{_core.segment(id)}{suffix}")
+        return self._optional(_core.state_path(type, id, version))
 
     def history(self, type: str, id: str) -> Iterator[Dict[str, Any]]:
         """A resource's events, oldest first, every page."""
@@ -138,10 +122,7 @@ class TrailClient:
 
     def _send(self, method: str, path: str, payload: Any = None, idempotency_key: Optional[str] = None,
               params: Any = None) -> Any:
-        content = _core.body(payload) if payload is not None else None
-        headers = self.settings.headers(idempotency_key)
-        if content is not None:
-            headers["Content-Type"] = "application/json"
+        content, headers = _core.request(self.settings, payload, idempotency_key)
         attempt = 0
         while True:
             retry_after = None
@@ -149,16 +130,12 @@ class TrailClient:
                 response = self._http.request(method, path, content=content, headers=headers, params=params)
                 return _core.outcome(response.status_code, response.content)
             except TrailError as error:
-                if not _core.retryable(error) or attempt >= self.settings.retries:
-                    raise
                 failure: TrailError = error
                 retry_after = response.headers.get("Retry-After")
             except httpx.HTTPError as error:
-                failure = TransportError(f"Trail at {self.settings.base_url} could not be reached: {type(error).__name__}")
-                if attempt >= self.settings.retries:
-                    raise failure from None
+                failure = _core.unreachable(self.settings, error)
             attempt += 1
-            time.sleep(self.settings.delay(attempt, retry_after))
+            time.sleep(_core.retry_delay(self.settings, failure, attempt, retry_after))
 
     def _send_waiting(self) -> bool:
         """Sends batches while events wait; False when one failed for a reason that may pass (it is kept)."""
@@ -169,12 +146,10 @@ class TrailClient:
             batch, key = head
             try:
                 self._send("POST", "/api/v1/audit/logs/batch", {"logs": batch}, key)
-                self._buffer.done(True)
-            except (ValidationError, ConflictError) as error:
-                log.warning("Trail refused a batch of %d events: %s", len(batch), error.detail)
-                self._buffer.done(False, error)
-            except TrailError as error:
-                self._buffer.failed(error)
+                error = None
+            except TrailError as refused:
+                error = refused
+            if not self._buffer.settle(error):
                 return False
 
     def _ensure_thread(self) -> None:

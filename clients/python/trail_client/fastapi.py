@@ -10,7 +10,7 @@ and request id; ``Auditor`` (a dependency) records changes with them.
         await audit.change("invoice", id, before, invoices[id])
 """
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional, Union
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from .aio import AsyncTrailClient
 from .context import AuditContext, attribute, change_event, current
