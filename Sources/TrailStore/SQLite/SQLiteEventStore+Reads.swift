@@ -4,14 +4,14 @@ public import TrailCore
 /// The read side: straight to the pool's readers, never through the writer.
 extension SQLiteEventStore {
     public func head(tenant: String, resourceType: String, resourceId: String) async throws(StoreError) -> ResourceHead? {
-        var head = try await read { db in try SQLiteRows.head(db, tenant: tenant, type: resourceType, id: resourceId) }
+        var head = try await readHere { db in try SQLiteRows.head(db, tenant: tenant, type: resourceType, id: resourceId) }
         let state = try await personal.open(head?.state)
         head?.state = state
         return head
     }
 
     public func event(tenant: String, id: String, sealed: Bool) async throws(StoreError) -> RecordedEvent? {
-        let events = try await read { db in
+        let events = try await readHere { db in
             try SQLiteRows.events(db, sql: "SELECT \(SQLiteRows.eventColumns) FROM events WHERE id = ? AND tenant = ?",
                                   arguments: [id, tenant])
         }
@@ -124,10 +124,11 @@ extension SQLiteEventStore {
 
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
         let query = personal.blinded(query, tenant: tenant)
-        let events = try await read { db in
-            let (sql, arguments) = SQLiteEventStore.list(tenant: tenant, query)
-            return try SQLiteRows.events(db, sql: sql, arguments: arguments)
-        }
+        let (sql, arguments) = SQLiteEventStore.list(tenant: tenant, query)
+        // A page of one resource's history is short and found by its index: read here; any other list may scan.
+        let events = query.isOneResourcesPage
+            ? try await readHere { db in try SQLiteRows.events(db, sql: sql, arguments: arguments) }
+            : try await read { db in try SQLiteRows.events(db, sql: sql, arguments: arguments) }
         return query.sealed ? events : try await personal.open(events)
     }
 
@@ -180,7 +181,7 @@ extension SQLiteEventStore {
     public func snapshot(
         tenant: String, resourceType: String, resourceId: String, at point: SnapshotPoint
     ) async throws(StoreError) -> ResourceSnapshot? {
-        var snapshot = try await read { db -> ResourceSnapshot? in
+        var snapshot = try await readHere { db -> ResourceSnapshot? in
             let resource = "tenant = ? AND resource_type = ? AND resource_id = ? AND version IS NOT NULL"
             var arguments: StatementArguments = [tenant, resourceType, resourceId]
             let condition: String

@@ -189,4 +189,21 @@ public final class SQLiteEventStore: EventStore {
             throw SQLiteFailure.storeError(error, path: path)
         }
     }
+
+    /// A short read (a resource's head or state, one event, a page of one resource's history), run on the
+    /// caller's own thread: SQLite answers it from its cache in microseconds, less than handing it to a reader's
+    /// thread and waking the caller again costs. Reads that may take long (lists, summaries, exports,
+    /// verification) use ``read(_:)``, which holds no thread of Swift's cooperative pool while SQLite works.
+    func readHere<T: Sendable>(_ body: (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await readers.run { try Self.readNow(pool, body) }
+        } catch {
+            throw SQLiteFailure.storeError(error, path: path)
+        }
+    }
+
+    /// GRDB's blocking read (a reader is free: ``ReaderGate`` admitted the caller).
+    private static func readNow<T>(_ pool: DatabasePool, _ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
 }

@@ -72,6 +72,11 @@ extension EventQuery {
 }
 
 extension EventQuery {
+    /// A page (of at most 1,000 events) of one resource's events, found by its index: a short read.
+    var isOneResourcesPage: Bool {
+        resourceType != nil && resourceId != nil && search == nil && !bulk && limit <= 1_000
+    }
+
     /// Whether `event` matches the query's filters, decided without the store: nil when only the store can tell
     /// (a search, `q`). Pages and limit are not filters.
     public func matches(_ event: RecordedEvent) -> Bool? {
