@@ -79,6 +79,29 @@ import Testing
                 == [.value(lookalike)])
     }
 
+    /// What a seal records as known opens without any key, in whole values and inside a sentence; what it did
+    /// not seal still needs its key.
+    @Test func knownPlaintextsOpenWithoutKeys() throws {
+        let policy = PersonalDataPolicy()
+        let activity = try #require(try ActivityStream.submission(from: JSONParser.parse(#"""
+            {"verb":"updated","actor":{"id":"12","name":"Zed"},"object":{"type":"user","id":"u-1","email":"z@x.io"}}
+            """#)).get().activities.first)
+        var keys: [DataSubject: SubjectKey] = [:]
+        for subject in policy.subjects(of: activity) { keys[subject] = SubjectKey.make() }
+        var plaintexts: [String: String] = [:]
+        let sealed = try #require(policy.seal(activity, blindKey: SymmetricKey(size: .bits256), plaintexts: &plaintexts) { subjects in
+            SealingKey(subjects.map { keys[$0]! })
+        })
+        let email = try #require(sealed.data["email"]?.stringValue)
+        #expect(plaintexts[email] == "z@x.io" && plaintexts.count == 2)
+        let ring = KeyRing([:], known: plaintexts)
+        #expect(sealed.data.opened(keys: ring) == activity.data && sealed.actor?.opened(keys: ring) == activity.actor)
+        #expect(SealedValue.open("email set to \(email).", keys: ring) == "email set to z@x.io.")
+        // Another value under the same key is not known: without the key it reads as erased.
+        let other = SealedValue.seal("y@x.io", under: [keys[.value("z@x.io")]!])
+        #expect(SealedValue.open(other, keys: ring) == Erasure.replacement)
+    }
+
     @Test func emailAddressesInText() {
         let policy = PersonalDataPolicy(personalKeys: [])
         func found(_ text: String) -> [DataSubject] { policy.subjects(of: text, at: .init(), actorId: nil) }

@@ -55,7 +55,7 @@ import TrailTestSupport
 
     @Test func aBodyTricklingInIsCutOff() async throws {
         try await withServer(Self.quick) { port in
-            let head = "POST /api/v1/audit/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n["
+            let head = "POST /api/v1/audit/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n["
             let (cutOff, answer) = try trickle(port: port, head, " ")
             #expect(cutOff)
             expectTimeout(answer)

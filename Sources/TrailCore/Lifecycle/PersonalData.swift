@@ -112,13 +112,16 @@ public struct PersonalDataPolicy: Sendable {
     /// ``subjects(of:)``), and ``Activity/sealedWords`` set: the blind tokens of the words sealed away, so that a
     /// search still finds them (``SealedValue/blindWord(_:key:)``).
     public func seal(_ activity: Activity, keys: [DataSubject: SubjectKey], blindKey: SymmetricKey) -> Activity {
-        seal(activity, blindKey: blindKey) { subjects in SealingKey(subjects.map { keys[$0]! }) }!
+        var plaintexts: [String: String] = [:]
+        return seal(activity, blindKey: blindKey, plaintexts: &plaintexts) { subjects in SealingKey(subjects.map { keys[$0]! }) }!
     }
 
     /// `activity` sealed in one pass, with the key `key` gives for each value's subjects; nil if it gave none
-    /// for some (the caller fetches the keys of ``subjects(of:)`` and seals again).
+    /// for some (the caller fetches the keys of ``subjects(of:)`` and seals again). Each sealed text is added to
+    /// `plaintexts` with the text it stands for, so that what was just sealed can be shown again without
+    /// opening it (``KeyRing/init(_:known:)``).
     public func seal(
-        _ activity: Activity, blindKey: SymmetricKey, key: ([DataSubject]) -> SealingKey?
+        _ activity: Activity, blindKey: SymmetricKey, plaintexts: inout [String: String], key: ([DataSubject]) -> SealingKey?
     ) -> Activity? {
         var words: [String] = []
         var seen = Set<String>()
@@ -134,7 +137,9 @@ public struct PersonalDataPolicy: Sendable {
             for word in place.searchable ? SearchText.words(in: text) : [] where seen.insert(word).inserted {
                 words.append(SealedValue.blindWord(word, key: blindKey))
             }
-            return SealedValue.seal(text, with: sealingKey)
+            let sealed = SealedValue.seal(text, with: sealingKey)
+            plaintexts[sealed] = text
+            return sealed
         }
         guard complete else { return nil }
         sealed.sealedWords = words
@@ -177,12 +182,13 @@ enum EmailAddresses {
 // MARK: - Opening
 
 extension JSONValue {
-    /// The ids of the keys the sealed strings of this value need.
-    var sealedKeyIDs: Set<String> {
+    /// The ids of the keys the sealed strings of this value need, but for the texts of `known` (whose plaintext
+    /// is at hand).
+    func sealedKeyIDs(besides known: [String: String] = [:]) -> Set<String> {
         switch self {
-        case .string(let text): SealedValue.keyIDs(in: text)
-        case .array(let items): items.reduce(into: Set()) { $0.formUnion($1.sealedKeyIDs) }
-        case .object(let object): object.sealedKeyIDs
+        case .string(let text): known[text] == nil ? SealedValue.keyIDs(in: text) : []
+        case .array(let items): items.reduce(into: Set()) { $0.formUnion($1.sealedKeyIDs(besides: known)) }
+        case .object(let object): object.sealedKeyIDs(besides: known)
         case .null, .bool, .number: []
         }
     }
@@ -198,7 +204,11 @@ extension JSONValue {
 }
 
 extension JSONObject {
-    public var sealedKeyIDs: Set<String> { reduce(into: Set()) { $0.formUnion($1.value.sealedKeyIDs) } }
+    public var sealedKeyIDs: Set<String> { sealedKeyIDs() }
+
+    func sealedKeyIDs(besides known: [String: String] = [:]) -> Set<String> {
+        reduce(into: Set()) { $0.formUnion($1.value.sealedKeyIDs(besides: known)) }
+    }
 
     /// This object with its sealed strings opened (``SealedValue/open(_:keys:escape:)``).
     public func opened(keys: [String: SymmetricKey]) -> JSONObject { opened(keys: KeyRing(keys)) }
@@ -209,9 +219,13 @@ extension JSONObject {
 }
 
 extension RecordedEvent {
-    public var sealedKeyIDs: Set<String> {
-        var ids = SealedValue.keyIDs(in: summary).union(resourceName.map(SealedValue.keyIDs(in:)) ?? [])
-        for object in [actor, changes, context, metadata, error] { if let object { ids.formUnion(object.sealedKeyIDs) } }
+    public var sealedKeyIDs: Set<String> { sealedKeyIDs() }
+
+    /// The ids of the keys its sealed values need, but for the texts of `known` (whose plaintext is at hand).
+    public func sealedKeyIDs(besides known: [String: String] = [:]) -> Set<String> {
+        var ids = JSONValue.string(summary).sealedKeyIDs(besides: known)
+        if let resourceName { ids.formUnion(JSONValue.string(resourceName).sealedKeyIDs(besides: known)) }
+        for object in [actor, changes, context, metadata, error] { if let object { ids.formUnion(object.sealedKeyIDs(besides: known)) } }
         return ids
     }
 

@@ -168,6 +168,7 @@ public enum SealedValue {
 
     /// ``open(_:keys:escape:)`` with a ring that keeps the keys derived for several subjects.
     public static func open(_ text: String, keys: KeyRing, escape: (String) -> String = { $0 }) -> String {
+        if let known = keys.known[text] { return escape(known) }
         guard mayHold(text) else { return text }
         let values = found(in: text)
         guard !values.isEmpty else { return text }
@@ -177,7 +178,8 @@ public enum SealedValue {
         var at = 0
         for value in values {
             result.append(contentsOf: bytes[at..<value.range.lowerBound])
-            result.append(contentsOf: escape(plaintext(of: value, keys: keys) ?? Erasure.replacement).utf8)
+            let plaintext = keys.known.isEmpty ? nil : keys.known[String(decoding: bytes[value.range], as: UTF8.self)]
+            result.append(contentsOf: escape(plaintext ?? Self.plaintext(of: value, keys: keys) ?? Erasure.replacement).utf8)
             at = value.range.upperBound
         }
         result.append(contentsOf: bytes[at...])
@@ -222,9 +224,14 @@ public struct SealingKey: Sendable {
 /// for the read's duration (a page of one actor's events derives each once).
 public final class KeyRing {
     let keys: [String: SymmetricKey]
+    /// Sealed texts whose plaintext is known already (what an append has just sealed), shown without opening.
+    let known: [String: String]
     private var combined: [[String]: SymmetricKey] = [:]
 
-    public init(_ keys: [String: SymmetricKey]) { self.keys = keys }
+    public init(_ keys: [String: SymmetricKey], known: [String: String] = [:]) {
+        self.keys = keys
+        self.known = known
+    }
 
     /// The key of a value sealed under `ids` (as written), nil if one of them is gone.
     func key(for ids: [String]) -> SymmetricKey? {

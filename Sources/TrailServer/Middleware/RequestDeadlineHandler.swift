@@ -18,6 +18,10 @@ import NIOHTTPTypes
 /// client.
 ///
 /// It sits in each connection's pipeline right after the HTTP codec, before ``ProtocolErrorHandler``.
+///
+/// The deadline moves with every request but no timer is set for each: one timer per connection wakes at the
+/// deadline it was set for, and if the deadline has moved on meanwhile (the usual case: requests came), it is
+/// set again for the new one. A request costs a clock read, not a timer scheduled and cancelled twice.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -26,7 +30,10 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private let timeout: Duration
     private let timeoutAmount: TimeAmount
-    private var deadline: Scheduled<Void>?
+    /// The connection's one timer, while it is set.
+    private var timer: Scheduled<Void>?
+    /// What the connection waits for now and until when; nil while it waits for nothing (Trail is answering).
+    private var deadline: (at: NIODeadline, waitingFor: Wait)?
     /// Requests whose head arrived and whose response has not ended.
     private var unanswered = 0
     /// A request's body is arriving.
@@ -48,18 +55,18 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if deadline == nil { awaitHead(context: context) }
+        if timer == nil { awaitHead(context: context) }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancel()
+        stopTimer()
         closed = true
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancel()
+        stopTimer()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -99,18 +106,37 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func schedule(context: ChannelHandlerContext, waitingFor wait: Wait) {
-        cancel()
         guard !closed else { return }
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        deadline = context.eventLoop.scheduleTask(in: timeoutAmount) {
-            let (handler, context) = bound.value
-            handler.expire(context: context, waitingFor: wait)
-        }
+        deadline = (.now() + timeoutAmount, wait)
+        if timer == nil { setTimer(context: context) }
     }
 
     private func cancel() {
-        deadline?.cancel()
         deadline = nil
+    }
+
+    /// Sets the timer for the deadline now in force.
+    private func setTimer(context: ChannelHandlerContext) {
+        guard let at = deadline?.at else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: at) {
+            let (handler, context) = bound.value
+            handler.timerFired(context: context)
+        }
+    }
+
+    private func stopTimer() {
+        timer?.cancel()
+        timer = nil
+        deadline = nil
+    }
+
+    /// The timer woke: the connection missed its deadline, or the deadline moved on (the timer is set for it).
+    private func timerFired(context: ChannelHandlerContext) {
+        timer = nil
+        guard !closed, let (at, wait) = deadline else { return }
+        guard at <= .now() else { return setTimer(context: context) }
+        expire(context: context, waitingFor: wait)
     }
 
     private func expire(context: ChannelHandlerContext, waitingFor wait: Wait) {

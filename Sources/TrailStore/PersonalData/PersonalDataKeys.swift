@@ -110,29 +110,31 @@ public final class PersonalData: Sendable {
 
     /// `request` with its activities' personal values sealed: in one pass when its subjects' keys are cached;
     /// otherwise their keys are fetched (made for new subjects) and it is sealed again.
-    func seal(_ request: AppendRequest) async throws(StoreError) -> AppendRequest {
+    /// `plaintexts`: each text sealed now, with the text it stands for (the answer shows them without opening).
+    func seal(_ request: AppendRequest, plaintexts: inout [String: String]) async throws(StoreError) -> AppendRequest {
         guard sealing else { return request }
         let (tenant, policy) = (request.tenant, try await policy(tenant: request.tenant))
         let blind = blindKey(tenant: tenant)
-        func attempt(_ fetched: [DataSubject: SubjectKey]) -> [Activity]? {
+        func attempt(_ fetched: [DataSubject: SubjectKey], _ plaintexts: inout [String: String]) -> [Activity]? {
             var sealed: [Activity] = []
             sealed.reserveCapacity(request.activities.count)
             for activity in request.activities {
-                guard let one = policy.seal(activity, blindKey: blind, key: { sealingKey(tenant: tenant, $0, fetched: fetched) })
+                guard let one = policy.seal(activity, blindKey: blind, plaintexts: &plaintexts,
+                                            key: { sealingKey(tenant: tenant, $0, fetched: fetched) })
                 else { return nil }
                 sealed.append(one)
             }
             return sealed
         }
         var sealed = request
-        if let activities = attempt([:]) {
+        if let activities = attempt([:], &plaintexts) {
             sealed.activities = activities
             return sealed
         }
         var subjects = Set<DataSubject>()
         for activity in request.activities { subjects.formUnion(policy.subjects(of: activity)) }
         let fetched = try await keys(tenant: tenant, for: subjects)
-        guard let activities = attempt(fetched) else {
+        guard let activities = attempt(fetched, &plaintexts) else {
             throw StoreError(.unavailable, "the key vault gave no key for a data subject")
         }
         sealed.activities = activities
@@ -164,25 +166,28 @@ public final class PersonalData: Sendable {
 
     /// Appends `requests` through `write` sealed, and answers with their events opened (as stored if opening
     /// fails: they are stored either way). A request whose keys cannot be had fails alone, nothing of it stored.
+    /// What a request sealed is shown in its answer as it came, without opening it again; only what the events
+    /// took from earlier ones (a change's old values) is opened.
     func append(
         _ requests: [AppendRequest], through write: ([AppendRequest]) async -> [Result<AppendResult, StoreError>]
     ) async -> [Result<AppendResult, StoreError>] {
         var results = [Result<AppendResult, StoreError>?](repeating: nil, count: requests.count)
         var sealed: [AppendRequest] = []
-        var positions: [Int] = []
+        var positions: [(index: Int, plaintexts: [String: String])] = []
         for (index, request) in requests.enumerated() {
             do throws(StoreError) {
-                sealed.append(try await seal(request))
-                positions.append(index)
+                var plaintexts: [String: String] = [:]
+                sealed.append(try await seal(request, plaintexts: &plaintexts))
+                positions.append((index, plaintexts))
             } catch {
                 results[index] = .failure(error)
             }
         }
-        for (index, result) in zip(positions, await write(sealed)) {
+        for (position, result) in zip(positions, await write(sealed)) {
             if case .success(let appended) = result {
-                results[index] = .success((try? await open(appended)) ?? appended)
+                results[position.index] = .success((try? await open(appended, known: position.plaintexts)) ?? appended)
             } else {
-                results[index] = result
+                results[position.index] = result
             }
         }
         return results.map { $0! }
@@ -268,12 +273,13 @@ public final class PersonalData: Sendable {
         return found.merging(fetched) { a, _ in a }
     }
 
-    func open(_ events: [RecordedEvent]) async throws(StoreError) -> [RecordedEvent] {
-        let sealed = events.map(\.sealedKeyIDs)
+    /// - Parameter known: sealed texts whose plaintext is at hand (``seal(_:plaintexts:)``): shown as they are.
+    func open(_ events: [RecordedEvent], known: [String: String] = [:]) async throws(StoreError) -> [RecordedEvent] {
+        let sealed = events.map { $0.sealedKeyIDs(besides: known) }
         let ids = sealed.reduce(into: Set<String>()) { $0.formUnion($1) }
-        guard !ids.isEmpty else { return events }
-        let ring = KeyRing(try await keys(ids: ids))
-        return zip(events, sealed).map { event, ids in ids.isEmpty ? event : event.opened(keys: ring) }
+        guard !ids.isEmpty || !known.isEmpty else { return events }
+        let ring = KeyRing(try await keys(ids: ids), known: known)
+        return zip(events, sealed).map { event, ids in ids.isEmpty && known.isEmpty ? event : event.opened(keys: ring) }
     }
 
     func open(_ columns: [StoredEventColumns]) async throws(StoreError) -> [StoredEventColumns] {
@@ -283,9 +289,9 @@ public final class PersonalData: Sendable {
         return columns.map { $0.opened(keys: ring) }
     }
 
-    func open(_ result: AppendResult) async throws(StoreError) -> AppendResult {
+    func open(_ result: AppendResult, known: [String: String] = [:]) async throws(StoreError) -> AppendResult {
         var opened = result
-        opened.events = try await open(result.events)
+        opened.events = try await open(result.events, known: known)
         return opened
     }
 
