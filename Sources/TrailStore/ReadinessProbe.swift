@@ -12,10 +12,14 @@ public struct StoreReadiness: Sendable {
     public var pendingMigrations: [String]
     /// How long the writer has been on its current transaction; nil while it runs none.
     public var writerBusy: Duration?
+    /// How many events the search index has not reached yet, where it is built behind the writer (SQLite); nil
+    /// where each write indexes itself (PostgreSQL).
+    public var searchIndexLag: Int?
 
-    public init(failure: StoreError? = nil, pendingMigrations: [String] = [], writerBusy: Duration? = nil) {
+    public init(failure: StoreError? = nil, pendingMigrations: [String] = [], writerBusy: Duration? = nil, searchIndexLag: Int? = nil) {
         self.failure = failure
         self.pendingMigrations = pendingMigrations
         self.writerBusy = writerBusy
+        self.searchIndexLag = searchIndexLag
     }
 }

@@ -12,6 +12,11 @@ enum StoreMetrics {
         if events > 0 { Recorder(label: "trail_store_events_per_commit").record(events) }
     }
 
+    /// How many events the SQLite store's search index has not reached yet (``SQLiteSearchIndexer``).
+    static func searchIndexLag(_ events: Int) {
+        Gauge(label: "trail_search_index_lag_events").record(events)
+    }
+
     /// New events among the submissions one transaction stored (replayed ones stored nothing).
     static func newEvents(_ stored: some Sequence<AppendResult>) -> Int {
         stored.reduce(0) { $0 + ($1.replayed ? 0 : $1.events.count) }

@@ -186,7 +186,7 @@ import TrailTestSupport
             Dictionary(uniqueKeysWithValues: await Readiness.of(Found(found: found)).checks.map { ($0.name, $0) })
         }
         let ready = await Readiness.of(Found(found: StoreReadiness(writerBusy: .milliseconds(5))))
-        #expect(ready.isReady && ready.checks.map(\.name) == ["store", "migrations", "writer"])
+        #expect(ready.isReady && ready.checks.map(\.name) == ["store", "migrations", "writer", "search_index"])
         let stuck = await checks(StoreReadiness(writerBusy: Readiness.stuckWriter + .seconds(1)))
         #expect(stuck["writer"]?.passed == false && stuck["store"]?.passed == true)
         let down = await checks(StoreReadiness(failure: StoreError(.unavailable, "PostgreSQL cannot be reached")))

@@ -9,7 +9,7 @@ public struct Readiness: Sendable {
     public static let stuckWriter = Duration.seconds(10)
 
     public struct Check: Sendable, Equatable {
-        /// `store`, `migrations` or `writer`.
+        /// `store`, `migrations`, `writer` or `search_index`.
         public var name: String
         public var passed: Bool
         /// What was found, for people (`ok`, or what is wrong).
@@ -44,6 +44,10 @@ public struct Readiness: Sendable {
         } else {
             checks.append(Check(name: "writer", passed: true, detail: "ok"))
         }
+        // Searches are exact whatever the lag (they read what the index has not reached), so it never fails.
+        checks.append(Check(name: "search_index", passed: true, detail: found.searchIndexLag.map { lag in
+            lag == 0 ? "ok: up to date" : "ok: \(lag) events not indexed yet (searches read them)"
+        } ?? "ok: indexed with each write"))
         return Readiness(checks: checks)
     }
 

@@ -122,10 +122,6 @@ final class SQLiteAppender: Sendable {
                 context, metadata, category, outcome, resource_name, duration_ms, error, prev_hash, hash, sealed_words)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """))
-        let index = try RawStatement(db.cachedStatement(sql: """
-            INSERT INTO events_fts (rowid, words) VALUES (?, ?)
-            """))
-        let tenantToken = SQLiteSearch.tenantToken(tenant)
         for row in rows {
             let event = row.event
             try insert.execute(db, [
@@ -138,9 +134,6 @@ final class SQLiteAppender: Sendable {
                 .integer(event.durationMs), .text(row.errorJSON), .blob(event.prevHash), .blob(event.hash),
                 .text(row.sealedWords),
             ])
-            if !row.searchText.isEmpty {  // no words, nothing to find it by
-                try index.execute(db, [.integer(db.lastInsertedRowID), .text(SQLiteSearch.row(tenantToken: tenantToken, words: row.searchText))])
-            }
         }
 
         let upsert = try RawStatement(db.cachedStatement(sql: SQLiteAppender.insertHead + """

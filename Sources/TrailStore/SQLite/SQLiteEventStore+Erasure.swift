@@ -32,6 +32,7 @@ extension SQLiteEventStore: ErasureStore {
         guard !events.isEmpty else { return 0 }
         let tenantToken = SQLiteSearch.tenantToken(tenant)
         return try await secureWrite { db in
+            try SQLiteSearch.indexPending(db)  // the index must hold the words it is told to forget
             var erased: [Int64] = []
             for event in events {
                 guard let row = try Row.fetchOne(db, sql: """
@@ -77,6 +78,7 @@ extension SQLiteEventStore: ErasureStore {
         guard !sequences.isEmpty else { return 0 }
         let tenantToken = SQLiteSearch.tenantToken(tenant)
         return try await secureWrite { db in
+            try SQLiteSearch.indexPending(db)  // the index must hold the words it is told to forget
             var indexed = 0
             for sequence in sequences {
                 guard let row = try Row.fetchOne(db, sql: """

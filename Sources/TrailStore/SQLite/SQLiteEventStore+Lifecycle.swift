@@ -108,6 +108,7 @@ extension SQLiteEventStore: LifecycleStore {
         guard !sequences.isEmpty else { return 0 }
         let tenantToken = SQLiteSearch.tenantToken(tenant)
         return try await secureWrite { db in
+            try SQLiteSearch.indexPending(db)  // the index must hold the words it is told to forget
             let select = try RawStatement(db.cachedStatement(sql: """
                 SELECT \(SQLiteRows.eventColumns), rowid, sealed_words FROM events
                 WHERE tenant = ? AND sequence = ? AND removed_at IS NULL
@@ -129,7 +130,7 @@ extension SQLiteEventStore: LifecycleStore {
                 }
                 guard let (event, rowid, sealedWords) = found else { continue }
                 // The index's words of a contentless table are deleted by giving them again, as the writer made them.
-                let words = event.category == EventQuery.accessCategory ? "" : SearchText.document(for: event, sealedWords: sealedWords)
+                let words = SQLiteSearch.words(of: event, sealedWords: sealedWords)
                 if !words.isEmpty {
                     try unindex.execute(db, [.integer(rowid), .text(SQLiteSearch.row(tenantToken: tenantToken, words: words))])
                 }

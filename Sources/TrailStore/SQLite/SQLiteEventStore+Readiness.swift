@@ -4,8 +4,10 @@ extension SQLiteEventStore: ReadinessProbe {
     public func readiness() async -> StoreReadiness {
         var readiness = StoreReadiness(writerBusy: writer.runningFor)
         do {
-            let applied = try await read { db in try SQLiteMigrations.migrator.appliedIdentifiers(db) }
+            let (applied, lag) = try await read { db in (try SQLiteMigrations.migrator.appliedIdentifiers(db), try SQLiteSearch.lag(db)) }
             readiness.pendingMigrations = SQLiteMigrations.all.map(\.id).filter { !applied.contains($0) }
+            readiness.searchIndexLag = lag
+            StoreMetrics.searchIndexLag(lag)
         } catch {
             readiness.failure = error
         }

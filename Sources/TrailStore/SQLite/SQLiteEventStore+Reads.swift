@@ -20,12 +20,16 @@ extension SQLiteEventStore {
 
     /// The `WHERE` clause of the events matching `query` (all but its order, pages and limit).
     /// - Parameter searching: false when the caller's query reads from the search index itself.
-    static func filter(tenant: String, _ query: EventQuery, searching: Bool = true) -> (sql: String, arguments: StatementArguments) {
+    /// - Parameter unindexed: the matches of the search among the events the index has not reached yet
+    ///   (``SQLiteSearch/unindexedMatches(_:tenant:_:)``, read in the same transaction).
+    static func filter(
+        tenant: String, _ query: EventQuery, searching: Bool = true, unindexed: [Int64] = []
+    ) -> (sql: String, arguments: StatementArguments) {
         var conditions = ["tenant = ?"]
         var arguments: StatementArguments = [tenant]
         if searching, let search = query.search {
-            conditions.append("rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
-            arguments += [SQLiteSearch.match(tenant: tenant, search)]
+            conditions.append("(rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) OR rowid IN (SELECT value FROM json_each(?)))")
+            arguments += [SQLiteSearch.match(tenant: tenant, search), SQLiteSearch.json(unindexed)]
         }
         func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
             guard let value else { return }
@@ -59,7 +63,9 @@ extension SQLiteEventStore {
     ///   matches first (and `days`/`since` filters match the newest events); oldest first with `since`, from
     ///   the first event recorded since then.
     /// Cursors, which carry sequences, become rowid bounds where the order is by rowid.
-    static func list(tenant: String, _ query: EventQuery) -> (sql: String, arguments: StatementArguments) {
+    /// - Parameter unindexed: for a search, reads these events (the matches the index has not reached) instead
+    ///   of the index's.
+    static func list(tenant: String, _ query: EventQuery, unindexed: [Int64]? = nil) -> (sql: String, arguments: StatementArguments) {
         let direction = query.oldestFirst ? "ASC" : "DESC"
         if query.search == nil && !(query.resourceType != nil && query.resourceId != nil) && query.actorId == nil {
             var filter = SQLiteEventStore.filter(tenant: tenant, query)
@@ -93,7 +99,11 @@ extension SQLiteEventStore {
         let source: String
         var arguments: StatementArguments = []
         let rowid: String
-        if let search = query.search {
+        if let unindexed {
+            source = "events WHERE events.rowid IN (SELECT value FROM json_each(?))"
+            arguments += [SQLiteSearch.json(unindexed)]
+            rowid = "events.rowid"
+        } else if let search = query.search {
             source = "events_fts JOIN events ON events.rowid = events_fts.rowid WHERE events_fts MATCH ?"
             arguments += [SQLiteSearch.match(tenant: tenant, search)]
             rowid = "events_fts.rowid"
@@ -122,13 +132,37 @@ extension SQLiteEventStore {
             """, arguments + filter.arguments + [query.limit])
     }
 
+    /// A list's page: ``list(tenant:_:unindexed:)`` run through `fetch`. A search reads two sources in one
+    /// transaction — the index, and the events past its watermark (all newer than any indexed one) — newest
+    /// first from the unindexed ones, oldest first from the index, the second only for what the first left of
+    /// the page.
+    static func page<T>(
+        _ db: Database, tenant: String, _ query: EventQuery, _ fetch: (String, StatementArguments) throws -> [T]
+    ) throws -> [T] {
+        func run(_ query: EventQuery, unindexed: [Int64]? = nil) throws -> [T] {
+            let (sql, arguments) = list(tenant: tenant, query, unindexed: unindexed)
+            return try fetch(sql, arguments)
+        }
+        guard let search = query.search else { return try run(query) }
+        let unindexed = try SQLiteSearch.unindexedMatches(db, tenant: tenant, search)
+        guard !unindexed.isEmpty else { return try run(query) }
+        let sources: [[Int64]?] = query.oldestFirst ? [nil, unindexed] : [unindexed, nil]
+        var rows: [T] = []
+        for source in sources where rows.count < query.limit {
+            var rest = query
+            rest.limit = query.limit - rows.count
+            rows += try run(rest, unindexed: source)
+        }
+        return rows
+    }
+
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
         let query = personal.blinded(query, tenant: tenant)
-        let (sql, arguments) = SQLiteEventStore.list(tenant: tenant, query)
+        let fetch = { @Sendable (db: Database) throws -> [RecordedEvent] in
+            try SQLiteEventStore.page(db, tenant: tenant, query) { try SQLiteRows.events(db, sql: $0, arguments: $1) }
+        }
         // A page of one resource's history is short and found by its index: read here; any other list may scan.
-        let events = query.isOneResourcesPage
-            ? try await readHere { db in try SQLiteRows.events(db, sql: sql, arguments: arguments) }
-            : try await read { db in try SQLiteRows.events(db, sql: sql, arguments: arguments) }
+        let events = query.isOneResourcesPage ? try await readHere(fetch) : try await read(fetch)
         return query.sealed ? events : try await personal.open(events)
     }
 
@@ -136,8 +170,9 @@ extension SQLiteEventStore {
         let query = personal.blinded(query, tenant: tenant)
         let columns = try await read { db in
             try SQLiteEventStore.mapping(db, on: !query.bulk) {
-                let (sql, arguments) = SQLiteEventStore.list(tenant: tenant, query)
-                return try RawStatement(db.cachedStatement(sql: sql)).all(db, arguments) { SQLiteRows.columns($0) }
+                try SQLiteEventStore.page(db, tenant: tenant, query) { sql, arguments in
+                    try RawStatement(db.cachedStatement(sql: sql)).all(db, arguments) { SQLiteRows.columns($0) }
+                }
             }
         }
         return query.sealed ? columns : try await personal.open(columns)
@@ -146,7 +181,8 @@ extension SQLiteEventStore {
     public func summary(tenant: String, matching query: EventQuery) async throws(StoreError) -> EventSummary {
         let query = personal.blinded(query, tenant: tenant)
         return try await read { db in
-            let filter = SQLiteEventStore.filter(tenant: tenant, query)
+            let unindexed = try query.search.map { try SQLiteSearch.unindexedMatches(db, tenant: tenant, $0) } ?? []
+            let filter = SQLiteEventStore.filter(tenant: tenant, query, unindexed: unindexed)
             let events = "events" + (SQLiteEventStore.summaryIndex(query).map { " INDEXED BY \($0)" } ?? "")
             var counts: [(facet: String, key: String, count: Int)] = []
             for (name, expression) in EventSummary.facets {

@@ -22,6 +22,8 @@ public final class SQLiteEventStore: EventStore {
     let queued = WorkSignal()
     let appender: SQLiteAppender
     public let commits: CommitFeed
+    /// Builds the search index behind the writer (``SQLiteSearch``).
+    let indexer: SQLiteSearchIndexer
     /// Seals personal values on the way in, opens them on the way out (SPEC §11).
     let personal: PersonalData
 
@@ -55,6 +57,7 @@ public final class SQLiteEventStore: EventStore {
                 try db.execute(sql: "PRAGMA synchronous = \(durability.rawValue.uppercased())")
             }
             try SQLiteMigrations.migrate(pool)
+            try pool.write { db in try SQLiteSearch.prepareWatermark(db) }
             let secret = try pool.read { db in
                 try Data.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'redaction_secret'")
             }
@@ -85,6 +88,8 @@ public final class SQLiteEventStore: EventStore {
         self.appender = appender
         let commits = CommitFeed()
         self.commits = commits
+        let indexer = SQLiteSearchIndexer(pool: pool, gather: configuration.searchIndexDelay)
+        self.indexer = indexer
         // SQLite blocks while it writes: the writer gets a thread of its own, off Swift's cooperative pool.
         let thread = DispatchQueue(label: "trail.sqlite.writer", qos: .userInitiated)
         writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction, on: thread) { requests in
@@ -93,6 +98,7 @@ public final class SQLiteEventStore: EventStore {
             let appended = outcomes.compactMap { if case .success(.appended(let result)) = $0 { result } else { nil } }
             StoreMetrics.committed(events: StoreMetrics.newEvents(appended), since: start)
             commits.published(appended)
+            if !appended.isEmpty { indexer.signal.notify() }
             return outcomes
         }
     }

@@ -1,8 +1,9 @@
 import GRDB
 import TrailCore
 
-/// Full-text search in the SQLite store: an FTS5 index of each event's searchable words (``SearchText``), kept
-/// by the writer in the same transaction as the event, keyed by the event's rowid.
+/// Full-text search in the SQLite store: an FTS5 index of each event's searchable words (``SearchText``), built
+/// behind the writer by ``SQLiteSearchIndexer`` (searches read what it has not reached yet), keyed by the
+/// event's rowid.
 ///
 /// Each event's row holds its words after a token naming its tenant (`_t` and the tenant's UTF-8 bytes in hex:
 /// `_` is a token character here, and never part of a word Trail splits), so that a search never leaves its
@@ -48,5 +49,8 @@ enum SQLiteSearch {
             let rowid = row.int64(SQLiteRows.eventColumnCount)  // after the event columns
             try insert.execute(arguments: [rowid, self.row(tenantToken: tenantToken(event.tenant), words: SearchText.document(for: event))])
         }
+        // A store whose index is rebuilt here has its watermark (if it has one yet) at its last event.
+        try db.execute(sql: "UPDATE settings SET value = (SELECT COALESCE(MAX(rowid), 0) FROM events) WHERE name = ?",
+                       arguments: [watermarkName])
     }
 }
