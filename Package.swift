@@ -1,5 +1,6 @@
 // swift-tools-version: 6.2
 import PackageDescription
+import class Foundation.ProcessInfo
 
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -224,3 +225,17 @@ let package = Package(
         ),
     ]
 )
+
+// Micro-benchmarks of the write path's pure steps (ordo-one/benchmark), only when asked for:
+// `TRAIL_BENCHMARKS=1 swift package --scratch-path .build-bench benchmark` (docs/benchmarks.md). Every other build
+// leaves the package and its plugin out: the service, its tests and the client libraries never compile them.
+if ProcessInfo.processInfo.environment["TRAIL_BENCHMARKS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(.executableTarget(
+        name: "TrailMicroBenchmarks",
+        dependencies: ["TrailCore", .product(name: "Benchmark", package: "benchmark"), .product(name: "Crypto", package: "swift-crypto")],
+        path: "Benchmarks/TrailMicroBenchmarks",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    ))
+}
+
