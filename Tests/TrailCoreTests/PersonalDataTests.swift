@@ -102,6 +102,20 @@ import Testing
         #expect(SealedValue.open(other, keys: ring) == Erasure.replacement)
     }
 
+    /// A memo gives back exactly what sealing would, and forgets when told.
+    @Test func aMemoGivesWhatSealingGives() {
+        let subject = SubjectKey.make()
+        let memo = SealedMemo()
+        let remembered = SealingKey([subject], memo: memo)
+        let plain = SealingKey([subject])
+        for value in ["Ann", "ann@example.com", "Ann"] {
+            #expect(SealedValue.seal(value, with: remembered) == SealedValue.seal(value, with: plain))
+        }
+        #expect(memo.sealed("Ann", header: plain.header) == SealedValue.seal("Ann", with: plain))
+        memo.forgetAll()
+        #expect(memo.sealed("Ann", header: plain.header) == nil)
+    }
+
     @Test func emailAddressesInText() {
         let policy = PersonalDataPolicy(personalKeys: [])
         func found(_ text: String) -> [DataSubject] { policy.subjects(of: text, at: .init(), actorId: nil) }

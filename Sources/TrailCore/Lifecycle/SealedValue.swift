@@ -1,4 +1,5 @@
 public import Crypto
+import Synchronization
 
 /// A person whose values Trail seals under a key of their own, so that destroying the key forgets them
 /// everywhere at once, backups included (crypto-shredding, SPEC §11): an actor (by id) or an identifying value
@@ -67,6 +68,12 @@ public enum SealedValue {
 
     /// `plaintext` sealed with a key made for its subjects once (``SealingKey``).
     public static func seal(_ plaintext: String, with key: SealingKey) -> String {
+        if let memo = key.memo {
+            if let known = memo.sealed(plaintext, header: key.header) { return known }
+            let sealed = seal(plaintext, with: SealingKey(copying: key))
+            memo.remember(sealed, of: plaintext, header: key.header)
+            return sealed
+        }
         let bytes = Array(plaintext.utf8)
         let nonce = Array(HMAC<SHA256>.authenticationCode(for: bytes, using: key.nonceKey)).prefix(12)
         // A 12-byte nonce and a valid key: sealing cannot fail.
@@ -211,12 +218,48 @@ public struct SealingKey: Sendable {
     let key: SymmetricKey
     let nonceKey: SymmetricKey
     let header: String
+    /// Where values sealed with it are remembered, if anywhere.
+    let memo: SealedMemo?
 
-    public init(_ keys: [SubjectKey]) {
+    public init(_ keys: [SubjectKey], memo: SealedMemo? = nil) {
         let ordered = keys.sorted { $0.id < $1.id }
         key = SealedValue.combined(ordered.map(\.key))
         nonceKey = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array("trail nonce".utf8), using: key))
         header = SealedValue.prefix + ordered.map(\.id).joined(separator: ".") + ":"
+        self.memo = memo
+    }
+
+    /// The same key, remembering nothing.
+    init(copying other: SealingKey) {
+        (key, nonceKey, header, memo) = (other.key, other.nonceKey, other.header, nil)
+    }
+}
+
+/// Values sealed lately, by key and plaintext. Sealing is deterministic, so a value sealed again under the same
+/// key (an actor's name, a user agent, an address: most of what is personal in a stream of events) is taken
+/// from here instead of being encrypted again. Bounded: emptied when full. Its owner empties it when a key is
+/// destroyed, so that an erased subject's values do not stay in memory.
+public final class SealedMemo: Sendable {
+    public static let capacity = 16_384
+    private let entries = Mutex<[String: String]>([:])
+
+    public init() {}
+
+    func sealed(_ plaintext: String, header: String) -> String? {
+        let name = header + plaintext
+        return entries.withLock { $0[name] }
+    }
+
+    func remember(_ sealed: String, of plaintext: String, header: String) {
+        let name = header + plaintext
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[name] = sealed
+        }
+    }
+
+    public func forgetAll() {
+        entries.withLock { $0.removeAll() }
     }
 }
 

@@ -39,6 +39,8 @@ public final class PersonalData: Sendable {
     private let policies = Mutex<[String: (policy: Task<PersonalDataPolicy, any Error>, until: ContinuousClock.Instant)]>([:])
     private let lookupKey: SymmetricKey
     private let cache = Mutex(Cache())
+    /// Values sealed lately (``SealedMemo``), emptied when a key is destroyed.
+    private let memo = SealedMemo()
 
     private struct Cache {
         var subjects: [TenantSubject: (key: SubjectKey, until: ContinuousClock.Instant)] = [:]
@@ -157,7 +159,7 @@ public final class PersonalData: Sendable {
             }
             let ids = keys.map(\.id).sorted()
             if let known = cache.sealing[ids] { return known }
-            let made = SealingKey(keys)
+            let made = SealingKey(keys, memo: memo)
             if cache.sealing.count >= Self.cacheCapacity { cache.sealing.removeAll(keepingCapacity: true) }
             cache.sealing[ids] = made
             return made
@@ -321,6 +323,7 @@ public final class PersonalData: Sendable {
     /// Destroys the key of a tenant's subject; its id, or nil if the subject had none.
     func destroy(tenant: String, _ subject: DataSubject) async throws(StoreError) -> String? {
         let id = try await vault.destroy(lookup: lookup(tenant: tenant, subject))
+        memo.forgetAll()
         cache.withLock { cache in
             cache.subjects[TenantSubject(tenant: tenant, subject: subject)] = nil
             cache.sealing = cache.sealing.filter { !$0.key.contains { $0 == id } }
