@@ -106,13 +106,19 @@ final class SQLiteSearchIndexer: Sendable {
     init(pool: DatabasePool, gather: Duration = .milliseconds(20), logger: Logger = Logger(label: "trail.store")) {
         let signal = WorkSignal()
         self.signal = signal
-        task = Task.detached(priority: .utility) {
+        // Weakly: the store's pool closes when the store goes, as it did before there was an indexer (a pool
+        // kept open by a task a moment longer would close, and checkpoint, while the next opening of the file
+        // reads it).
+        task = Task.detached(priority: .utility) { [weak pool] in
             var failing = false
             while !Task.isCancelled {
                 // Woken by a commit, or every few seconds (what other processes or commands wrote to the file).
                 await signal.wait(timeout: .seconds(5))
                 try? await Task.sleep(for: gather)
+                guard !Task.isCancelled, let pool else { return }
                 do {
+                    // A read first: the write lock is taken only when there is something to index.
+                    guard try await pool.read({ db in try SQLiteSearch.lag(db) > 0 }) else { continue }
                     var indexed = 0
                     repeat {
                         indexed = try await pool.write { db in try SQLiteSearch.indexPending(db, limit: SQLiteSearch.indexBatch) }
