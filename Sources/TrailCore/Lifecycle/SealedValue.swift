@@ -68,12 +68,14 @@ public enum SealedValue {
 
     /// `plaintext` sealed with a key made for its subjects once (``SealingKey``).
     public static func seal(_ plaintext: String, with key: SealingKey) -> String {
-        if let memo = key.memo {
-            if let known = memo.sealed(plaintext, header: key.header) { return known }
-            let sealed = seal(plaintext, with: SealingKey(copying: key))
-            memo.remember(sealed, of: plaintext, header: key.header)
-            return sealed
-        }
+        guard let memo = key.memo else { return encrypt(plaintext, with: key) }
+        if let known = memo.sealed(plaintext, header: key.header) { return known }
+        let sealed = encrypt(plaintext, with: key)
+        memo.remember(sealed, of: plaintext, header: key.header)
+        return sealed
+    }
+
+    private static func encrypt(_ plaintext: String, with key: SealingKey) -> String {
         let bytes = Array(plaintext.utf8)
         let nonce = Array(HMAC<SHA256>.authenticationCode(for: bytes, using: key.nonceKey)).prefix(12)
         // A 12-byte nonce and a valid key: sealing cannot fail.
@@ -175,7 +177,7 @@ public enum SealedValue {
 
     /// ``open(_:keys:escape:)`` with a ring that keeps the keys derived for several subjects.
     public static func open(_ text: String, keys: KeyRing, escape: (String) -> String = { $0 }) -> String {
-        if let known = keys.known[text] { return escape(known) }
+        if !keys.known.isEmpty, let known = keys.known[text] { return escape(known) }
         guard mayHold(text) else { return text }
         let values = found(in: text)
         guard !values.isEmpty else { return text }
@@ -227,11 +229,6 @@ public struct SealingKey: Sendable {
         nonceKey = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array("trail nonce".utf8), using: key))
         header = SealedValue.prefix + ordered.map(\.id).joined(separator: ".") + ":"
         self.memo = memo
-    }
-
-    /// The same key, remembering nothing.
-    init(copying other: SealingKey) {
-        (key, nonceKey, header, memo) = (other.key, other.nonceKey, other.header, nil)
     }
 }
 
