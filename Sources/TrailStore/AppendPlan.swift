@@ -141,6 +141,7 @@ final class HeadCache: Sendable {
     private struct Entries {
         var heads: [HeadKey: ResourceHead] = [:]
         var chains: [String: ChainHead] = [:]
+        var epochs: [String: Int64] = [:]
     }
 
     private let entries = Mutex(Entries())
@@ -156,6 +157,17 @@ final class HeadCache: Sendable {
 
     func chain(_ tenant: String) -> ChainHead? {
         entries.withLock { $0.chains[tenant] }
+    }
+
+    /// The epoch of the tenant's heads (PostgreSQL: bumped by a change of heads outside appends) this cache's
+    /// heads and chain of `tenant` were read at.
+    func epoch(_ tenant: String) -> Int64? {
+        entries.withLock { $0.epochs[tenant] }
+    }
+
+    /// Remembers the epoch of a tenant's heads read with its chain (a commit leaves it as it was).
+    func remember(epoch: Int64, of tenant: String) {
+        entries.withLock { $0.epochs[tenant] = epoch }
     }
 
     /// Remembers what a committed transaction wrote.

@@ -4,13 +4,19 @@ import Synchronization
 import TrailCore
 
 /// The write side of the PostgreSQL store: one group-commit transaction over many submissions, in a fixed number
-/// of round trips whatever the number of events: lock the tenants, read the heads the cache lacks, write
-/// everything in one statement (each kind of row from `unnest(...)` arrays), commit.
+/// of round trips whatever the number of events.
 ///
-/// A transaction locks the `tenant_heads` rows of its tenants first, in tenant order: writers of one tenant, in
-/// this process or another, take turns, and every statement after the lock sees what the previous writer
-/// committed (READ COMMITTED). The events trigger then refuses any sequence or version that does not continue
-/// without gap, as a second line of defence.
+/// A transaction is first planned on what this process knows and checked when written: the tenants' chain heads
+/// and the resources' heads come from the cache (what this process last committed) or from one read per tenant
+/// that the cache does not cover, and everything is written by one autocommitted call of `trail_append` that
+/// locks the tenants' rows, checks each is still at the sequence and heads epoch the plan started from, and
+/// writes — one round trip, with the tenant's lock held only while PostgreSQL writes and flushes, never while a
+/// Trail process (which shares the cores with the others) plans or encodes. A plan another process overtook is
+/// refused whole (SQLSTATE 40001) and planned again on fresh reads; after ``optimisticAttempts`` refusals the
+/// transaction locks its tenants first (in tenant order), reads under the lock and cannot be overtaken.
+///
+/// The events trigger refuses any sequence or version that does not continue without gap, as a second line of
+/// defence.
 final class PostgresAppender: Sendable {
     let client: PostgresClient
     let redactor: Redactor
@@ -23,6 +29,8 @@ final class PostgresAppender: Sendable {
 
     /// How often a transaction that hit a serialisation failure or deadlock is run again.
     static let retries = 5
+    /// How many times a transaction is planned without locking before it locks its tenants first.
+    static let optimisticAttempts = 2
 
     init(client: PostgresClient, redactor: Redactor, configuration: StoreConfiguration, logger: Logger) {
         self.client = client
@@ -52,18 +60,24 @@ final class PostgresAppender: Sendable {
         while true {
             let now = configuration.clock()
             let phase = TransactionPhase()
+            let locking = attempt >= PostgresAppender.optimisticAttempts
             do {
                 try await ensurePartitions(for: now)
                 let (results, written) = try await client.withConnection(within: leaseTimeout(for: requests)) { connection in
-                    try await connection.transaction(logger: self.logger, phase: phase) { connection in
-                        try await self.write(requests, now: now, on: connection)
+                    if locking {
+                        try await connection.transaction(logger: self.logger, phase: phase) { connection in
+                            try await self.write(requests, now: now, locking: true, phase: phase, on: connection)
+                        }
+                    } else {
+                        try await self.write(requests, now: now, locking: false, phase: phase, on: connection)
                     }
                 }
                 cache.store(written)
                 return results
             } catch {
                 cache.removeAll()
-                if phase.committing.load(ordering: .acquiring), PostgresFailure.storeError(error).code == .unavailable {
+                if phase.committing.load(ordering: .acquiring), !PostgresFailure.isServerAnswer(error),
+                   PostgresFailure.storeError(error).code == .unavailable {
                     // The COMMIT was sent, and then the connection was lost: it may have been applied or not.
                     logger.warning("PostgreSQL connection lost during a commit", metadata: ["error": "\(PostgresFailure.storeError(error).message)"])
                     return requests.map { _ in .failure(.indeterminate) }
@@ -94,14 +108,25 @@ final class PostgresAppender: Sendable {
         return max(configuration.connectionTimeout - (ContinuousClock.now - oldest), .milliseconds(100))
     }
 
+    /// Plans and writes the submissions: under their tenants' locks (`locking`, inside a transaction), or on
+    /// positions read without locks and checked by the write itself (on an autocommitting connection).
     private func write(
-        _ requests: [PreparedRequest], now: Timestamp, on connection: PostgresConnection
+        _ requests: [PreparedRequest], now: Timestamp, locking: Bool, phase: TransactionPhase,
+        on connection: PostgresConnection
     ) async throws -> ([Result<AppendResult, StoreError>], Written) {
         try await purgeExpiredKeys(now: now, on: connection)
-        let chains = try await lockTenants(Set(requests.map(\.tenant)).sorted(), on: connection)
+        let tenants = Set(requests.map(\.tenant)).sorted()
+        let positions: [String: TenantPosition]
+        let fetched: [HeadKey: ResourceHead]
+        if locking {
+            positions = try await lockTenants(tenants, on: connection)
+            fetched = try await uncachedHeads(requests, on: connection)
+        } else {
+            (positions, fetched) = try await plannedPositions(tenants, requests, on: connection)
+        }
+        let chains = positions.mapValues(\.chain)
         let claims = try await storedClaims(requests, now: now, on: connection)
-        let fetched = try await uncachedHeads(requests, on: connection)
-        let held = try await heldMessageClaims(requests, on: connection)
+        let held = try await heldMessageClaims(requests, locking: locking, on: connection)
         var completions: [(claim: MessageClaim, result: AppendResult)] = []
 
         var written = Written(for: requests)
@@ -156,29 +181,84 @@ final class PostgresAppender: Sendable {
         }
 
         try await insert(rows, heads: touched, written: written, claims: newClaims, completions: completions, now: now,
-                         on: connection)
+                         checking: locking ? nil : (positions, phase), on: connection)
         return (results, written)
     }
 
-    /// Locks the tenants' rows (creating them if new), in the given order, and returns their chain heads.
+    /// Locks the tenants' rows (creating them if new), in the given order, and returns their positions.
     /// Empties the head cache if another process wrote one of these tenants since this one last did.
     ///
     /// One statement: an upsert locks the row whether it inserts or updates it (the update changes nothing),
-    /// and returns the latest committed `last_sequence` and `last_hash` even after waiting for another writer.
-    private func lockTenants(_ tenants: [String], on connection: PostgresConnection) async throws -> [String: ChainHead] {
-        var last: [String: ChainHead] = [:]
+    /// and returns the latest committed position even after waiting for another writer.
+    private func lockTenants(_ tenants: [String], on connection: PostgresConnection) async throws -> [String: TenantPosition] {
+        var positions: [String: TenantPosition] = [:]
         let rows = try await connection.query("""
             INSERT INTO tenant_heads (tenant, last_sequence) SELECT unnest(\(tenants)::text[]), 0
             ON CONFLICT (tenant) DO UPDATE SET last_sequence = tenant_heads.last_sequence
-            RETURNING tenant, last_sequence, last_hash
+            RETURNING tenant, last_sequence, last_hash, heads_epoch
             """, logger: logger)
-        for try await (tenant, sequence, hash) in rows.decode((String, Int64, ByteBuffer).self) {
-            last[tenant] = ChainHead(sequence: sequence, hash: Array(buffer: hash))
+        for try await (tenant, sequence, hash, epoch) in rows.decode((String, Int64, ByteBuffer, Int64).self) {
+            positions[tenant] = TenantPosition(chain: ChainHead(sequence: sequence, hash: Array(buffer: hash)), epoch: epoch)
         }
-        if tenants.contains(where: { tenant in cache.chain(tenant).map { $0 != last[tenant] } ?? false }) {
+        if tenants.contains(where: { !cacheAgrees(with: positions[$0] ?? .start, of: $0) }) { cache.removeAll() }
+        for (tenant, position) in positions { cache.remember(epoch: position.epoch, of: tenant) }
+        return positions
+    }
+
+    /// Whether the cache's heads of `tenant`, if it holds any, were read or written at `position`.
+    private func cacheAgrees(with position: TenantPosition, of tenant: String) -> Bool {
+        guard let chain = cache.chain(tenant) else { return true }
+        return chain == position.chain && cache.epoch(tenant) == position.epoch
+    }
+
+    /// The positions to plan after without locking, and the heads the cache lacks: a tenant whose every head
+    /// is cached is planned after the position this process last committed (the write checks it is still
+    /// current); any other is read, with its uncached heads, in one statement. If a read shows another process
+    /// wrote since, the cache is emptied and everything read again.
+    private func plannedPositions(
+        _ tenants: [String], _ requests: [PreparedRequest], on connection: PostgresConnection
+    ) async throws -> ([String: TenantPosition], [HeadKey: ResourceHead]) {
+        while true {
+            let wanted = uncachedKeys(requests)
+            var positions: [String: TenantPosition] = [:]
+            var heads: [HeadKey: ResourceHead] = [:]
+            var stale = false
+            for tenant in tenants {
+                if wanted[tenant] == nil, let chain = cache.chain(tenant), let epoch = cache.epoch(tenant) {
+                    positions[tenant] = TenantPosition(chain: chain, epoch: epoch)
+                    continue
+                }
+                let keys = wanted[tenant] ?? ([], [])
+                // One row per head found, each with the tenant's position; one with no head if none is; none
+                // for a tenant without events.
+                let rows = try await connection.query("""
+                    SELECT t.last_sequence, t.last_hash, t.heads_epoch, h.resource_type, h.resource_id, h.version,
+                        h.state::text, h.secret_digests::text
+                    FROM tenant_heads t
+                    LEFT JOIN (unnest(\(keys.types)::text[], \(keys.ids)::text[]) AS k(resource_type, resource_id)
+                        JOIN resource_heads h ON h.tenant = \(tenant) AND h.resource_type = k.resource_type
+                            AND h.resource_id = k.resource_id) ON true
+                    WHERE t.tenant = \(tenant)
+                    """, logger: logger)
+                var position = TenantPosition.start
+                for try await (sequence, hash, epoch, type, id, version, state, digests) in rows.decode(
+                    (Int64, ByteBuffer, Int64, String?, String?, Int64?, String?, String?).self) {
+                    position = TenantPosition(chain: ChainHead(sequence: sequence, hash: Array(buffer: hash)), epoch: epoch)
+                    guard let type, let id, let version else { continue }
+                    heads[HeadKey(tenant: tenant, type: type, id: id)] = ResourceHead(
+                        version: version, state: try StoredJSON.object(state), digests: try StoredJSON.digests(digests))
+                }
+                positions[tenant] = position
+                if !cacheAgrees(with: position, of: tenant) { stale = true }
+            }
+            guard stale else {
+                for (tenant, position) in positions where cache.chain(tenant) == nil {
+                    cache.remember(epoch: position.epoch, of: tenant)
+                }
+                return (positions, heads)
+            }
             cache.removeAll()
         }
-        return last
     }
 
     struct ClaimKey: Hashable {
@@ -217,10 +297,8 @@ final class PostgresAppender: Sendable {
         return claims
     }
 
-    /// The heads of the resources the submissions name that the cache does not hold, in one query per tenant.
-    private func uncachedHeads(
-        _ requests: [PreparedRequest], on connection: PostgresConnection
-    ) async throws -> [HeadKey: ResourceHead] {
+    /// The resources the submissions name whose heads the cache does not hold, by tenant.
+    private func uncachedKeys(_ requests: [PreparedRequest]) -> [String: (types: [String], ids: [String])] {
         var wanted: [String: (types: [String], ids: [String])] = [:]
         var seen = Set<HeadKey>()
         for request in requests {
@@ -231,8 +309,15 @@ final class PostgresAppender: Sendable {
                 wanted[key.tenant, default: ([], [])].ids.append(key.id)
             }
         }
+        return wanted
+    }
+
+    /// The heads of the resources the submissions name that the cache does not hold, in one query per tenant.
+    private func uncachedHeads(
+        _ requests: [PreparedRequest], on connection: PostgresConnection
+    ) async throws -> [HeadKey: ResourceHead] {
         var heads: [HeadKey: ResourceHead] = [:]
-        for (tenant, keys) in wanted {
+        for (tenant, keys) in uncachedKeys(requests) {
             let rows = try await connection.query("""
                 SELECT h.resource_type, h.resource_id, h.version, h.state::text, h.secret_digests::text
                 FROM unnest(\(keys.types)::text[], \(keys.ids)::text[]) AS k(resource_type, resource_id)
@@ -246,13 +331,17 @@ final class PostgresAppender: Sendable {
         return heads
     }
 
-    /// Locks the queued messages the submissions complete, and returns the claim token each holds now.
-    private func heldMessageClaims(_ requests: [PreparedRequest], on connection: PostgresConnection) async throws -> [String: String] {
+    /// The claim token each queued message the submissions complete holds now; locked if `locking` (otherwise
+    /// the write checks the tokens are still held).
+    private func heldMessageClaims(
+        _ requests: [PreparedRequest], locking: Bool, on connection: PostgresConnection
+    ) async throws -> [String: String] {
         let ids = requests.compactMap { $0.completes?.id }
         guard !ids.isEmpty else { return [:] }
         var held: [String: String] = [:]
         let rows = try await connection.query("""
-            SELECT id::text, claim_token FROM messages WHERE id = ANY(\(ids)::uuid[]) AND status = 'processing' FOR UPDATE
+            SELECT id::text, claim_token FROM messages WHERE id = ANY(\(ids)::uuid[]) AND status = 'processing'
+            \(unescaped: locking ? "FOR UPDATE" : "")
             """, logger: logger)
         for try await (id, token) in rows.decode((String, String?).self) { held[id] = token }
         return held
@@ -260,59 +349,36 @@ final class PostgresAppender: Sendable {
 
 
     /// Writes the transaction's events, the heads they leave, the idempotency keys they claim and the messages
-    /// they complete, in one statement: the events trigger checks the new versions against the heads written
-    /// with them.
+    /// they complete, in one call of `trail_append` (migration 0018). With `checking`, the call is the whole
+    /// transaction: it locks the tenants and refuses to write unless each is still at its planned position.
     private func insert(
         _ rows: [EventRow], heads keys: [HeadKey], written: Written,
         claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)],
         completions: [(claim: MessageClaim, result: AppendResult)], now: Timestamp,
-        on connection: PostgresConnection
+        checking: (positions: [String: TenantPosition], phase: TransactionPhase)?, on connection: PostgresConnection
     ) async throws {
         guard !rows.isEmpty || !claims.isEmpty || !completions.isEmpty else { return }
         let events = rows.map(\.event)
         let heads = keys.compactMap { key in written.heads[key].map { (key, $0) } }
-        try await connection.query("""
-            WITH heads AS (
-                INSERT INTO resource_heads (tenant, resource_type, resource_id, version, state, secret_digests,
-                    last_sequence, updated_at)
-                SELECT tenant, resource_type, resource_id, version, state::json, secret_digests::json, last_sequence,
-                    \(now.microseconds)
-                FROM unnest(\(heads.map(\.0.tenant))::text[], \(heads.map(\.0.type))::text[], \(heads.map(\.0.id))::text[],
-                    \(heads.map(\.1.head.version))::int8[], \(NullableArray(heads.map(\.1.stateJSON)))::text[],
-                    \(NullableArray(heads.map(\.1.digestsJSON)))::text[], \(heads.map(\.1.lastSequence))::int8[])
-                    AS u(tenant, resource_type, resource_id, version, state, secret_digests, last_sequence)
-                ON CONFLICT (tenant, resource_type, resource_id) DO UPDATE SET
-                    previous_version = resource_heads.version, version = excluded.version, state = excluded.state,
-                    secret_digests = excluded.secret_digests, last_sequence = excluded.last_sequence,
-                    updated_at = excluded.updated_at
-            ), claims AS (
-                -- An expired key of the same name is replaced.
-                INSERT INTO idempotency_keys (tenant, key, request_digest, first_sequence, event_count, created_at)
-                SELECT tenant, key, request_digest, first_sequence, event_count, \(now.microseconds)
-                FROM unnest(\(claims.map(\.tenant))::text[], \(claims.map(\.claim.key))::text[],
-                    \(claims.map { ByteBuffer(bytes: $0.claim.requestDigest) })::bytea[],
-                    \(NullableArray(claims.map { $0.result.events.first?.sequence }))::int8[],
-                    \(claims.map { Int32($0.result.events.count) })::int4[])
-                    AS u(tenant, key, request_digest, first_sequence, event_count)
-                ON CONFLICT (tenant, key) DO UPDATE SET request_digest = excluded.request_digest,
-                    first_sequence = excluded.first_sequence, event_count = excluded.event_count,
-                    created_at = excluded.created_at
-            ), completed AS (
-                UPDATE messages m SET status = 'completed', error = NULL, claim_token = NULL, claimed_until = NULL,
-                    first_sequence = c.first_sequence, event_count = c.event_count, updated_at = \(now.microseconds)
-                FROM unnest(\(completions.map(\.claim.id))::uuid[],
-                    \(NullableArray(completions.map { $0.result.events.first?.sequence }))::int8[],
-                    \(completions.map { Int32($0.result.events.count) })::int4[]) AS c(id, first_sequence, event_count)
-                WHERE m.id = c.id
-            )
-            INSERT INTO events (tenant, sequence, id, occurred_at, recorded_at, action, actor_id, actor, resource_type,
-                resource_id, version, new_version, changes, summary, state_after, secret_digests, context, metadata,
-                category, outcome, resource_name, duration_ms, error, prev_hash, hash, search)
-            SELECT tenant, sequence, id::uuid, occurred_at, \(now.microseconds), action, actor_id, actor::json,
-                resource_type, resource_id, version, new_version, changes::json, summary, state_after::json,
-                secret_digests::json, context::json, metadata::json, category, outcome, resource_name, duration_ms,
-                error, prev_hash, hash, array_to_tsvector(string_to_array(search_text, ' '))
-            FROM unnest(\(events.map(\.tenant))::text[], \(events.map(\.sequence))::int8[], \(events.map(\.id))::text[],
+        let checked = (checking?.positions ?? [:]).sorted { $0.key < $1.key }
+        let cutoff = now.microseconds - configuration.idempotencyRetentionSeconds * 1_000_000
+        // From here on, a lost connection leaves an autocommitted call's outcome unknown.
+        checking?.phase.committing.store(true, ordering: .releasing)
+        try await connection.run("""
+            SELECT trail_append(
+                \(checked.map(\.key))::text[], \(checked.map(\.value.chain.sequence))::int8[],
+                \(checked.map(\.value.epoch))::int8[], \(now.microseconds), \(cutoff),
+                \(heads.map(\.0.tenant))::text[], \(heads.map(\.0.type))::text[], \(heads.map(\.0.id))::text[],
+                \(heads.map(\.1.head.version))::int8[], \(NullableArray(heads.map(\.1.stateJSON)))::text[],
+                \(NullableArray(heads.map(\.1.digestsJSON)))::text[], \(heads.map(\.1.lastSequence))::int8[],
+                \(claims.map(\.tenant))::text[], \(claims.map(\.claim.key))::text[],
+                \(claims.map { ByteBuffer(bytes: $0.claim.requestDigest) })::bytea[],
+                \(NullableArray(claims.map { $0.result.events.first?.sequence }))::int8[],
+                \(claims.map { Int32($0.result.events.count) })::int4[],
+                \(completions.map(\.claim.id))::uuid[], \(completions.map(\.claim.token))::text[],
+                \(NullableArray(completions.map { $0.result.events.first?.sequence }))::int8[],
+                \(completions.map { Int32($0.result.events.count) })::int4[],
+                \(events.map(\.tenant))::text[], \(events.map(\.sequence))::int8[], \(events.map(\.id))::text[],
                 \(events.map(\.occurredAt.microseconds))::int8[], \(events.map(\.action))::text[],
                 \(NullableArray(rows.map(\.actorId)))::text[], \(NullableArray(rows.map(\.actorJSON)))::text[],
                 \(NullableArray(events.map(\.resourceType)))::text[], \(NullableArray(events.map(\.resourceId)))::text[],
@@ -324,9 +390,6 @@ final class PostgresAppender: Sendable {
                 \(NullableArray(events.map(\.resourceName)))::text[], \(NullableArray(events.map(\.durationMs)))::int8[],
                 \(NullableArray(rows.map(\.errorJSON)))::text[], \(events.map { ByteBuffer(bytes: $0.prevHash) })::bytea[],
                 \(events.map { ByteBuffer(bytes: $0.hash) })::bytea[], \(rows.map(\.searchText))::text[])
-                AS u(tenant, sequence, id, occurred_at, action, actor_id, actor, resource_type, resource_id, version,
-                     new_version, changes, summary, state_after, secret_digests, context, metadata, category, outcome,
-                     resource_name, duration_ms, error, prev_hash, hash, search_text)
             """, logger: logger)
     }
 
@@ -374,4 +437,13 @@ final class PostgresAppender: Sendable {
         }
         partitionedUntil.store(now.month(offset: 2).start.microseconds, ordering: .relaxed)
     }
+}
+
+/// Where a tenant stood when a transaction was planned: its chain head, and the epoch of its heads.
+struct TenantPosition: Equatable {
+    var chain: ChainHead
+    var epoch: Int64
+
+    /// A tenant without events.
+    static let start = TenantPosition(chain: .empty, epoch: 0)
 }

@@ -108,7 +108,13 @@ extension PostgresEventStore: ErasureStore {
                         WHERE tenant = \(tenant) AND resource_type = \(head.type) AND resource_id = \(head.id)
                         """, logger: logger)
                 }
-                if !changed.isEmpty { appender.forgetCachedHeads() }
+                if !changed.isEmpty {
+                    // Writers that planned on the states read before (this process's or another's) must not write.
+                    try await connection.run("""
+                        UPDATE tenant_heads SET heads_epoch = heads_epoch + 1 WHERE tenant = \(tenant)
+                        """, logger: logger)
+                    appender.forgetCachedHeads()
+                }
                 return changed.count
             }
         }

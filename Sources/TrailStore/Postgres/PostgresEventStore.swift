@@ -6,7 +6,8 @@ public import TrailCore
 /// The store for several Trail processes on one PostgreSQL database.
 ///
 /// Each process gathers its concurrent submissions into one transaction (group commit) like the SQLite store;
-/// across processes, each transaction locks the row of its tenant in `tenant_heads` first, so a tenant's
+/// across processes, each transaction is written by one call that locks the row of its tenant in `tenant_heads`
+/// and checks nobody wrote the tenant since the transaction was planned (``PostgresAppender``), so a tenant's
 /// sequence and its resources' versions stay gapless whichever process writes. See docs/postgresql.md.
 public final class PostgresEventStore: EventStore {
     public let url: PostgresURL

@@ -33,6 +33,12 @@ enum PostgresFailure {
         }
     }
 
+    /// Whether PostgreSQL itself answered with the error: the statement (an autocommitted one, or a COMMIT) was
+    /// then not applied, where a connection lost before the answer leaves that unknown.
+    static func isServerAnswer(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] != nil
+    }
+
     /// Serialisation failures and deadlocks: the transaction may simply be run again.
     static func isRetryable(_ error: any Error) -> Bool {
         guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }

@@ -36,6 +36,7 @@ enum PostgresMigrations {
         m0015PersonalData,
         m0016Streams,
         m0017ConsoleSessions,
+        m0018AppendFunction,
     ]
 
     /// What an event is: every column but derived ones (`search`).
