@@ -38,6 +38,9 @@ struct PostgresSubjectKeys: SubjectKeyVault {
     }
 
     func keys(tenant: String, lookups: [String]) async throws(StoreError) -> [String: SubjectKey] {
+        // In one order for every writer: two processes inserting the same new subjects in different orders
+        // would each wait for the other's uncommitted index entry (a deadlock).
+        let lookups = Set(lookups).sorted()
         let made = lookups.map { _ in SubjectKey.make() }
         return try await run { connection, logger in
             try await connection.query("""
