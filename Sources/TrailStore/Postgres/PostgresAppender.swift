@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import PostgresNIO
 import Synchronization
@@ -10,10 +11,13 @@ import TrailCore
 /// and the resources' heads come from the cache (what this process last committed) or from one read per tenant
 /// that the cache does not cover, and everything is written by one autocommitted call of `trail_append` that
 /// locks the tenants' rows, checks each is still at the sequence and heads epoch the plan started from, and
-/// writes — one round trip, with the tenant's lock held only while PostgreSQL writes and flushes, never while a
-/// Trail process (which shares the cores with the others) plans or encodes. A plan another process overtook is
-/// refused whole (SQLSTATE 40001) and planned again on fresh reads; after ``optimisticAttempts`` refusals the
-/// transaction locks its tenants first (in tenant order), reads under the lock and cannot be overtaken.
+/// writes — one round trip, with the tenant's lock held only while PostgreSQL writes, never while a Trail
+/// process (which shares the cores with the others) plans or encodes, nor while the disk flushes: the call
+/// commits without waiting for its WAL flush, and a second call (`trail_flush`) waits for the flush before
+/// anything is acknowledged, so the flushes of several processes' writes are shared. A plan another process overtook is
+/// refused whole (SQLSTATE 40001) and run again locking its tenants first (in tenant order): it reads under the
+/// locks and cannot be overtaken. After a refusal, the process locks first for a while (``contendedNanoseconds``):
+/// where several processes write one tenant, a plan on cached positions would mostly be refused.
 ///
 /// The events trigger refuses any sequence or version that does not continue without gap, as a second line of
 /// defence.
@@ -26,11 +30,14 @@ final class PostgresAppender: Sendable {
     private let lastPurgeMinute = Atomic<Int64>(0)
     /// The start of the first month for which no events partition is known to exist.
     private let partitionedUntil = Atomic<Int64>(Int64.min)
+    /// Until when (`DispatchTime` uptime) transactions lock first (see ``contendedNanoseconds``).
+    private let contendedUntil = Atomic<UInt64>(0)
 
     /// How often a transaction that hit a serialisation failure or deadlock is run again.
     static let retries = 5
-    /// How many times a transaction is planned without locking before it locks its tenants first.
-    static let optimisticAttempts = 2
+    /// How long, after a plan of this process was refused because another process wrote first, its
+    /// transactions lock their tenants first rather than plan on what may be stale again.
+    static let contendedNanoseconds: UInt64 = 1_000_000_000
 
     init(client: PostgresClient, redactor: Redactor, configuration: StoreConfiguration, logger: Logger) {
         self.client = client
@@ -60,26 +67,36 @@ final class PostgresAppender: Sendable {
         while true {
             let now = configuration.clock()
             let phase = TransactionPhase()
-            let locking = attempt >= PostgresAppender.optimisticAttempts
+            let locking = attempt > 0 || DispatchTime.now().uptimeNanoseconds < contendedUntil.load(ordering: .relaxed)
             do {
                 try await ensurePartitions(for: now)
                 let (results, written) = try await client.withConnection(within: leaseTimeout(for: requests)) { connection in
-                    if locking {
+                    let outcome = if locking {
                         try await connection.transaction(logger: self.logger, phase: phase) { connection in
                             try await self.write(requests, now: now, locking: true, phase: phase, on: connection)
                         }
                     } else {
                         try await self.write(requests, now: now, locking: false, phase: phase, on: connection)
                     }
+                    // Committed and visible, the locks released; acknowledged (a replay too: another process's
+                    // first answer may still be on its way to disk) only once the WAL is on disk.
+                    phase.awaitingFlush.store(true, ordering: .releasing)
+                    try await connection.run("SELECT trail_flush()", logger: self.logger)
+                    return outcome
                 }
                 cache.store(written)
                 return results
             } catch {
                 cache.removeAll()
-                if phase.committing.load(ordering: .acquiring), !PostgresFailure.isServerAnswer(error),
-                   PostgresFailure.storeError(error).code == .unavailable {
-                    // The COMMIT was sent, and then the connection was lost: it may have been applied or not.
-                    logger.warning("PostgreSQL connection lost during a commit", metadata: ["error": "\(PostgresFailure.storeError(error).message)"])
+                if !locking && PostgresFailure.isRetryable(error) {
+                    contendedUntil.store(DispatchTime.now().uptimeNanoseconds + PostgresAppender.contendedNanoseconds,
+                                         ordering: .relaxed)
+                }
+                if phase.awaitingFlush.load(ordering: .acquiring) || (phase.committing.load(ordering: .acquiring)
+                    && !PostgresFailure.isServerAnswer(error) && PostgresFailure.storeError(error).code == .unavailable) {
+                    // The COMMIT was sent and the connection lost: it may have been applied or not. Or it was
+                    // applied and its flush not confirmed: it may be lost if PostgreSQL stopped before the flush.
+                    logger.warning("PostgreSQL write not confirmed", metadata: ["error": "\(PostgresFailure.storeError(error).message)"])
                     return requests.map { _ in .failure(.indeterminate) }
                 }
                 if PostgresFailure.isRetryable(error) && attempt < PostgresAppender.retries {

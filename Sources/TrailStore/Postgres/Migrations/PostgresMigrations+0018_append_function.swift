@@ -11,6 +11,11 @@ extension PostgresMigrations {
         // it locks each tenant's head and refuses to write (SQLSTATE 40001, nothing written) unless the tenant is
         // still at the sequence and epoch the caller planned after, no key is claimed by another and every
         // message is still held by the caller's claim. Without it, the caller holds the locks already.
+        //
+        // The call's transaction commits without waiting for its WAL flush (`synchronous_commit = off` for this
+        // transaction only), so the tenants' locks are released once the commit record is written rather than
+        // after the disk has it, and another process's write of the same tenant goes on meanwhile: the caller
+        // acknowledges nothing before `trail_flush()` has returned.
         """
         CREATE FUNCTION trail_append(
             check_tenants text[], check_sequences int8[], check_epochs int8[], now_us int8, claim_cutoff int8,
@@ -29,6 +34,7 @@ extension PostgresMigrations {
             found_epoch int8;
             n int8;
         BEGIN
+            PERFORM set_config('synchronous_commit', 'off', true);
             FOR i IN 1..coalesce(array_length(check_tenants, 1), 0) LOOP
                 SELECT last_sequence, heads_epoch INTO found_sequence, found_epoch
                 FROM tenant_heads WHERE tenant = check_tenants[i] FOR UPDATE;
@@ -88,6 +94,16 @@ extension PostgresMigrations {
                 AS u(tenant, sequence, id, occurred_at, action, actor_id, actor, resource_type, resource_id, version,
                      new_version, changes, summary, state_after, secret_digests, context, metadata, category, outcome,
                      resource_name, duration_ms, error, prev_hash, hash, search_text);
+        END
+        $$
+        """,
+        // Returns once the WAL is on disk up to this call, and so up to every commit made before it: a
+        // transactional logical message (a few bytes, decoded by nobody) makes the call's commit write a record
+        // and flush under the session's own `synchronous_commit`.
+        """
+        CREATE FUNCTION trail_flush() RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_logical_emit_message(true, 'trail', '');
         END
         $$
         """,
