@@ -258,7 +258,9 @@ import Glibc
                 for client in 0..<24 {
                     let port = ports[client % 3]
                     group.addTask {
-                        try await TestClient.withClient(host: "127.0.0.1", port: port) { connection in
+                        // Three processes on one SQLite file take turns for its write lock: on a loaded machine
+                        // one answer can take longer than the client's default timeout.
+                        try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(60))) { connection in
                             var sent: [Sent] = []
                             for i in 0..<25 {
                                 let resource = "shared-\((client + i) % 10)"
