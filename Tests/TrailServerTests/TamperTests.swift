@@ -108,7 +108,10 @@ import TrailTestSupport
             for arguments in [["--database", setup.fresh.text, "--tenant", "nobody"], ["--export", "/nonexistent/export.ndjson"],
                               ["--database", setup.fresh.directory.appendingPathComponent("none.sqlite").path]] {
                 let run = try await trail(["verify"] + arguments)
-                #expect(run.status == 2 && run.errors.hasPrefix("error: "), "\(arguments): \(run.errors)")
+                // PostgresNIO may warn first that a connection was leased before its pool ran (a harmless race when
+                // the store opens; the lease waits for the pool).
+                #expect(run.status == 2 && run.errors.split(separator: "\n").contains { $0.hasPrefix("error: ") },
+                        "\(arguments): \(run.errors)")
             }
             #expect(try await trail(["verify", "--database", setup.fresh.text, "--tenant", "nobody"]).errors.contains("tenant nobody has no events"))
         }
