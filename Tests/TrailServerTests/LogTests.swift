@@ -78,7 +78,7 @@ import TrailTestSupport
             // A line other than the access line, written while serving the request, carries its id.
             #expect(lines.contains { $0["msg"] == "authentication refused" && $0["request_id"] == "log-test-refused" }, "\(log)")
 
-            for (name, value) in [("the key", key), ("the key's secret", String(key.split(separator: "_").last!)),
+            for (name, value) in [("the key", key), ("the key's secret", String(key.split(separator: "_", maxSplits: 2).last!)),
                                   ("a wrong key", wrongKey), ("a created key", createdKey), ("a token", token),
                                   ("a forged token", forged), ("the JWT secret", secret), ("a cookie", "cookie-value-5150"),
                                   ("a redacted field", "hunter2-hunter2")] {
