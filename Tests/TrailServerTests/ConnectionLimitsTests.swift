@@ -110,9 +110,7 @@ import TrailTestSupport
             // A refusal counts only while the holder still waits for the end of its body: a holder answered by
             // then was refused itself, and the budget was held by a slow earlier request (a loaded machine).
             for _ in 0..<200 where refused.isEmpty {
-                let exchange = try RawConnection(port: port, readTimeout: 30)
-                exchange.send(other)
-                let answer = exchange.readToEnd()
+                let answer = try RawHTTP.exchange(port: port, other, readTimeout: 30)
                 let wasRefused = answer.hasPrefix("HTTP/1.1 503 ")
                 if holder.hasAnswered(within: wasRefused ? 200 : 0) {
                     holder = try RawConnection(port: port, readTimeout: 30)

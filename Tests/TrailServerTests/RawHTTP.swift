@@ -68,9 +68,10 @@ final class RawConnection {
 }
 
 enum RawHTTP {
-    /// One request written on a fresh connection, and everything read back until the server closes it.
-    static func exchange(port: Int, _ request: String) throws -> String {
-        let connection = try RawConnection(port: port)
+    /// One request written on a fresh connection, and everything read back until the server closes it (or
+    /// `readTimeout` seconds pass without a byte).
+    static func exchange(port: Int, _ request: String, readTimeout: Int = 5) throws -> String {
+        let connection = try RawConnection(port: port, readTimeout: readTimeout)
         connection.send(request)  // the server may close before reading it all
         return connection.readToEnd()
     }

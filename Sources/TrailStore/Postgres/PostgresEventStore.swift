@@ -134,7 +134,9 @@ public final class PostgresEventStore: EventStore {
             signal.finish()
             await client.run()
         }
-        // Leasing a connection before `run()` begins would log a warning (and wait for it anyway).
+        // Leasing a connection before `run()` begins logs a warning (and waits for it anyway). Waiting for the
+        // task to start narrows that window without closing it: `run()` marks itself running on its first line,
+        // which the task reaches just after the signal, and PostgresNIO offers no way to wait for that.
         for await _ in started {}
         let result: Result<T, any Error>
         do {
