@@ -85,7 +85,7 @@ import Logging
 
     /// Trail answering `503` (its PostgreSQL cut off, through a TCP proxy): a call without retries fails as
     /// unavailable; a write with retries waits it out and is stored once when PostgreSQL is back.
-    @Test(.timeLimit(.minutes(2)), .enabled(if: StoreKind.postgresURL != nil))
+    @Test(.timeLimit(.minutes(10)), .enabled(if: StoreKind.postgresURL != nil))
     func aWriteIsRetriedThroughA503() async throws {
         try await withProxiedPostgres { location, proxy in
             try await location.withStore(configuration: StoreConfiguration(connectionTimeout: .seconds(1))) { store in

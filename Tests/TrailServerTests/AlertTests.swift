@@ -11,7 +11,7 @@ import TrailTestSupport
 
 /// Alert rules (SPEC §14) through the real server: a rule fires once at its threshold and not below it, per
 /// group; a fired alert is listed, recorded as a `SECURITY` event and sent to its sink; bad rules are 422.
-@Suite(.timeLimit(.minutes(3))) struct AlertTests {
+@Suite(.timeLimit(.minutes(10))) struct AlertTests {
     static func delete(_ actor: String, _ id: String) -> String {
         #"{"actor":{"id":"\#(actor)"},"verb":"delete","object":{"id":"\#(id)","type":"user"}}"#
     }

@@ -69,7 +69,7 @@ import TrailTestSupport
     }
 
     // The limit includes the wait for one of the few PostgreSQL test databases, behind the slow process tests.
-    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func workersCompleteMessagesAndFailThemForGood(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, _ in
             try await location.withStore { store in

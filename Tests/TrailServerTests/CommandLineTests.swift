@@ -152,7 +152,7 @@ import TrailTestSupport
     }
 
     // The limit includes the wait for one of the few PostgreSQL test databases, behind the slow process tests.
-    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func asyncIngestMessagesAndAWorker(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { _, database in
             let payload = #"{"actor": {"id": "12"}, "verb": "create", "object": {"id": "user-9", "type": "user", "email": "a@x.io"}}"#

@@ -172,7 +172,7 @@ import TrailTestSupport
     }
 
     // The limit includes the wait for one of the few PostgreSQL test databases, behind the slow process tests.
-    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func queuedGenericEventsKeepTheirRequestsContext(kind: StoreKind) async throws {
         try await withRouter(kind, workers: WorkerConfiguration(count: 1)) { client in
             var headers = jsonHeaders

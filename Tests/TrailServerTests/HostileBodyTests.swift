@@ -53,7 +53,7 @@ import TrailTestSupport
         return bodies
     }
 
-    @Test(.timeLimit(.minutes(3)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func everyPostRefusesHostileBodiesWithoutA5xx(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, _ in
             try await location.withStore { store in

@@ -298,7 +298,7 @@ import TrailTestSupport
     /// and a block or two of event hashes, so a proof over tens of thousands of events reads a few blocks — without
     /// the roots it would need hundreds, and is refused rather than load the server. Roots lost (or never kept,
     /// as before this version) are built again from the first event, once, and must give the signed root.
-    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func proofsComeFromKeptSubtreeRoots(kind: StoreKind) async throws {
         // On SQLite, just over 256 blocks of 256 events, to show the bound; on PostgreSQL (slower to fill, and
         // the bound is the same code) enough for subtrees of several levels.

@@ -50,7 +50,7 @@ import Glibc
         } }
     }
 
-    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func acknowledgedEventsSurviveKill9(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, fresh in
         let first = try TrailProcess(database: fresh.text)
@@ -168,7 +168,7 @@ import Glibc
     /// (`pg_ctl stop -m immediate`) — through a TCP proxy (the server is shared with other tests): each request
     /// fails within the store's timeout with 503 and Retry-After, nothing acknowledged is lost, and once it is
     /// reachable again requests succeed within seconds, without restarting Trail.
-    @Test(.timeLimit(.minutes(4)), .enabled(if: StoreKind.postgresURL != nil))
+    @Test(.timeLimit(.minutes(10)), .enabled(if: StoreKind.postgresURL != nil))
     func aPostgreSQLOutageFailsRequestsQuicklyAndPasses() async throws {
         try await withProxiedPostgres { location, proxy in
             let timeout = Duration.seconds(1)
@@ -245,7 +245,7 @@ import Glibc
 
     /// Several Trail processes on one database (the PostgreSQL deployment; SQLite allows it on one machine too):
     /// 24 clients update 10 shared resources through 3 servers.
-    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func threeProcessesOnOneDatabaseKeepVersionsAndSequencesGapless(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, fresh in
             // Migrate first, so the three processes do not all create a SQLite file at once.

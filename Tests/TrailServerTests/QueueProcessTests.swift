@@ -78,7 +78,7 @@ import TrailTestSupport
         }
     }
 
-    @Test(.timeLimit(.minutes(5)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func queuedMessagesSurviveKill9AndCompleteExactlyOnce(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, fresh in
             _ = try await location.migrate()
@@ -110,7 +110,7 @@ import TrailTestSupport
         }
     }
 
-    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func aWorkerProcessDrainsWhatAServerWithoutWorkersQueued(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, fresh in
             _ = try await location.migrate()

@@ -52,7 +52,7 @@ import TrailTestSupport
 
     /// PostgreSQL unreachable (every connection cut, through a TCP proxy): /ready is 503 naming the store within
     /// the store's connection timeout, /health stays 200, and /ready is 200 again once PostgreSQL is back.
-    @Test(.timeLimit(.minutes(2)), .enabled(if: StoreKind.postgresURL != nil))
+    @Test(.timeLimit(.minutes(10)), .enabled(if: StoreKind.postgresURL != nil))
     func readinessFollowsPostgreSQL() async throws {
         try await withProxiedPostgres { location, proxy in
             try await location.withStore(configuration: StoreConfiguration(connectionTimeout: .seconds(1))) { store in

@@ -251,7 +251,7 @@ extension SecurityTests {
     }
 
     /// Two processes starting at once on a new store print one admin key between them, and the store holds one.
-    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func twoFirstStartsAtOnceMakeOneAdminKey(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, fresh in
             let processes = try [TrailProcess(database: fresh.text, authenticated: true), TrailProcess(database: fresh.text, authenticated: true)]
@@ -264,7 +264,7 @@ extension SecurityTests {
     }
 
     /// First start creates one admin key, printed alone on standard output; later starts create none.
-    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func firstStartPrintsAnAdminKeyOnce(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { _, fresh in
             let first = try TrailProcess(database: fresh.text, authenticated: true)

@@ -12,7 +12,7 @@ import TrailTestSupport
 /// Sinks (SPEC §14) through the real HTTP server on loopback, with real receivers: a webhook that fails at first
 /// still gets every event, signed; syslog collectors get RFC 5424 and CEF frames; a `kill -9` in the middle of a
 /// delivery loses nothing; bad definitions are 422 with their path.
-@Suite(.timeLimit(.minutes(3))) struct SinkTests {
+@Suite(.timeLimit(.minutes(10))) struct SinkTests {
     static let secret = "s3cret-0123456789abcdef"
 
     static var configuration: ServerConfiguration {
@@ -153,7 +153,7 @@ import TrailTestSupport
 
     /// `kill -9` while a (slow) receiver is being delivered to, then a restart on the same store: every event
     /// arrives (some perhaps twice), none is missing.
-    @Test(.timeLimit(.minutes(4)), arguments: StoreKind.available)
+    @Test(.timeLimit(.minutes(10)), arguments: StoreKind.available)
     func aKilledServerDeliversEverythingAfterItsRestart(kind: StoreKind) async throws {
         let receiver = WebhookReceiver(holdAfter: 1)
         try await receiver.run { hookPort in

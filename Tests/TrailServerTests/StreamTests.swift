@@ -11,7 +11,7 @@ import TrailTestSupport
 
 /// The live tail (SPEC §14) through the real HTTP server on loopback: order, exact resumption, filters,
 /// heartbeats, tenancy, slow subscribers, and commits of another process (PostgreSQL).
-@Suite(.timeLimit(.minutes(3))) struct StreamTests {
+@Suite(.timeLimit(.minutes(10))) struct StreamTests {
     static func activity(_ verb: String, _ id: String, _ n: Int) -> String {
         #"{"actor":{"id":"12"},"verb":"\#(verb)","object":{"id":"\#(id)","type":"user","n":\#(n)}}"#
     }

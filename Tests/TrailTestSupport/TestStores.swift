@@ -23,6 +23,10 @@ public enum StoreKind: String, Sendable, CaseIterable, CustomStringConvertible {
 /// Bounds how many PostgreSQL test databases exist at once: the tests run in parallel, and each database brings
 /// its store's connections (and sometimes `trail` child processes with theirs), which would otherwise exceed the
 /// server's `max_connections` and make its `CREATE DATABASE` checkpoints queue up.
+///
+/// A test's `.timeLimit` counts its wait for a slot: in a full run a PostgreSQL test can wait most of the suite
+/// (90–160 s measured in CI for tests that take 3 s alone). Limits on tests that take a slot are therefore 10
+/// minutes, a guard against hangs that covers the whole suite's run, not a bound on the test's own work.
 actor Slots {
     static let postgres = Slots(count: 8)
 
