@@ -89,7 +89,7 @@ public final class TCPProxy: @unchecked Sendable {  // mutable state behind `loc
 
     /// Two sockets and the two threads copying between them; the last thread to end closes both (so that no fd
     /// is closed while the other thread may still use its number).
-    private final class Pair: @unchecked Sendable {  // `running` behind `lock`
+    private final class Pair: @unchecked Sendable {  // `running` and the sockets' lives behind `lock`
         let sockets: (Int32, Int32)
         private let lock = NSLock()
         private var running = 2
@@ -116,19 +116,24 @@ public final class TCPProxy: @unchecked Sendable {  // mutable state behind `loc
 
         /// Marks one thread ended; true (and both sockets closed) when it was the last.
         func ended() -> Bool {
-            let last = lock.withLock { running -= 1; return running == 0 }
-            if last {
+            lock.withLock {
+                running -= 1
+                guard running == 0 else { return false }
                 Glibc.close(sockets.0)
                 Glibc.close(sockets.1)
+                return true
             }
-            return last
         }
 
-        /// Makes both sockets close with a reset, as a crashed peer's, and wakes their threads.
+        /// Makes both sockets close with a reset, as a crashed peer's, and wakes their threads; nothing once they
+        /// are closed (their numbers may already belong to other sockets of the process, a test's own client).
         func reset() {
-            for socket in [sockets.0, sockets.1] {
-                Self.setResetOnClose(socket)
-                shutdown(socket, Int32(SHUT_RDWR))
+            lock.withLock {
+                guard running > 0 else { return }
+                for socket in [sockets.0, sockets.1] {
+                    Self.setResetOnClose(socket)
+                    shutdown(socket, Int32(SHUT_RDWR))
+                }
             }
         }
 
