@@ -30,6 +30,63 @@ import TrailTestSupport
         }
     }
 
+    /// Three stores on one location (three processes) appending to the same tenants at once: every event is
+    /// answered as it was stored (PostgreSQL moves a plan another process overtook to where the tenant is, and
+    /// hashes it again there), the chains are unbroken, and every resource's versions run without gap.
+    @Test(arguments: StoreKind.available)
+    func threeWritersOfOneTenantAnswerWhatTheyStored(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { first in
+                try await location.withStore { second in
+                    try await location.withStore { third in
+                        let stores: [any EventStore] = [first, second, third]
+                        let answered = try await withThrowingTaskGroup(of: [RecordedEvent].self) { group in
+                            for (s, store) in stores.enumerated() {
+                                for task in 0..<6 {
+                                    group.addTask {
+                                        var events: [RecordedEvent] = []
+                                        for n in 0..<20 {
+                                            let tenant = n % 3 == 0 ? "globex" : "acme"
+                                            // New resources, and updates of five shared ones (which the other
+                                            // writers change too), some in two-event submissions.
+                                            var activities = [StoreContractTests.activity(
+                                                "update", "shared-\(n % 5)",
+                                                StoreContractTests.data(("by", .string("\(s)-\(task)-\(n)")), ("note", "é \"q\"")))]
+                                            if n % 4 == 1 {
+                                                activities.append(StoreContractTests.activity("create", "d-\(s)-\(task)-\(n)",
+                                                                                              StoreContractTests.data(("n", .number(JSONNumber(n))))))
+                                            }
+                                            let result = try await store.append(AppendRequest(tenant: tenant, activities: activities))
+                                            events += result.events
+                                        }
+                                        return events
+                                    }
+                                }
+                            }
+                            var all: [RecordedEvent] = []
+                            for try await events in group { all += events }
+                            return all
+                        }
+                        for tenant in ["acme", "globex"] {
+                            let chain = try await Self.chain(first, tenant: tenant)
+                            let mine = answered.filter { $0.tenant == tenant }
+                            try Self.expectUnbroken(chain, count: mine.count)
+                            let stored = Dictionary(uniqueKeysWithValues: chain.map { ($0.id, $0) })
+                            for event in mine {
+                                #expect(stored[event.id] == event, "answered as stored: \(event.id)")
+                            }
+                            var versions: [String: [Int64]] = [:]
+                            for event in chain { versions[event.resourceId ?? "", default: []].append(event.version ?? 0) }
+                            for (resource, list) in versions {
+                                #expect(list == Array(1...Int64(list.count)), "versions of \(resource)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func concurrentAppendsOfTwoTenantsEachFormOneChain(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, _ in

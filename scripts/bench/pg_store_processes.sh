@@ -32,6 +32,7 @@ fresh() { # name
 
 run() { # scenario processes
   local scenario=$1 processes=$2 url pids=() i started ended
+  rm -f "$WORK"/p*
   url=$(fresh "trail_store_bench")
   # The schema and the tenant first (one event), so that the processes do not race to migrate.
   "$TOOL" write --scenario "$scenario" --events 1 --concurrency 1 --database "$url" >/dev/null
