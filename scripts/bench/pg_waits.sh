@@ -16,7 +16,6 @@ SAMPLES=$(( SECONDS_TO_SAMPLE * 100 ))
 SELECT state || ' | ' || coalesce(wait_event_type || ':' || wait_event, 'on CPU')
     || ' | ' || CASE WHEN query ILIKE 'INSERT INTO tenant_heads%' THEN 'the tenant lock'
                      WHEN query ILIKE 'WITH heads AS%' THEN 'the write statement'
-                     WHEN query ILIKE '%trail_append_rebasing%' THEN 'trail_append_rebasing'
                      WHEN query ILIKE '%FROM unnest%JOIN resource_heads%' THEN 'reading heads'
                      WHEN query ILIKE 'COMMIT%' THEN 'commit'
                      WHEN query ILIKE 'BEGIN%' THEN 'begin'

@@ -86,49 +86,6 @@ public enum EventHash {
         }
     }
 
-    /// An event's canonical form in three parts around its `prev_hash` and `sequence`, so that a store can hash
-    /// it at another place in the log without Trail's code: the form is `head`, `prev_hash` as a JSON string of
-    /// lower-case hex, `middle`, `sequence` in decimal (RFC 8785's form of any integer below 2^53, which every
-    /// sequence is), `tail` (PostgreSQL's `trail_append_rebasing`, which moves a transaction planned on a stale
-    /// position to the one it finds under the tenant's lock).
-    public struct Parts: Sendable, Equatable {
-        public var head: [UInt8]
-        public var middle: [UInt8]
-        public var tail: [UInt8]
-    }
-
-    public static func parts(of event: RecordedEvent) throws(CanonicalJSON.Unrepresentable) -> Parts {
-        var writer = JSONWriter(capacity: 512)
-        try writePrefix(event.prefixMembers, into: &writer)
-        writeSuffix(event, into: &writer)
-        let form = writer.bytes
-        // `,"` never occurs inside a JSON string (its quotes are escaped), and after these three members come
-        // only strings, a number and the resource's fixed members: searched from the end, the first found are
-        // the event's own members, whatever names its metadata or changes hold.
-        let prevHashName = Array(#","prev_hash":"#.utf8)
-        let sequenceName = Array(#","sequence":"#.utf8)
-        let summaryName = Array(#","summary":"#.utf8)
-        guard let prevAt = lastRange(of: prevHashName, in: form, before: form.count),
-              let sequenceAt = lastRange(of: sequenceName, in: form, before: form.count),
-              let summaryAt = lastRange(of: summaryName, in: form, before: form.count),
-              prevAt.upperBound + 66 <= sequenceAt.lowerBound, sequenceAt.upperBound < summaryAt.lowerBound
-        else { preconditionFailure("the canonical form lacks its own prev_hash, sequence or summary member") }
-        return Parts(head: Array(form[..<prevAt.upperBound]),
-                     middle: Array(form[(prevAt.upperBound + 66)..<sequenceAt.upperBound]),
-                     tail: Array(form[summaryAt.lowerBound...]))
-    }
-
-    private static func lastRange(of needle: [UInt8], in bytes: [UInt8], before end: Int) -> Range<Int>? {
-        var start = end - needle.count
-        while start >= 0 {
-            if bytes[start] == needle[0] && bytes[start..<(start + needle.count)].elementsEqual(needle) {
-                return start..<(start + needle.count)
-            }
-            start -= 1
-        }
-        return nil
-    }
-
     // Member names in UTF-16 order (RFC 8785 §3.2.3); a test checks this order against the sorting encoder.
 
     static func writePrefix(_ members: PrefixMembers, into writer: inout JSONWriter) throws(CanonicalJSON.Unrepresentable) {

@@ -67,19 +67,16 @@ final class PostgresAppender: Sendable {
         while true {
             let now = configuration.clock()
             let phase = TransactionPhase()
-            let locking = attempt > 0
-            let rebasing = !locking && DispatchTime.now().uptimeNanoseconds < contendedUntil.load(ordering: .relaxed)
-                && !requests.contains { $0.completes != nil }
+            let locking = attempt > 0 || DispatchTime.now().uptimeNanoseconds < contendedUntil.load(ordering: .relaxed)
             do {
                 try await ensurePartitions(for: now)
                 let (results, written) = try await client.withConnection(within: leaseTimeout(for: requests)) { connection in
                     let outcome = if locking {
                         try await connection.transaction(logger: self.logger, phase: phase) { connection in
-                            try await self.write(requests, now: now, mode: .locking, phase: phase, on: connection)
+                            try await self.write(requests, now: now, locking: true, phase: phase, on: connection)
                         }
                     } else {
-                        try await self.write(requests, now: now, mode: rebasing ? .rebasing : .checking, phase: phase,
-                                             on: connection)
+                        try await self.write(requests, now: now, locking: false, phase: phase, on: connection)
                     }
                     // Committed and visible, the locks released; acknowledged (a replay too: another process's
                     // first answer may still be on its way to disk) only once the WAL is on disk.
@@ -91,7 +88,7 @@ final class PostgresAppender: Sendable {
                 return results
             } catch {
                 cache.removeAll()
-                if PostgresFailure.isRetryable(error) {
+                if !locking && PostgresFailure.isRetryable(error) {
                     contendedUntil.store(DispatchTime.now().uptimeNanoseconds + PostgresAppender.contendedNanoseconds,
                                          ordering: .relaxed)
                 }
@@ -128,26 +125,12 @@ final class PostgresAppender: Sendable {
         return max(configuration.connectionTimeout - (ContinuousClock.now - oldest), .milliseconds(100))
     }
 
-    /// How a transaction is planned and written.
-    enum WriteMode {
-        /// Under its tenants' locks, inside a transaction: it reads what it plans on and cannot be overtaken.
-        case locking
-        /// On positions read without locks, on an autocommitting connection; the write refuses the plan if a
-        /// tenant moved on meanwhile (`trail_append`).
-        case checking
-        /// As `checking`, but a plan whose tenant moved on is moved after what was written meanwhile if none of
-        /// the heads it read changed (`trail_append_rebasing`): where several processes write one tenant, a
-        /// plan on what this process last wrote is nearly always overtaken, and locking first holds the tenant
-        /// across round trips to a Trail process.
-        case rebasing
-    }
-
-    /// Plans and writes the submissions (see ``WriteMode``).
+    /// Plans and writes the submissions: under their tenants' locks (`locking`, inside a transaction), or on
+    /// positions read without locks and checked by the write itself (on an autocommitting connection).
     private func write(
-        _ requests: [PreparedRequest], now: Timestamp, mode: WriteMode, phase: TransactionPhase,
+        _ requests: [PreparedRequest], now: Timestamp, locking: Bool, phase: TransactionPhase,
         on connection: PostgresConnection
     ) async throws -> ([Result<AppendResult, StoreError>], Written) {
-        let locking = mode == .locking
         try await purgeExpiredKeys(now: now, on: connection)
         let tenants = Set(requests.map(\.tenant)).sorted()
         let positions: [String: TenantPosition]
@@ -156,7 +139,7 @@ final class PostgresAppender: Sendable {
             positions = try await lockTenants(tenants, on: connection)
             fetched = try await uncachedHeads(requests, on: connection)
         } else {
-            (positions, fetched) = try await plannedPositions(tenants, requests, fresh: mode == .rebasing, on: connection)
+            (positions, fetched) = try await plannedPositions(tenants, requests, on: connection)
         }
         let chains = positions.mapValues(\.chain)
         let claims = try await storedClaims(requests, now: now, on: connection)
@@ -169,8 +152,6 @@ final class PostgresAppender: Sendable {
         var touched: [HeadKey] = []
         var touchedSet = Set<HeadKey>()
         var newClaims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)] = []
-        /// The version of each head the plan read first (nil: none), which a moved plan requires unchanged.
-        var bases: [HeadKey: Int64?] = [:]
         for request in requests {
             let tenant = request.tenant
             if let completes = request.completes {
@@ -206,11 +187,7 @@ final class PostgresAppender: Sendable {
             let chain = written.chains[tenant] ?? chains[tenant] ?? .empty
             let planned = try request.plan(after: chain, now: now, redactor: redactor, written: &written,
                                        cacheGeneration: cache.generation) { key, _, _ in
-                // A plan that may be moved reads every head it names afresh (the cache may be behind the other
-                // writers): one not read is none.
-                let head = mode == .rebasing ? fetched[key] : fetched[key] ?? cache.head(key)
-                if bases[key] == nil { bases[key] = .some(head?.version) }
-                return head
+                fetched[key] ?? cache.head(key)
             }
             rows += planned.rows
             for key in planned.touched where touchedSet.insert(key).inserted { touched.append(key) }
@@ -220,57 +197,9 @@ final class PostgresAppender: Sendable {
             results.append(.success(result))
         }
 
-        let moves = try await insert(
-            rows, heads: touched, written: written, claims: newClaims, completions: completions, now: now,
-            checking: locking ? nil : (positions, phase), rebasing: mode == .rebasing ? bases : nil, on: connection)
-        if moves.contains(where: { $0.value.distance > 0 }) {
-            try Self.move(rows, &results, &written, by: moves)
-        }
+        try await insert(rows, heads: touched, written: written, claims: newClaims, completions: completions, now: now,
+                         checking: locking ? nil : (positions, phase), on: connection)
         return (results, written)
-    }
-
-    /// Where `trail_append_rebasing` wrote a tenant's events: this many places after the plan's, after this hash.
-    struct Move {
-        var distance: Int64
-        var after: [UInt8]
-        /// The tenant's last hash once written, to check the events are answered as stored.
-        var stored: [UInt8]
-    }
-
-    /// Moves the planned rows' events, as the results answer them and as `written` remembers them, to where
-    /// `trail_append_rebasing` wrote them: sequences shifted, hashes chained again from the hash before them.
-    /// Replays of earlier transactions' events are left as they are.
-    static func move(
-        _ rows: [EventRow], _ results: inout [Result<AppendResult, StoreError>], _ written: inout Written,
-        by moves: [String: Move]
-    ) throws {
-        var running = moves.mapValues(\.after)
-        var moved: [String: RecordedEvent] = [:]
-        for row in rows {
-            guard let move = moves[row.event.tenant], move.distance > 0, let previous = running[row.event.tenant] else { continue }
-            var event = row.event
-            event.sequence += move.distance
-            event.prevHash = previous
-            event.hash = try EventHash.of(event)
-            running[event.tenant] = event.hash
-            moved[event.id] = event
-            written.chains[event.tenant] = ChainHead(sequence: event.sequence, hash: event.hash)
-        }
-        for (tenant, move) in moves where move.distance > 0 && running[tenant] != move.stored {
-            // PostgreSQL hashed the moved events otherwise than Trail: what it stored is not what would be answered.
-            throw StoreError(.indeterminate, "the events of tenant \(tenant) were stored at another place than planned, and their hashes there could not be confirmed")
-        }
-        for (key, head) in written.heads {
-            guard let move = moves[key.tenant], move.distance > 0 else { continue }
-            written.heads[key]?.lastSequence = head.lastSequence + move.distance
-        }
-        results = results.map { result in
-            result.map { answer in
-                var answer = answer
-                answer.events = answer.events.map { moved[$0.id] ?? $0 }
-                return answer
-            }
-        }
     }
 
     /// Locks the tenants' rows (creating them if new), in the given order, and returns their positions.
@@ -302,18 +231,17 @@ final class PostgresAppender: Sendable {
     /// The positions to plan after without locking, and the heads the cache lacks: a tenant whose every head
     /// is cached is planned after the position this process last committed (the write checks it is still
     /// current); any other is read, with its uncached heads, in one statement. If a read shows another process
-    /// wrote since, the cache is emptied and everything read again. With `fresh` (a plan that may be moved),
-    /// every tenant is read with every head the submissions name, once, and the cache is left as it is.
+    /// wrote since, the cache is emptied and everything read again.
     private func plannedPositions(
-        _ tenants: [String], _ requests: [PreparedRequest], fresh: Bool, on connection: PostgresConnection
+        _ tenants: [String], _ requests: [PreparedRequest], on connection: PostgresConnection
     ) async throws -> ([String: TenantPosition], [HeadKey: ResourceHead]) {
         while true {
-            let wanted = uncachedKeys(requests, all: fresh)
+            let wanted = uncachedKeys(requests)
             var positions: [String: TenantPosition] = [:]
             var heads: [HeadKey: ResourceHead] = [:]
             var stale = false
             for tenant in tenants {
-                if !fresh, wanted[tenant] == nil, let chain = cache.chain(tenant), let epoch = cache.epoch(tenant) {
+                if wanted[tenant] == nil, let chain = cache.chain(tenant), let epoch = cache.epoch(tenant) {
                     positions[tenant] = TenantPosition(chain: chain, epoch: epoch)
                     continue
                 }
@@ -340,7 +268,7 @@ final class PostgresAppender: Sendable {
                 positions[tenant] = position
                 if !cacheAgrees(with: position, of: tenant) { stale = true }
             }
-            guard stale && !fresh else {
+            guard stale else {
                 for (tenant, position) in positions where cache.chain(tenant) == nil {
                     cache.remember(epoch: position.epoch, of: tenant)
                 }
@@ -387,13 +315,13 @@ final class PostgresAppender: Sendable {
     }
 
     /// The resources the submissions name whose heads the cache does not hold, by tenant.
-    private func uncachedKeys(_ requests: [PreparedRequest], all: Bool = false) -> [String: (types: [String], ids: [String])] {
+    private func uncachedKeys(_ requests: [PreparedRequest]) -> [String: (types: [String], ids: [String])] {
         var wanted: [String: (types: [String], ids: [String])] = [:]
         var seen = Set<HeadKey>()
         for request in requests {
             for item in request.items {
                 guard let key = item.key else { continue }
-                guard all || cache.head(key) == nil, seen.insert(key).inserted else { continue }
+                guard cache.head(key) == nil, seen.insert(key).inserted else { continue }
                 wanted[key.tenant, default: ([], [])].types.append(key.type)
                 wanted[key.tenant, default: ([], [])].ids.append(key.id)
             }
@@ -444,24 +372,19 @@ final class PostgresAppender: Sendable {
         _ rows: [EventRow], heads keys: [HeadKey], written: Written,
         claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)],
         completions: [(claim: MessageClaim, result: AppendResult)], now: Timestamp,
-        checking: (positions: [String: TenantPosition], phase: TransactionPhase)?, rebasing bases: [HeadKey: Int64?]?,
-        on connection: PostgresConnection
-    ) async throws -> [String: Move] {
-        guard !rows.isEmpty || !claims.isEmpty || !completions.isEmpty else { return [:] }
+        checking: (positions: [String: TenantPosition], phase: TransactionPhase)?, on connection: PostgresConnection
+    ) async throws {
+        guard !rows.isEmpty || !claims.isEmpty || !completions.isEmpty else { return }
         let events = rows.map(\.event)
         let heads = keys.compactMap { key in written.heads[key].map { (key, $0) } }
         let checked = (checking?.positions ?? [:]).sorted { $0.key < $1.key }
         let cutoff = now.microseconds - configuration.idempotencyRetentionSeconds * 1_000_000
-        let based = (bases ?? [:]).map { (key: $0.key, version: $0.value) }
-        let parts = bases == nil ? [] : try rows.map { row in try EventHash.parts(of: row.event) }
         // From here on, a lost connection leaves an autocommitted call's outcome unknown.
         checking?.phase.committing.store(true, ordering: .releasing)
-        let answer = try await connection.query("""
-            SELECT * FROM trail_append_rebasing(
+        try await connection.run("""
+            SELECT trail_append(
                 \(checked.map(\.key))::text[], \(checked.map(\.value.chain.sequence))::int8[],
-                \(checked.map(\.value.epoch))::int8[], \(now.microseconds), \(cutoff), \(bases != nil),
-                \(based.map(\.key.tenant))::text[], \(based.map(\.key.type))::text[], \(based.map(\.key.id))::text[],
-                \(NullableArray(based.map(\.version)))::int8[],
+                \(checked.map(\.value.epoch))::int8[], \(now.microseconds), \(cutoff),
                 \(heads.map(\.0.tenant))::text[], \(heads.map(\.0.type))::text[], \(heads.map(\.0.id))::text[],
                 \(heads.map(\.1.head.version))::int8[], \(NullableArray(heads.map(\.1.stateJSON)))::text[],
                 \(NullableArray(heads.map(\.1.digestsJSON)))::text[], \(heads.map(\.1.lastSequence))::int8[],
@@ -483,16 +406,8 @@ final class PostgresAppender: Sendable {
                 \(NullableArray(events.map(\.category)))::text[], \(events.map(\.outcome.rawValue))::text[],
                 \(NullableArray(events.map(\.resourceName)))::text[], \(NullableArray(events.map(\.durationMs)))::int8[],
                 \(NullableArray(rows.map(\.errorJSON)))::text[], \(events.map { ByteBuffer(bytes: $0.prevHash) })::bytea[],
-                \(events.map { ByteBuffer(bytes: $0.hash) })::bytea[], \(rows.map(\.searchText))::text[],
-                \(parts.map { ByteBuffer(bytes: $0.head) })::bytea[], \(parts.map { ByteBuffer(bytes: $0.middle) })::bytea[],
-                \(parts.map { ByteBuffer(bytes: $0.tail) })::bytea[])
+                \(events.map { ByteBuffer(bytes: $0.hash) })::bytea[], \(rows.map(\.searchText))::text[])
             """, logger: logger)
-        var moves: [String: Move] = [:]
-        for try await (tenant, distance, after, stored) in answer.decode((String, Int64, ByteBuffer?, ByteBuffer?).self) {
-            moves[tenant] = Move(distance: distance, after: after.map { Array(buffer: $0) } ?? [],
-                                 stored: stored.map { Array(buffer: $0) } ?? [])
-        }
-        return moves
     }
 
     /// The first answer to a repeated idempotency key.

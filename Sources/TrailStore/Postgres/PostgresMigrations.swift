@@ -37,7 +37,6 @@ enum PostgresMigrations {
         m0016Streams,
         m0017ConsoleSessions,
         m0018AppendFunction,
-        m0019AppendRebasing,
     ]
 
     /// What an event is: every column but derived ones (`search`).
