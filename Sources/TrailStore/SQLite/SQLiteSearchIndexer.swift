@@ -68,8 +68,10 @@ extension SQLiteSearch {
     /// The rowids of the tenant's events past the watermark that `search` matches, as the index would: every
     /// term a word of the event's (or the start of one, for a prefix term), or the term's token for sealed words.
     static func unindexedMatches(_ db: Database, tenant: String, _ search: SearchQuery) throws -> [Int64] {
+        // `+tenant`: the rowid range past the watermark (short) is the way in. Without statistics SQLite would
+        // rather take the tenant's index and read every event of the tenant (0.85 s per search at 10M events).
         let rows = try RawStatement(db.cachedStatement(sql: """
-            SELECT \(SQLiteRows.eventColumns), rowid, sealed_words FROM events WHERE rowid > ? AND tenant = ? ORDER BY rowid
+            SELECT \(SQLiteRows.eventColumns), rowid, sealed_words FROM events WHERE rowid > ? AND +tenant = ? ORDER BY rowid
             """))
         var found: [Int64] = []
         try rows.each(db, [try watermark(db), tenant]) { row in
