@@ -31,8 +31,8 @@ import TrailTestSupport
     }
 
     /// Three stores on one location (three processes) appending to the same tenants at once: every event is
-    /// answered as it was stored (PostgreSQL moves a plan another process overtook to where the tenant is, and
-    /// hashes it again there), the chains are unbroken, and every resource's versions run without gap.
+    /// answered as it was stored (whichever path a PostgreSQL plan took: checked, refused and locked), the chains
+    /// are unbroken, and every resource's versions run without gap.
     @Test(arguments: StoreKind.available)
     func threeWritersOfOneTenantAnswerWhatTheyStored(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, _ in

@@ -23,17 +23,20 @@ BASE=${BASE%/*}
 QUERY=${ADMIN#*\?}
 [ "$QUERY" = "$ADMIN" ] && QUERY=""
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+NAME=trail_store_bench
+drop() { PGOPTIONS="-c client_min_messages=warning" psql "${ADMIN%%\?*}" -qc "DROP DATABASE IF EXISTS $NAME WITH (FORCE)" >/dev/null; }
+trap 'drop; rm -rf "$WORK"' EXIT
 
-fresh() { # name
-  psql "${ADMIN%%\?*}" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
-  echo "$BASE/$1${QUERY:+?$QUERY}"
+fresh() { # prints the URL of a new, empty benchmark database
+  drop
+  psql "${ADMIN%%\?*}" -qc "CREATE DATABASE $NAME" >/dev/null
+  echo "$BASE/$NAME${QUERY:+?$QUERY}"
 }
 
 run() { # scenario processes
   local scenario=$1 processes=$2 url pids=() i started ended
   rm -f "$WORK"/p*
-  url=$(fresh "trail_store_bench")
+  url=$(fresh)
   # The schema and the tenant first (one event), so that the processes do not race to migrate.
   "$TOOL" write --scenario "$scenario" --events 1 --concurrency 1 --database "$url" >/dev/null
   started=$(date +%s.%N)
@@ -55,4 +58,3 @@ for round in $(seq 1 "$ROUNDS"); do
     run "$scenario" 3
   done
 done
-psql "${ADMIN%%\?*}" -qc "DROP DATABASE IF EXISTS trail_store_bench WITH (FORCE)" >/dev/null
