@@ -31,7 +31,7 @@ struct Keys: AsyncParsableCommand {
             guard Role(rawValue: role) != nil else {
                 throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            guard name.count <= APIKey.maximumNameLength else {
+            guard name.codePoints <= APIKey.maximumNameLength else {
                 throw ValidationError("--name must be at most \(APIKey.maximumNameLength) characters")
             }
         }

@@ -73,6 +73,16 @@ import TrailCore
         #expect(value.activities.map(\.resourceId) == ["a", "b"])
     }
 
+    /// Limits count Unicode code points, as the OpenAPI document's `maxLength` does: a letter followed by
+    /// 100 emoji modifiers is one Swift `Character` but 101 code points, over the type's limit of 100.
+    @Test func lengthsAreCountedInCodePoints() throws {
+        let modifiers = String(repeating: "\u{1F3FB}", count: ActivityStream.maximumTypeLength)
+        #expect(("a" + modifiers).count == 1)
+        #expect(try errors(#"{"actor":"1","verb":"c","type":"a\#(modifiers)","id":"i"}"#).map(\.path) == ["type"])
+        let atTheLimit = String(repeating: "\u{1F3FB}", count: ActivityStream.maximumTypeLength - 1)
+        #expect(try activity(#"{"actor":"1","verb":"c","type":"a\#(atTheLimit)","id":"i"}"#).resourceType == "a" + atTheLimit)
+    }
+
     @Test func everyFaultIsReportedWithItsPlace() throws {
         let found = try errors("""
             [{"actor":"1","verb":"c","type":"t","id":"ok"},

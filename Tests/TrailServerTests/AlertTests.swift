@@ -98,6 +98,9 @@ import TrailTestSupport
                 (#"{"name": "x", "threshold": 3, "window_seconds": 60, "sink": "no-such-sink"}"#, "sink"),
                 (#"{"name": "x", "threshold": 3, "window_seconds": 60, "match": {"outcome": "maybe"}}"#, "match.outcome"),
                 (#"{"name": "x", "threshold": 3, "window_seconds": 60, "every": "minute"}"#, "every"),
+                // 1,001 code points that Swift counts as one character (a letter and 1,000 emoji modifiers)
+                (#"{"name": "x", "threshold": 3, "window_seconds": 60, "match": {"resource_type": "a\#(String(repeating: "\u{1F3FB}", count: 1_000))"}}"#,
+                 "match.resource_type"),
             ] {
                 let response = try await client.execute(uri: "/api/v1/alerts/rules", method: .post, headers: jsonHeaders, body: ByteBuffer(string: body))
                 #expect(response.status == .unprocessableContent, "\(body): \(response.status)")

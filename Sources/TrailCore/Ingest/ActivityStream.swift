@@ -20,7 +20,7 @@ public enum ActivityStream {
         case .object(let object) where object["type"] == .string("audit_logs") && object["payload"] != nil:
             switch object["id"] {
             case nil, .null?: break
-            case .string(let id)? where !id.isEmpty && id.count <= maximumIdLength: wrapperId = id
+            case .string(let id)? where !id.isEmpty && id.codePoints <= maximumIdLength: wrapperId = id
             case .number(let number)? where number.isIntegerLiteral: wrapperId = number.literal
             default:
                 errors.append(FieldError(index: nil, path: "id", message: "the wrapper id must be a non-empty string of at most \(maximumIdLength) characters"))
@@ -101,7 +101,7 @@ public enum ActivityStream {
             action = Verb.normalize(verb)
             if action.isEmpty {
                 fault("verb", "verb must not be empty")
-            } else if action.count > maximumVerbLength {
+            } else if action.codePoints > maximumVerbLength {
                 fault("verb", "verb must be at most \(maximumVerbLength) characters")
             }
         case nil, .null?:
@@ -139,7 +139,7 @@ public enum ActivityStream {
         }
         var resourceType = ""
         switch typeValue {
-        case .string(let type)? where !type.isEmpty && type.count <= maximumTypeLength:
+        case .string(let type)? where !type.isEmpty && type.codePoints <= maximumTypeLength:
             resourceType = type
         case nil, .null?:
             fault(typePath, "the resource type is required")
@@ -185,7 +185,7 @@ public enum ActivityStream {
     /// An id: a non-empty string, or a JSON integer taken as its decimal string.
     static func identifier(_ value: JSONValue?) -> String? {
         switch value {
-        case .string(let text)? where !text.isEmpty && text.count <= maximumIdLength: text
+        case .string(let text)? where !text.isEmpty && text.codePoints <= maximumIdLength: text
         case .number(let number)? where number.isIntegerLiteral: number.literal
         default: nil
         }

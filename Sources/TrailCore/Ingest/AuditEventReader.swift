@@ -19,7 +19,7 @@ final class AuditEventReader {
         let (value, path) = ActivityStream.first(in: payload, keys)
         switch value {
         case nil: return nil
-        case .string(let text)? where !text.isEmpty && text.count <= limit: return text
+        case .string(let text)? where !text.isEmpty && text.codePoints <= limit: return text
         default:
             fault(path, "\(path) must be \(what): a non-empty string of at most \(limit) characters")
             return nil
@@ -33,7 +33,7 @@ final class AuditEventReader {
         switch actionValue {
         case .string(let given)?:
             action = Verb.normalize(given)
-            if action.isEmpty || action.count > ActivityStream.maximumVerbLength {
+            if action.isEmpty || action.codePoints > ActivityStream.maximumVerbLength {
                 fault(actionPath, "\(actionPath) must be 1 to \(ActivityStream.maximumVerbLength) characters")
             }
         case nil:
@@ -115,7 +115,7 @@ final class AuditEventReader {
         case .object(let given)?:
             switch given["type"] {
             case nil, .null?: break
-            case .string(let type)? where !type.isEmpty && type.count <= ActivityStream.maximumTypeLength: resourceType = type
+            case .string(let type)? where !type.isEmpty && type.codePoints <= ActivityStream.maximumTypeLength: resourceType = type
             default: fault("resource.type", "resource.type must be a non-empty string of at most \(ActivityStream.maximumTypeLength) characters, or null")
             }
             if let idValue = given["id"], !idValue.isNull {
@@ -124,7 +124,7 @@ final class AuditEventReader {
             }
             switch given["name"] {
             case nil, .null?: break
-            case .string(let name)? where name.count <= AuditEvents.maximumNameLength: resourceName = name
+            case .string(let name)? where name.codePoints <= AuditEvents.maximumNameLength: resourceName = name
             default: fault("resource.name", "resource.name must be a string of at most \(AuditEvents.maximumNameLength) characters")
             }
         case nil, .null?:

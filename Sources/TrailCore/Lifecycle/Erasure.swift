@@ -39,11 +39,11 @@ public enum Erasure {
         case (nil, nil), (.null?, nil), (nil, .null?), (.null?, .null?):
             fault("", "give actor (an actor's id) or value (an identifying value such as an e-mail)")
         case (let actor?, nil), (let actor?, .null?):
-            if let id = Self.text(actor), !id.isEmpty, id.count <= maximumValueLength { subject = .actor(id) } else {
+            if let id = Self.text(actor), !id.isEmpty, id.codePoints <= maximumValueLength { subject = .actor(id) } else {
                 fault("actor", "an actor's id: 1 to \(maximumValueLength) characters")
             }
         case (nil, let given?), (.null?, let given?):
-            if let text = Self.text(given), text.count >= minimumValueLength, text.count <= maximumValueLength,
+            if let text = Self.text(given), text.codePoints >= minimumValueLength, text.codePoints <= maximumValueLength,
                text != replacement {
                 subject = .value(text)
             } else {
@@ -55,7 +55,7 @@ public enum Erasure {
         var reason = ""
         switch object["reason"] {
         case nil, .null?: break
-        case .string(let given)? where given.count <= LegalHold.maximumTextLength: reason = given
+        case .string(let given)? where given.codePoints <= LegalHold.maximumTextLength: reason = given
         default: fault("reason", "a string of at most \(LegalHold.maximumTextLength) characters")
         }
         guard errors.isEmpty, let subject else { throw InvalidSubmission(errors: errors) }

@@ -39,11 +39,11 @@ public struct LegalHold: Sendable, Equatable {
             fault(key, "unknown field; a hold has name, reason and match")
         }
         let name = object["name"]?.stringValue ?? ""
-        if name.isEmpty || name.count > maximumTextLength { fault("name", "required: 1 to \(maximumTextLength) characters") }
+        if name.isEmpty || name.codePoints > maximumTextLength { fault("name", "required: 1 to \(maximumTextLength) characters") }
         var reason = ""
         switch object["reason"] {
         case nil, .null?: break
-        case .string(let given)? where given.count <= maximumTextLength: reason = given
+        case .string(let given)? where given.codePoints <= maximumTextLength: reason = given
         default: fault("reason", "a string of at most \(maximumTextLength) characters")
         }
         var match = HoldMatch()
@@ -100,7 +100,7 @@ public struct HoldMatch: Sendable, Equatable {
         func text(_ key: String) -> String? {
             switch object[key] {
             case nil, .null?: return nil
-            case .string(let given)? where !given.isEmpty && given.count <= RetentionRule.maximumNameLength: return given
+            case .string(let given)? where !given.isEmpty && given.codePoints <= RetentionRule.maximumNameLength: return given
             default:
                 fault(key, "a string of 1 to \(RetentionRule.maximumNameLength) characters")
                 return nil

@@ -295,7 +295,7 @@ public enum PersonalKeys {
         switch object["keys"] {
         case .array(let items)? where items.count <= maximumKeys:
             for (index, item) in items.enumerated() {
-                guard case .string(let name) = item, !name.isEmpty, name.count <= maximumKeyLength else {
+                guard case .string(let name) = item, !name.isEmpty, name.codePoints <= maximumKeyLength else {
                     fault("keys[\(index)]", "a key name of 1 to \(maximumKeyLength) characters")
                     continue
                 }

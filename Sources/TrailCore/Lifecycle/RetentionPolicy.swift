@@ -83,13 +83,13 @@ public struct RetentionPolicy: Sendable, Equatable {
                 fault("\(path).\(key)", "unknown field; a rule has resource_type, category and keep_days")
             }
             let type = rule["resource_type"]?.stringValue
-            if type == nil || type!.isEmpty || type!.count > RetentionRule.maximumNameLength {
+            if type == nil || type!.isEmpty || type!.codePoints > RetentionRule.maximumNameLength {
                 fault("\(path).resource_type", "required: a resource type of 1 to \(RetentionRule.maximumNameLength) characters, or \"*\" for any")
             }
             var category: String?
             switch rule["category"] {
             case nil, .null?: break
-            case .string(let given)? where !given.isEmpty && given.count <= RetentionRule.maximumNameLength: category = given
+            case .string(let given)? where !given.isEmpty && given.codePoints <= RetentionRule.maximumNameLength: category = given
             default: fault("\(path).category", "a category of 1 to \(RetentionRule.maximumNameLength) characters, or null for any")
             }
             var days: Double?

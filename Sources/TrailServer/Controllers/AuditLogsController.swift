@@ -89,7 +89,7 @@ struct AuditLogsController: Sendable {
         }
         var search: SearchQuery?
         if let q = text("q") {
-            guard q.count <= 1_000, let parsed = SearchQuery(q) else {
+            guard q.codePoints <= 1_000, let parsed = SearchQuery(q) else {
                 throw Problem.badRequest("q must hold at least one word (letters or digits), in at most 1,000 characters.", path: "q")
             }
             search = parsed

@@ -49,7 +49,7 @@ public struct KeyManagement: Sendable {
         var name = ""
         switch object["name"] {
         case nil, .null?: break
-        case .string(let given)? where given.count <= APIKey.maximumNameLength: name = given
+        case .string(let given)? where given.codePoints <= APIKey.maximumNameLength: name = given
         default: errors.append(FieldError(index: nil, path: "name", message: "a string of at most \(APIKey.maximumNameLength) characters"))
         }
         guard errors.isEmpty, let role else { throw ServiceError.invalid(InvalidSubmission(errors: errors)) }

@@ -71,7 +71,7 @@ public struct ActivityIngest: Sendable {
             activities = try accepted(AuditEvents.batch(from: json))
         }
         if let idempotencyKey {
-            guard !idempotencyKey.isEmpty, idempotencyKey.count <= ActivityIngest.maximumIdempotencyKeyLength else {
+            guard !idempotencyKey.isEmpty, idempotencyKey.codePoints <= ActivityIngest.maximumIdempotencyKeyLength else {
                 throw ServiceError.badRequest(
                     "The Idempotency-Key header must be 1 to \(ActivityIngest.maximumIdempotencyKeyLength) characters.",
                     path: "Idempotency-Key")

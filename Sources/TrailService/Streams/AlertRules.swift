@@ -32,7 +32,7 @@ struct AlertRuleDefinition: Sendable, Equatable {
             fault(key, "unknown field; a rule has \(fields.joined(separator: ", "))")
         }
         var name = ""
-        if case .string(let text)? = object["name"], !text.isEmpty, text.count <= 200 { name = text } else {
+        if case .string(let text)? = object["name"], !text.isEmpty, text.codePoints <= 200 { name = text } else {
             fault("name", "required: a non-empty string of at most 200 characters")
         }
         let match = StreamMatch.parse(object["match"], path: "match", errors: &errors)
@@ -54,7 +54,7 @@ struct AlertRuleDefinition: Sendable, Equatable {
         var sink: String?
         switch object["sink"] {
         case nil, .null?: break
-        case .string(let text)? where !text.isEmpty && text.count <= 100: sink = text
+        case .string(let text)? where !text.isEmpty && text.codePoints <= 100: sink = text
         default: fault("sink", "must be the id of one of the tenant's sinks")
         }
         guard errors.isEmpty, let threshold, let window else { throw InvalidSubmission(errors: errors) }

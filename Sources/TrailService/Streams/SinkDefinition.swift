@@ -34,7 +34,7 @@ struct StreamMatch: Sendable, Equatable {
                 query.includesAccess = include
                 continue
             }
-            guard case .string(let text) = given, !text.isEmpty, text.count <= 1000 else {
+            guard case .string(let text) = given, !text.isEmpty, text.codePoints <= 1000 else {
                 errors.append(FieldError(index: nil, path: at, message: "must be a non-empty string of at most 1,000 characters"))
                 continue
             }
@@ -152,7 +152,7 @@ struct SinkDefinition: Sendable, Equatable {
             case nil, .null?:
                 if required { fault(key, "required") }
                 return nil
-            case .string(let text)? where !text.isEmpty && text.count <= maximum:
+            case .string(let text)? where !text.isEmpty && text.codePoints <= maximum:
                 return text
             default:
                 fault(key, "must be a non-empty string of at most \(maximum) characters")
@@ -174,7 +174,7 @@ struct SinkDefinition: Sendable, Equatable {
                 }
             }
             secret = string("secret", required: true, maximum: 1024)
-            if let given = secret, given.count < 16 {
+            if let given = secret, given.codePoints < 16 {
                 fault("secret", "must be at least 16 characters: receivers check signatures with it")
             }
             switch object["headers"] {
@@ -190,7 +190,7 @@ struct SinkDefinition: Sendable, Equatable {
                         fault("headers.\(name)", "is set by Trail itself")
                         continue
                     }
-                    guard case .string(let text) = member.value, !text.isEmpty, text.count <= 4096,
+                    guard case .string(let text) = member.value, !text.isEmpty, text.codePoints <= 4096,
                           !text.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
                         fault("headers.\(name)", "must be a one-line string of at most 4,096 characters")
                         continue
