@@ -50,12 +50,19 @@ final class SSEClient: @unchecked Sendable {
     }
 
     /// Waits for a heartbeat (true), reading and keeping frames meanwhile: the server follows the log by then.
-    func heartbeat(timeout: Duration = .seconds(10)) async throws -> Bool {
+    /// (It comes after the heartbeat interval; the long default bound is for a CI machine whose two cores run
+    /// the whole suite, where one CI run waited more than 10 s.)
+    func heartbeat(timeout: Duration = .seconds(30)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while !comments.contains("heartbeat"), ContinuousClock.now < deadline, !closed {
             if let frame = try await next(timeout: .milliseconds(20)) { pending.append(frame) }
         }
         return comments.contains("heartbeat")
+    }
+
+    /// What was received, for a failed expectation's message.
+    var described: String {
+        "status \(status.map(String.init) ?? "none"), \(closed ? "closed" : "open"), comments \(comments), \(pending.count) frames pending"
     }
 
     /// Frames until `count` arrived or `timeout` passed.

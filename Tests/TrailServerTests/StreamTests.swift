@@ -163,7 +163,7 @@ import TrailTestSupport
         configuration.live.heartbeat = .milliseconds(200)
         try await Self.withLiveServer(kind, configuration: configuration) { client, port, _, _ in
             let stream = try SSEClient(port: port, path: "/api/v1/audit/stream")
-            #expect(try await stream.heartbeat(), "following")
+            #expect(try await stream.heartbeat(), "following: \(stream.described)")
             // One batch of 12 is more than the buffer holds: the follower cannot have kept up.
             let batch = (0..<12).map { Self.activity($0 == 0 ? "create" : "update", "b", $0) }.joined(separator: ",")
             try await Self.post(client, "[\(batch)]")
@@ -186,7 +186,7 @@ import TrailTestSupport
         try await Self.withLiveServer(kind, configuration: configuration) { client, port, _, location in
             try await Self.post(client, Self.activity("create", "here", 0))
             let stream = try SSEClient(port: port, path: "/api/v1/audit/stream")
-            #expect(try await stream.heartbeat(), "following")
+            #expect(try await stream.heartbeat(), "following: \(stream.described)")
             try await location.withStore { other in
                 try await buildApplication(configuration: ServerConfiguration(authentication: .disabled), store: other).test(.router) { second in
                     try await Self.post(second, Self.activity("update", "here", 1))
