@@ -39,7 +39,7 @@ final class SQLiteAppender: Sendable {
         var written = Written(for: requests.lazy.compactMap { if case .append(let request) = $0 { request } else { nil } })
         do {
             try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
+                try db.inCachedTransaction(.immediate) {
                     try invalidateCacheIfOthersWrote(db)
                     let now = configuration.clock()
                     try purgeExpiredKeys(db, now: now)
@@ -55,7 +55,6 @@ final class SQLiteAppender: Sendable {
                             results.append(.failure(error))
                         }
                     }
-                    return .commit
                 }
             }
         } catch {

@@ -168,13 +168,15 @@ extension SQLiteEventStore {
 
     public func eventColumns(tenant: String, matching query: EventQuery) async throws(StoreError) -> [StoredEventColumns] {
         let query = personal.blinded(query, tenant: tenant)
-        let columns = try await read { db in
+        let fetch = { @Sendable (db: Database) throws -> [StoredEventColumns] in
             try SQLiteEventStore.mapping(db, on: !query.bulk) {
                 try SQLiteEventStore.page(db, tenant: tenant, query) { sql, arguments in
                     try RawStatement(db.cachedStatement(sql: sql)).all(db, arguments) { SQLiteRows.columns($0) }
                 }
             }
         }
+        // As for events: a page of one resource's history here, any other list on a reader's thread.
+        let columns = query.isOneResourcesPage ? try await readHere(fetch) : try await read(fetch)
         return query.sealed ? columns : try await personal.open(columns)
     }
 
@@ -232,19 +234,19 @@ extension SQLiteEventStore {
                 arguments += [time.microseconds]
             }
             // Versions never decrease along a resource's events: the index on (…, version) finds the last one.
-            let row = try Row.fetchOne(db, sql: """
+            let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT version, state_after, id, recorded_at, removed_at IS NOT NULL FROM events INDEXED BY events_resource_version
                 WHERE \(resource) \(condition)
                 ORDER BY version DESC, sequence DESC LIMIT 1
-                """, arguments: arguments)
+                """), arguments: arguments)
             guard let row else { return nil }
             var snapshot = ResourceSnapshot(version: row[0], state: try StoredJSON.object(row[1]), eventId: row[2],
                                             asOf: Timestamp(microseconds: row[3]), removed: row[4])
             if snapshot.removed && point == .latest {
                 // The current state outlives the events that made it: the head keeps it.
-                let head = try Row.fetchOne(db, sql: """
+                let head = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT state FROM resource_heads WHERE tenant = ? AND resource_type = ? AND resource_id = ?
-                    """, arguments: [tenant, resourceType, resourceId])
+                    """), arguments: [tenant, resourceType, resourceId])
                 (snapshot.state, snapshot.removed) = (try StoredJSON.object(head?[0]), false)
             }
             return snapshot

@@ -190,7 +190,7 @@ public final class SQLiteEventStore: EventStore {
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
-            return try await readers.run { try await pool.read(body) }
+            return try await readers.run { try await pool.unsafeRead { db in try db.inCachedTransaction(.deferred) { try body(db) } } }
         } catch {
             throw SQLiteFailure.storeError(error, path: path)
         }
@@ -208,8 +208,8 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    /// GRDB's blocking read (a reader is free: ``ReaderGate`` admitted the caller).
+    /// A blocking read in one transaction (a reader is free: ``ReaderGate`` admitted the caller).
     private static func readNow<T>(_ pool: DatabasePool, _ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+        try pool.unsafeRead { db in try db.inCachedTransaction(.deferred) { try body(db) } }
     }
 }
