@@ -6,7 +6,7 @@ extension Database {
     ///
     /// GRDB's `inTransaction` and `DatabasePool.read` compile `BEGIN …` and `COMMIT` again at every call, through
     /// GRDB's statement authorizer, and a pool read also switches `query_only` on and off around it: for a short
-    /// read or a lone create that was a measurable part of the request's CPU (docs/benchmarks/notes.md). A
+    /// read that was a measurable part of its CPU (docs/benchmarks/notes.md; creates did not move measurably). A
     /// reader of a `DatabasePool` is opened read-only, so `query_only` adds nothing there.
     func inCachedTransaction<T>(_ kind: TransactionKind, _ body: () throws -> T) throws -> T {
         try cachedStatement(sql: Self.begin(kind)).execute()
