@@ -5,7 +5,11 @@ Times each request on one persistent HTTP/1.1 connection (the standard library's
 installed) and prints a Markdown table of medians and tails per scenario, each beside GET /health of the same
 run. Scenarios are measured in alternating rounds so that a slow minute of the machine touches all of them.
 
-Usage: sequential.py PORT [requests-per-scenario] [rounds]
+Given the server's process id, it also prints the server's CPU time per request (user and system, from
+/proc/PID/stat) and its threads' context switches per request: a time above /health that is as much CPU says
+the request works in the server; a gap says it waits (hand-offs, timers, I/O).
+
+Usage: sequential.py PORT [requests-per-scenario] [rounds] [server-pid]
 Environment: TRAIL_BENCH_AUTH, the Authorization header value (scripts/bench/lib.sh makes one).
 """
 import http.client
@@ -18,6 +22,7 @@ import time
 PORT = int(sys.argv[1])
 REQUESTS = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
 ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+SERVER = int(sys.argv[4]) if len(sys.argv) > 4 else None
 AUTH = os.environ["TRAIL_BENCH_AUTH"]
 RUN = f"seq{os.getpid()}-{int(time.time())}"
 
@@ -75,11 +80,32 @@ for _, run in SCENARIOS:
     for _ in range(200):
         run()
 
+def server_counters():
+    """The server's CPU seconds (user + system) and its threads' context switches so far."""
+    fields = open(f"/proc/{SERVER}/stat").read().rsplit(")", 1)[1].split()
+    seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    switches = 0
+    for thread in os.listdir(f"/proc/{SERVER}/task"):
+        try:
+            for line in open(f"/proc/{SERVER}/task/{thread}/status"):
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    switches += int(line.split()[1])
+        except FileNotFoundError:  # a thread that ended meanwhile
+            pass
+    return seconds, switches
+
+
 times = {name: [] for name, _ in SCENARIOS}
+spent = {name: [0.0, 0] for name, _ in SCENARIOS}  # the server's CPU seconds and context switches
 per_round = max(1, REQUESTS // ROUNDS)
 for _ in range(ROUNDS):
     for name, run in SCENARIOS:
+        before = server_counters() if SERVER else None
         times[name].extend(run() for _ in range(per_round))
+        if before:
+            after = server_counters()
+            spent[name][0] += after[0] - before[0]
+            spent[name][1] += after[1] - before[1]
 
 health = statistics.median(times["GET /health"])
 
@@ -89,10 +115,15 @@ def quantile(values, q):
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-print(f"| scenario | requests | median ms | − /health ms | p90 ms | p99 ms |")
-print("|---|---|---|---|---|---|")
+server_columns = " server CPU ms/request | context switches/request |" if SERVER else ""
+print(f"| scenario | requests | median ms | − /health ms | p90 ms | p99 ms |{server_columns}")
+print("|---|---|---|---|---|---|" + ("---|---|" if SERVER else ""))
 for name, _ in SCENARIOS:
     values = times[name]
     median = statistics.median(values)
     delta = "" if name == "GET /health" else f"{median - health:+.3f}"
-    print(f"| {name} | {len(values)} | {median:.3f} | {delta} | {quantile(values, 0.9):.3f} | {quantile(values, 0.99):.3f} |")
+    row = f"| {name} | {len(values)} | {median:.3f} | {delta} | {quantile(values, 0.9):.3f} | {quantile(values, 0.99):.3f} |"
+    if SERVER:
+        seconds, switches = spent[name]
+        row += f" {seconds / len(values) * 1e3:.3f} | {switches / len(values):.2f} |"
+    print(row)

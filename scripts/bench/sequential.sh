@@ -3,7 +3,8 @@
 # without personal values), a state read by id and a 10-version history, on a fresh store in memory (tmpfs,
 # /dev/shm: no disk wait, what is left is Trail's own) and then on disk (the work directory under $TMPDIR).
 # Usage: scripts/bench/sequential.sh [requests-per-scenario] [rounds]
-# The fsync of the disk is measured beside it (one 4 KiB write + fdatasync, the median of 300).
+# The fsync of the disk is measured beside it (one 4 KiB write + fdatasync, the median of 300); each scenario's
+# server CPU time and context switches per request are printed beside its medians.
 . "$(dirname "$0")/lib.sh"
 REQUESTS=${1:-3000}
 ROUNDS=${2:-3}
@@ -15,7 +16,7 @@ measure() { # title database
   wait_ready "$PORT"
   echo "### $1"
   echo
-  python3 scripts/bench/sequential.py "$PORT" "$REQUESTS" "$ROUNDS"
+  python3 scripts/bench/sequential.py "$PORT" "$REQUESTS" "$ROUNDS" "$SERVER"
   echo
   stop_servers
 }
