@@ -67,8 +67,6 @@ final class AppliedTransition: Sendable {
     let hashPrefix: EventHash.Prefix?
     let stateJSON: String?
     let digestsJSON: String?
-    /// The event's searchable words (``SearchText``).
-    let searchText: String
 
     init(activity: Activity, id: String, head: ResourceHead?, redacted: (JSONObject, Redactor.Digests), redactor: Redactor) {
         transition = Transition(applying: activity, to: head, redactor: redactor, redacted: redacted)
@@ -80,11 +78,6 @@ final class AppliedTransition: Sendable {
             metadata: activity.metadata))
         stateJSON = StoredJSON.text(transition.head?.state)
         digestsJSON = StoredJSON.text(transition.head?.digests ?? [:])
-        // The meta-audit's records of reads are not searchable: each would hold the words of the search it
-        // records, and every later search for them would step over all of them.
-        searchText = activity.category == EventQuery.accessCategory ? "" : SearchText.document(
-            summary: transition.summary, resourceName: activity.resourceName, actor: activity.actor,
-            metadata: activity.metadata, sealedWords: activity.sealedWords)
     }
 }
 

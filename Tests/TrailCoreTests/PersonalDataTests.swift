@@ -111,7 +111,16 @@ import Testing
         for value in ["Ann", "ann@example.com", "Ann"] {
             #expect(SealedValue.seal(value, with: remembered) == SealedValue.seal(value, with: plain))
         }
-        #expect(memo.sealed("Ann", header: plain.header) == SealedValue.seal("Ann", with: plain))
+        #expect(memo.sealed("Ann", header: plain.header)?.sealed == SealedValue.seal("Ann", with: plain))
+        // With the search tokens of the words: the same as made afresh, the first time and from the memo, also
+        // for a value the memo held without tokens ("Ann").
+        let blindKey = SymmetricKey(size: .bits256)
+        for value in ["Ann", "Ann Lee ann lee", "Ann Lee ann lee"] {
+            let fresh = SealedValue.sealSearchable(value, with: plain, blindKey: blindKey)
+            #expect(SealedValue.sealSearchable(value, with: remembered, blindKey: blindKey) == fresh)
+        }
+        let tokens = SealedValue.sealSearchable("Ann Lee ann lee", with: plain, blindKey: blindKey).tokens
+        #expect(tokens == ["ann", "lee"].map { SealedValue.blindWord($0, key: blindKey) })
         memo.forgetAll()
         #expect(memo.sealed("Ann", header: plain.header) == nil)
     }

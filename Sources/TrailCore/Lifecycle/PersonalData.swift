@@ -134,10 +134,14 @@ public struct PersonalDataPolicy: Sendable {
                 complete = false
                 return text
             }
-            for word in place.searchable ? SearchText.words(in: text) : [] where seen.insert(word).inserted {
-                words.append(SealedValue.blindWord(word, key: blindKey))
+            let sealed: String
+            if place.searchable {
+                let tokens: [String]
+                (sealed, tokens) = SealedValue.sealSearchable(text, with: sealingKey, blindKey: blindKey)
+                for token in tokens where seen.insert(token).inserted { words.append(token) }
+            } else {
+                sealed = SealedValue.seal(text, with: sealingKey)
             }
-            let sealed = SealedValue.seal(text, with: sealingKey)
             plaintexts[sealed] = text
             return sealed
         }

@@ -69,10 +69,24 @@ public enum SealedValue {
     /// `plaintext` sealed with a key made for its subjects once (``SealingKey``).
     public static func seal(_ plaintext: String, with key: SealingKey) -> String {
         guard let memo = key.memo else { return encrypt(plaintext, with: key) }
-        if let known = memo.sealed(plaintext, header: key.header) { return known }
+        if let known = memo.sealed(plaintext, header: key.header) { return known.sealed }
         let sealed = encrypt(plaintext, with: key)
-        memo.remember(sealed, of: plaintext, header: key.header)
+        memo.remember(SealedMemo.Entry(sealed: sealed, tokens: nil), of: plaintext, header: key.header)
         return sealed
+    }
+
+    /// `plaintext` sealed with `key`, and the search tokens of its distinct words under `blindKey`
+    /// (``blindWord(_:key:)``), in the order the words come. Remembered together in the key's memo: a value sealed
+    /// again is neither encrypted nor hashed word by word again. (One memo entry serves one blind key: the keys of
+    /// a sealing key's subjects belong to one tenant, and so does the blind key its values are searched by.)
+    public static func sealSearchable(_ plaintext: String, with key: SealingKey, blindKey: SymmetricKey) -> (sealed: String, tokens: [String]) {
+        let known = key.memo?.sealed(plaintext, header: key.header)
+        if let known, let tokens = known.tokens { return (known.sealed, tokens) }
+        let sealed = known?.sealed ?? encrypt(plaintext, with: key)
+        var seen = Set<String>()
+        let tokens = SearchText.words(in: plaintext).filter { seen.insert($0).inserted }.map { blindWord($0, key: blindKey) }
+        key.memo?.remember(SealedMemo.Entry(sealed: sealed, tokens: tokens), of: plaintext, header: key.header)
+        return (sealed, tokens)
     }
 
     private static func encrypt(_ plaintext: String, with key: SealingKey) -> String {
@@ -238,20 +252,26 @@ public struct SealingKey: Sendable {
 /// destroyed, so that an erased subject's values do not stay in memory.
 public final class SealedMemo: Sendable {
     public static let capacity = 16_384
-    private let entries = Mutex<[String: String]>([:])
+    private let entries = Mutex<[String: Entry]>([:])
+
+    /// A value as sealed, with the search tokens of its words once a searchable place sealed it (nil before).
+    struct Entry: Sendable, Equatable {
+        var sealed: String
+        var tokens: [String]?
+    }
 
     public init() {}
 
-    func sealed(_ plaintext: String, header: String) -> String? {
+    func sealed(_ plaintext: String, header: String) -> Entry? {
         let name = header + plaintext
         return entries.withLock { $0[name] }
     }
 
-    func remember(_ sealed: String, of plaintext: String, header: String) {
+    func remember(_ entry: Entry, of plaintext: String, header: String) {
         let name = header + plaintext
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[name] = sealed
+            entries[name] = entry
         }
     }
 

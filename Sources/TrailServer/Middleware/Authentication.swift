@@ -99,7 +99,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
             }
             throw Problem.unauthenticated("That is not a Trail API key (they look like trail_<16 hex digits>_<43 characters>)\(tokens == nil ? "" : " nor a JWT").")
         }
-        let refused = Problem.unauthenticated("The API key is unknown, revoked, or mistyped.")
+        // (Made only for a refusal: a Problem is not free, and most requests are let in.)
+        func refused() -> Problem { Problem.unauthenticated("The API key is unknown, revoked, or mistyped.") }
         // A known key names its tenant: a refusal goes into that tenant's log (a few a minute at most).
         func record(_ key: APIKey, reason: String) async throws {
             guard access.recorder.failures.take(key.id) == nil else { return }
@@ -113,13 +114,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
         case .valid(let key):
             return (Principal(tenant: key.tenant, roles: [key.role], subject: key.id, credential: .apiKey), nil)
         case .unknown:
-            throw refused
+            throw refused()
         case .wrongSecret(let key):
             try await record(key, reason: "wrong secret")
-            throw refused
+            throw refused()
         case .revoked(let key):
             try await record(key, reason: "revoked")
-            throw refused
+            throw refused()
         }
     }
 }
