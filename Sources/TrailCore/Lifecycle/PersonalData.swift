@@ -25,7 +25,11 @@ public struct PersonalDataPolicy: Sendable {
         self.personalKeys = Set(personalKeys.map { $0.lowercased() })
     }
 
-    func isPersonal(_ key: String) -> Bool { personalKeys.contains(key.lowercased()) }
+    func isPersonal(_ key: String) -> Bool {
+        // (Most keys are lower-case ASCII already: no lower-cased copy made for them.)
+        let folded = key.utf8.allSatisfy { $0 < 0x80 && !(0x41...0x5A).contains($0) } ? key : key.lowercased()
+        return personalKeys.contains(folded)
+    }
 
     /// Where a string sits: in the actor's own values, and/or under a personal key.
     struct Place {
@@ -54,46 +58,59 @@ public struct PersonalDataPolicy: Sendable {
     /// same way).
     func visit(_ activity: Activity, _ body: (String, Place) -> String) -> Activity {
         var sealed = activity
-        func map(_ value: JSONValue, _ place: Place) -> JSONValue {
+        // Each returns nil for a value `body` left as it was, so that what holds nothing personal (most of an
+        // activity) is shared, not rebuilt.
+        func map(_ value: JSONValue, _ place: Place) -> JSONValue? {
             switch value {
-            case .string(let text): return .string(body(text, place))
-            case .array(let items): return .array(items.map { map($0, place) })
-            case .object(let object): return .object(mapObject(object, place))
-            case .null, .bool, .number: return value
+            case .string(let text):
+                let mapped = body(text, place)
+                return mapped == text ? nil : .string(mapped)
+            case .array(let items):
+                var result = items
+                var changed = false
+                for index in items.indices {
+                    if let mapped = map(items[index], place) {
+                        result[index] = mapped
+                        changed = true
+                    }
+                }
+                return changed ? .array(result) : nil
+            case .object(let object): return mapObject(object, place).map(JSONValue.object)
+            case .null, .bool, .number: return nil
             }
         }
         func mapObject(
             _ object: JSONObject, _ place: Place, skipping: Set<String> = [], actorKeys: Set<String> = [],
             searchableKeys: Set<String>? = nil
-        ) -> JSONObject {
-            var result = JSONObject()
-            for member in object {
-                if skipping.contains(member.key) {
-                    result.append(member.key, member.value)
-                    continue
-                }
+        ) -> JSONObject? {
+            var result: JSONObject?
+            for (index, member) in object.members.enumerated() where !skipping.contains(member.key) {
                 var inner = place
                 if isPersonal(member.key) { inner.personal = true }
                 if actorKeys.contains(member.key) { inner.actor = true }
                 if let searchableKeys { inner.searchable = searchableKeys.contains(member.key) }
-                result.append(member.key, map(member.value, inner))
+                if let mapped = map(member.value, inner) {
+                    if result == nil { result = object }
+                    result?.setValue(mapped, at: index)
+                }
             }
             return result
         }
+        func mapValue(_ value: JSONValue, _ place: Place) -> JSONValue { map(value, place) ?? value }
         let searchable = Place(searchable: true)
         sealed.actor = activity.actor.map {
-            mapObject($0, Place(actor: true), skipping: ["id", "type"], searchableKeys: ["name"])
+            mapObject($0, Place(actor: true), skipping: ["id", "type"], searchableKeys: ["name"]) ?? $0
         }
-        sealed.context = activity.context.map { mapObject($0, Place(), actorKeys: Self.actorContextKeys) }
-        sealed.data = mapObject(activity.data, searchable)
-        sealed.metadata = activity.metadata.map { mapObject($0, searchable) }
-        sealed.error = activity.error.map { mapObject($0, Place()) }
+        sealed.context = activity.context.map { mapObject($0, Place(), actorKeys: Self.actorContextKeys) ?? $0 }
+        sealed.data = mapObject(activity.data, searchable) ?? activity.data
+        sealed.metadata = activity.metadata.map { mapObject($0, searchable) ?? $0 }
+        sealed.error = activity.error.map { mapObject($0, Place()) ?? $0 }
         sealed.resourceName = activity.resourceName.map { body($0, searchable) }
         sealed.summary = activity.summary.map { body($0, searchable) }
         sealed.reportedChanges = activity.reportedChanges?.map { change in
             let place = Place(personal: FieldPath.split(change.path).contains(where: isPersonal), searchable: true)
-            return Change(path: change.path, old: change.old.map { map($0, place) }, new: change.new.map { map($0, place) },
-                          redacted: change.redacted)
+            return Change(path: change.path, old: change.old.map { mapValue($0, place) },
+                          new: change.new.map { mapValue($0, place) }, redacted: change.redacted)
         }
         return sealed
     }
