@@ -96,4 +96,15 @@ import TrailTestSupport
             #expect(RequestIDMiddleware.traceID(bad) == nil, "\(bad)")
         }
     }
+
+    /// Request ids are 32 lower-case hex digits, and no two of a process are alike.
+    @Test func requestIdsAreDistinctHex() {
+        var seen = Set<String>()
+        for _ in 0..<10_000 {
+            let id = RequestIDMiddleware.make()
+            #expect(id.utf8.count == 32 && id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }, "\(id)")
+            seen.insert(id)
+        }
+        #expect(seen.count == 10_000)
+    }
 }

@@ -7,6 +7,7 @@ import Foundation
 public import Hummingbird
 import HTTPTypes
 import Logging
+import Synchronization
 public import NIOCore
 public import TrailCore
 import TrailStore
@@ -80,13 +81,20 @@ struct RequestIDMiddleware: RouterMiddleware {
         return given
     }
 
+    /// A new request id: 32 hex digits, unique in this process and unlike another process's. Half is a random
+    /// number drawn once per process, half a counter mixed by a bijection (SplitMix64's finaliser) with a random
+    /// key: distinct for 2^64 requests, without a `getrandom` system call per request (two were 0.9% of a create's
+    /// CPU under load). Request ids name requests in logs; they are not secrets.
     static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
+        let count = issued.add(1, ordering: .relaxed).newValue
+        var mixed = count &+ processKey.1
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        mixed ^= mixed >> 31
         let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(32)
-        for _ in 0..<2 {
-            var word: UInt64 = generator.next()
+        for var word in [processKey.0, mixed] {
             for _ in 0..<16 {
                 text.append(digits[Int(word & 0x0F)])
                 word >>= 4
@@ -94,6 +102,12 @@ struct RequestIDMiddleware: RouterMiddleware {
         }
         return String(decoding: text, as: UTF8.self)
     }
+
+    private static let processKey: (UInt64, UInt64) = {
+        var generator = SystemRandomNumberGenerator()
+        return (generator.next(), generator.next())
+    }()
+    private static let issued = Atomic<UInt64>(0)
 }
 
 /// What Trail records of the HTTP request an event came in (SPEC §3): the client's address, its `User-Agent`
