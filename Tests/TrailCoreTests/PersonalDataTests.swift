@@ -125,6 +125,22 @@ import Testing
         #expect(memo.sealed("Ann", header: plain.header) == nil)
     }
 
+    /// A ring with a memo opens what a ring without one opens, and a value whose key is gone is never shown from
+    /// the memo, even after it was opened.
+    @Test func aMemoOfOpenedValuesNeverOutlivesTheKey() {
+        let subject = SubjectKey.make()
+        let memo = SealedMemo()
+        let sealed = SealedValue.seal("ann@example.com", under: [subject])
+        let text = "mail \(sealed) twice \(sealed)"
+        let plain = SealedValue.open(text, keys: KeyRing([subject.id: subject.key]))
+        #expect(plain == "mail ann@example.com twice ann@example.com")
+        for _ in 0..<2 {  // the first opens and remembers, the second takes it from the memo
+            #expect(SealedValue.open(text, keys: KeyRing([subject.id: subject.key], memo: memo)) == plain)
+        }
+        #expect(SealedValue.open(text, keys: KeyRing([:], memo: memo))
+                == "mail \(Erasure.replacement) twice \(Erasure.replacement)")
+    }
+
     @Test func emailAddressesInText() {
         let policy = PersonalDataPolicy(personalKeys: [])
         func found(_ text: String) -> [DataSubject] { policy.subjects(of: text, at: .init(), actorId: nil) }

@@ -200,23 +200,31 @@ public enum SealedValue {
         var at = 0
         for value in values {
             result.append(contentsOf: bytes[at..<value.range.lowerBound])
-            let plaintext = keys.known.isEmpty ? nil : keys.known[String(decoding: bytes[value.range], as: UTF8.self)]
-            result.append(contentsOf: escape(plaintext ?? Self.plaintext(of: value, keys: keys) ?? Erasure.replacement).utf8)
+            result.append(contentsOf: escape(Self.plaintext(of: value, in: bytes, keys: keys) ?? Erasure.replacement).utf8)
             at = value.range.upperBound
         }
         result.append(contentsOf: bytes[at...])
         return String(decoding: result, as: UTF8.self)
     }
 
-    static func plaintext(of value: Found, keys: KeyRing) -> String? {
+    /// The plaintext of the sealed value `value` found in `bytes`: known already (``KeyRing/known``), opened
+    /// lately (the ring's memo), or opened now; nil if a key it needs is gone. The memo is asked only once the
+    /// ring holds the value's keys, so a value whose key was destroyed (here or, once the ring's keys are fetched
+    /// again, by another process) is never shown from it.
+    static func plaintext(of value: Found, in bytes: [UInt8], keys: KeyRing) -> String? {
+        let text = keys.known.isEmpty && keys.memo == nil ? "" : String(decoding: bytes[value.range], as: UTF8.self)
+        if !keys.known.isEmpty, let known = keys.known[text] { return known }
         guard let key = keys.key(for: value.keyIDs) else { return nil }
+        if let known = keys.memo?.opened(text) { return known }
         let sealed = value.sealed
         guard let box = try? AES.GCM.SealedBox(
             nonce: AES.GCM.Nonce(data: sealed[0..<12]), ciphertext: sealed[12..<(sealed.count - 16)],
             tag: sealed[(sealed.count - 16)...]),
             let plain = try? AES.GCM.open(box, using: key)
         else { return nil }
-        return String(decoding: plain, as: UTF8.self)
+        let plaintext = String(decoding: plain, as: UTF8.self)
+        keys.memo?.remember(opened: plaintext, of: text)
+        return plaintext
     }
 
     /// The token that stands for a personal word in the search index: `_p` and 20 hex digits of a keyed hash
@@ -245,13 +253,18 @@ public struct SealingKey: Sendable {
     }
 }
 
-/// Values sealed lately, by key and plaintext. Sealing is deterministic, so a value sealed again under the same
-/// key (an actor's name, a user agent, an address: most of what is personal in a stream of events) is taken
-/// from here instead of being encrypted again. Bounded: emptied when full. Its owner empties it when a key is
-/// destroyed, so that an erased subject's values do not stay in memory.
+/// Values sealed lately, by key and plaintext, and sealed texts opened lately. Sealing is deterministic, so a
+/// value sealed again under the same key (an actor's name, a user agent, an address: most of what is personal in
+/// a stream of events) is taken from here instead of being encrypted again, and a sealed text read again is not
+/// decrypted again (only while its keys are at hand: ``SealedValue/plaintext(of:in:keys:)``). Bounded: each part
+/// is emptied when full. Its owner empties it when a key is destroyed, so that an erased subject's values do not
+/// stay in memory.
 public final class SealedMemo: Sendable {
     public static let capacity = 16_384
     private let entries = Mutex<[String: Entry]>([:])
+    /// Sealed texts opened lately, with their plaintext (a page of events shows the same actors' values again and
+    /// again; an AES-GCM opening was 9% of a history read's CPU).
+    private let openings = Mutex<[String: String]>([:])
 
     /// A value as sealed, with the search tokens of its words once a searchable place sealed it (nil before).
     struct Entry: Sendable, Equatable {
@@ -274,8 +287,20 @@ public final class SealedMemo: Sendable {
         }
     }
 
+    func opened(_ sealed: String) -> String? {
+        openings.withLock { $0[sealed] }
+    }
+
+    func remember(opened plaintext: String, of sealed: String) {
+        openings.withLock { openings in
+            if openings.count >= Self.capacity { openings.removeAll(keepingCapacity: true) }
+            openings[sealed] = plaintext
+        }
+    }
+
     public func forgetAll() {
         entries.withLock { $0.removeAll() }
+        openings.withLock { $0.removeAll() }
     }
 }
 
@@ -285,11 +310,14 @@ public final class KeyRing {
     let keys: [String: SymmetricKey]
     /// Sealed texts whose plaintext is known already (what an append has just sealed), shown without opening.
     let known: [String: String]
+    /// Where values opened lately are remembered, if anywhere (``SealedMemo``).
+    let memo: SealedMemo?
     private var combined: [[String]: SymmetricKey] = [:]
 
-    public init(_ keys: [String: SymmetricKey], known: [String: String] = [:]) {
+    public init(_ keys: [String: SymmetricKey], known: [String: String] = [:], memo: SealedMemo? = nil) {
         self.keys = keys
         self.known = known
+        self.memo = memo
     }
 
     /// The key of a value sealed under `ids` (as written), nil if one of them is gone.

@@ -39,7 +39,7 @@ public final class PersonalData: Sendable {
     private let policies = Mutex<[String: (policy: Task<PersonalDataPolicy, any Error>, until: ContinuousClock.Instant)]>([:])
     private let lookupKey: SymmetricKey
     private let cache = Mutex(Cache())
-    /// Values sealed lately (``SealedMemo``), emptied when a key is destroyed.
+    /// Values sealed and opened lately (``SealedMemo``), emptied when a key is destroyed.
     private let memo = SealedMemo()
 
     private struct Cache {
@@ -280,14 +280,14 @@ public final class PersonalData: Sendable {
         let sealed = events.map { $0.sealedKeyIDs(besides: known) }
         let ids = sealed.reduce(into: Set<String>()) { $0.formUnion($1) }
         guard !ids.isEmpty || !known.isEmpty else { return events }
-        let ring = KeyRing(try await keys(ids: ids), known: known)
+        let ring = KeyRing(try await keys(ids: ids), known: known, memo: memo)
         return zip(events, sealed).map { event, ids in ids.isEmpty && known.isEmpty ? event : event.opened(keys: ring) }
     }
 
     func open(_ columns: [StoredEventColumns]) async throws(StoreError) -> [StoredEventColumns] {
         let ids = columns.reduce(into: Set<String>()) { $0.formUnion($1.sealedKeyIDs) }
         guard !ids.isEmpty else { return columns }
-        let ring = KeyRing(try await keys(ids: ids))
+        let ring = KeyRing(try await keys(ids: ids), memo: memo)
         return columns.map { $0.opened(keys: ring) }
     }
 
@@ -301,7 +301,7 @@ public final class PersonalData: Sendable {
         guard let state else { return nil }
         let ids = state.sealedKeyIDs
         guard !ids.isEmpty else { return state }
-        return state.opened(keys: try await keys(ids: ids))
+        return state.opened(keys: KeyRing(try await keys(ids: ids), memo: memo))
     }
 
     /// `query` with the search tokens of its terms, so that a search finds sealed words too.
