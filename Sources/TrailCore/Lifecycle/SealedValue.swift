@@ -76,9 +76,9 @@ public enum SealedValue {
     }
 
     /// `plaintext` sealed with `key`, and the search tokens of its words under `blindKey` (``blindWord(_:key:)``),
-    /// in the order the words come. Remembered together in the key's memo: a value sealed
-    /// again is neither encrypted nor hashed word by word again. (One memo entry serves one blind key: the keys of
-    /// a sealing key's subjects belong to one tenant, and so does the blind key its values are searched by.)
+    /// in the order the words come. Remembered together in the key's memo: a value sealed again is neither
+    /// encrypted nor hashed word by word again. (One memo entry serves one blind key: the keys of a sealing key's
+    /// subjects belong to one tenant, and so does the blind key its values are searched by.)
     public static func sealSearchable(_ plaintext: String, with key: SealingKey, blindKey: SymmetricKey) -> (sealed: String, tokens: [String]) {
         let known = key.memo?.sealed(plaintext, header: key.header)
         if let known, let tokens = known.tokens { return (known.sealed, tokens) }
