@@ -71,14 +71,12 @@ final class EventRow: Sendable {
     var contextJSON: String? { item.contextJSON }
     var metadataJSON: String? { item.metadataJSON }
     var errorJSON: String? { item.errorJSON }
-    /// The event's searchable words (``SearchText/document(for:)``), made when asked for: the PostgreSQL writer
-    /// stores them with the event, SQLite's indexer makes them from the stored event later. The meta-audit's
-    /// records of reads are not searchable: each would hold the words of the search it records, and every later
-    /// search for them would step over all of them.
+    /// The event's searchable words (``EventQuery/searchWords(category:summary:resourceName:actor:metadata:sealedWords:)``),
+    /// made when asked for: the PostgreSQL writer stores them with the event, SQLite's indexer makes them from the
+    /// stored event later.
     var searchText: String {
-        event.category == EventQuery.accessCategory ? "" : SearchText.document(
-            summary: event.summary, resourceName: event.resourceName, actor: event.actor, metadata: event.metadata,
-            sealedWords: item.activity.sealedWords)
+        EventQuery.searchWords(category: event.category, summary: event.summary, resourceName: event.resourceName,
+                               actor: event.actor, metadata: event.metadata, sealedWords: item.activity.sealedWords)
     }
     /// The search tokens of its sealed values, space-separated (nil for none): kept beside the event so the
     /// words it was indexed with can be given again (``SearchText/document(for:sealedWords:)``).

@@ -114,9 +114,8 @@ public struct ErasableEvent: Sendable, Equatable {
     /// The words the search index holds for it (none for meta-audit records), with the tokens of its sealed
     /// values if it has them (space-separated).
     func searchText(sealedWords: String? = nil) -> String {
-        category == EventQuery.accessCategory ? "" : SearchText.document(
-            summary: summary, resourceName: resourceName, actor: actor, metadata: metadata,
-            sealedWords: SearchText.tokens(stored: sealedWords))
+        EventQuery.searchWords(category: category, summary: summary, resourceName: resourceName, actor: actor,
+                               metadata: metadata, sealedWords: SearchText.tokens(stored: sealedWords))
     }
 }
 

@@ -281,10 +281,7 @@ public final class SealedMemo: Sendable {
 
     func remember(_ entry: Entry, of plaintext: String, header: String) {
         let name = header + plaintext
-        entries.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[name] = entry
-        }
+        entries.withLock { Self.insert(entry, at: name, in: &$0) }
     }
 
     func opened(_ sealed: String) -> String? {
@@ -292,10 +289,13 @@ public final class SealedMemo: Sendable {
     }
 
     func remember(opened plaintext: String, of sealed: String) {
-        openings.withLock { openings in
-            if openings.count >= Self.capacity { openings.removeAll(keepingCapacity: true) }
-            openings[sealed] = plaintext
-        }
+        openings.withLock { Self.insert(plaintext, at: sealed, in: &$0) }
+    }
+
+    /// Bounded: a full part is emptied, not grown.
+    private static func insert<Value>(_ value: Value, at name: String, in part: inout [String: Value]) {
+        if part.count >= capacity { part.removeAll(keepingCapacity: true) }
+        part[name] = value
     }
 
     public func forgetAll() {

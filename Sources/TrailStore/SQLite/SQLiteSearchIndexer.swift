@@ -28,9 +28,11 @@ extension SQLiteSearch {
         try Int64.fetchOne(db, sql: "SELECT value FROM settings WHERE name = ?", arguments: [watermarkName]) ?? 0
     }
 
-    /// The words the index holds for an event (none for meta-audit records).
+    /// The words the index holds for an event (``EventQuery/searchWords(category:summary:resourceName:actor:metadata:sealedWords:)``),
+    /// given the tokens of its sealed values as stored beside it.
     static func words(of event: RecordedEvent, sealedWords: String?) -> String {
-        event.category == EventQuery.accessCategory ? "" : SearchText.document(for: event, sealedWords: sealedWords)
+        EventQuery.searchWords(category: event.category, summary: event.summary, resourceName: event.resourceName,
+                               actor: event.actor, metadata: event.metadata, sealedWords: SearchText.tokens(stored: sealedWords))
     }
 
     /// Indexes at most `limit` events past the watermark, in rowid order, and moves the watermark past them, in the

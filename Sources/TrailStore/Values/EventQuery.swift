@@ -98,3 +98,16 @@ extension EventQuery {
         return true
     }
 }
+
+extension EventQuery {
+    /// The words the search index holds for an event: its searchable text (``SearchText``) with the tokens of its
+    /// sealed values. None for the meta-audit's records of reads: each would hold the words of the search it
+    /// records, and every later search for them would step over all of them.
+    static func searchWords(
+        category: String?, summary: String, resourceName: String?, actor: JSONObject?, metadata: JSONObject?,
+        sealedWords: [String]
+    ) -> String {
+        category == accessCategory ? "" : SearchText.document(
+            summary: summary, resourceName: resourceName, actor: actor, metadata: metadata, sealedWords: sealedWords)
+    }
+}
