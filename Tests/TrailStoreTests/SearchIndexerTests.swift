@@ -5,8 +5,8 @@ import TrailCore
 @testable import TrailStore
 import TrailTestSupport
 
-/// Searches see every acknowledged event, whether the search index has reached it or not (issue 27: the SQLite
-/// store indexes behind its writer; PostgreSQL indexes in the writer's transaction).
+/// Searches see every acknowledged event, whether the search index has reached it or not (issue 27: both stores
+/// index behind their writers).
 @Suite struct SearchIndexerTests {
     /// Write, then search for it at once on another connection, `TRAIL_TEST_READ_YOUR_WRITES` times (.ci/run runs
     /// 10,000 on each store, alone; 1,000 within the whole suite): never a miss, never a double.
@@ -30,14 +30,23 @@ import TrailTestSupport
         }
     }
 
-    /// The words of events past the index's watermark are matched as the index matches them: words, prefixes,
-    /// several terms, a sealed value's token, one tenant only; lists page across the watermark without a gap or
-    /// a double, oldest and newest first; summaries count both sides.
-    @Test func unindexedEventsAreMatchedAsTheIndexMatchesThem() async throws {
-        let directory = SQLiteStoreTests.Directory()
+    /// Events the index has not reached are found as the index finds them: words, prefixes, several terms, a
+    /// sealed value's token, one tenant only; on SQLite lists page across the watermark without a gap or a
+    /// double, oldest and newest first, and summaries count both sides (PostgreSQL's searches index what is
+    /// pending first).
+    @Test(arguments: StoreKind.available)
+    func unindexedEventsAreMatchedAsTheIndexMatchesThem(kind: StoreKind) async throws {
         var configuration = StoreConfiguration()
-        configuration.searchIndexDelay = .seconds(3_600)  // the indexer indexes at start, then not during the test
-        let store = try SQLiteEventStore(path: directory.path, configuration: configuration)
+        configuration.searchIndexDelay = .seconds(3_600)  // the indexer does not index during the test
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore(configuration: configuration) { store in
+                try await Self.matchAcrossTheWatermark(store, kind)
+            }
+        }
+    }
+
+    static func matchAcrossTheWatermark(_ store: any TrailStorage, _ kind: StoreKind) async throws {
+        let indexing = try #require(store as? any SearchIndexing)
         let texts = ["Zebra census", "zebras and lions", "Annual report", "zebra report", "lion count", "Zebra"]
         var ids: [String] = []
         for (n, text) in texts.enumerated() {
@@ -58,16 +67,19 @@ import TrailTestSupport
             }
             return all
         }
-        func lag() async throws -> Int { try await store.read { db in try SQLiteSearch.lag(db) } }
-        #expect(try await lag() == 7)
-        let unindexed = try await answers()
+        #expect(try await indexing.searchIndexLag() == 7)
         let expected: [[Int]] = [[5, 3, 0], [5, 3, 1, 0], [0], [3, 2], [4, 1], [5, 4, 3, 2, 1, 0], [5, 4, 3, 2, 1, 0], [], [5, 3, 1, 0]]
+        let unindexed = try await answers()
         #expect(unindexed == expected.map { $0.map { ids[$0] } })
-
-        // Half indexed: pages cross the watermark.
-        _ = try await store.write { db in try SQLiteSearch.indexPending(db, limit: 3) }
-        #expect(try await lag() == 4)
-        #expect(try await answers() == unindexed)
+        if kind == .postgres {
+            // PostgreSQL's searches wait for their tenant's watermark: acme's events are indexed now, globex's not.
+            #expect(try await indexing.searchIndexLag() == 1)
+        } else {
+            // SQLite's read past it. Half indexed: pages cross the watermark.
+            #expect(try await indexing.indexSearch(limit: 3) == 3)
+            #expect(try await indexing.searchIndexLag() == 4)
+            #expect(try await answers() == unindexed)
+        }
         for oldestFirst in [false, true] {
             var seen: [String] = []
             var cursor: Int64?
@@ -84,9 +96,35 @@ import TrailTestSupport
         #expect(summary.total == 4)
 
         // All indexed: the same answers from the index alone.
-        _ = try await store.write { db in try SQLiteSearch.indexPending(db) }
-        #expect(try await lag() == 0)
+        try await indexing.indexSearch(limit: .max)
+        #expect(try await indexing.searchIndexLag() == 0)
         #expect(try await answers() == unindexed)
+    }
+
+    /// Events whose words go (retention, erasure) are found no more, whether the index had reached them or not,
+    /// and the indexer does not bring their words back.
+    @Test(arguments: StoreKind.available)
+    func removedEventsAreNotFoundOnEitherSideOfTheWatermark(kind: StoreKind) async throws {
+        var configuration = StoreConfiguration()
+        configuration.searchIndexDelay = .seconds(3_600)
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore(configuration: configuration) { store in
+                let indexing = try #require(store as? any SearchIndexing)
+                for n in 1...4 {
+                    _ = try await store.append(AppendRequest(tenant: "acme", activities: [
+                        StoreContractTests.activity("create", "d\(n)", StoreContractTests.data(("title", .string("zebra \(n)")))),
+                    ]))
+                }
+                try await indexing.indexSearch(limit: 2)
+                let zebras = EventQuery(search: SearchQuery("zebra"))
+                // 1 is indexed, 3 is not.
+                #expect(try await store.removeEvents(tenant: "acme", sequences: [1, 3], at: Timestamp(microseconds: 1)) == 2)
+                #expect(try await store.events(tenant: "acme", matching: zebras).map(\.sequence) == [4, 2])
+                try await indexing.indexSearch(limit: .max)
+                #expect(try await indexing.searchIndexLag() == 0)
+                #expect(try await store.events(tenant: "acme", matching: zebras).map(\.sequence) == [4, 2])
+            }
+        }
     }
 
     @Test func matchingADocument() throws {

@@ -40,6 +40,7 @@ extension PostgresEventStore: ErasureStore {
         guard !events.isEmpty else { return 0 }
         return try await read { connection, logger in
             try await connection.withTransaction(logger: logger) { connection in
+                let watermark = try await PostgresSearch.lockWatermark(tenant: tenant, on: connection, logger: logger) ?? 0
                 var erased: [Int64] = []
                 for event in events {
                     for try await sequence in try await connection.query("""
@@ -55,6 +56,7 @@ extension PostgresEventStore: ErasureStore {
                         erased.append(sequence)
                     }
                 }
+                try await PostgresSearch.reindex(tenant: tenant, sequences: erased, watermark: watermark, on: connection, logger: logger)
                 try await Self.emptyMessages(tenant: tenant, carrying: erased, on: connection, logger: logger)
                 return erased.count
             }
@@ -73,6 +75,7 @@ extension PostgresEventStore: ErasureStore {
         guard !sequences.isEmpty else { return 0 }
         return try await read { connection, logger in
             try await connection.withTransaction(logger: logger) { connection in
+                let watermark = try await PostgresSearch.lockWatermark(tenant: tenant, on: connection, logger: logger) ?? 0
                 let events = try await Self.erasable(connection.query("""
                     SELECT \(unescaped: Self.erasableColumns) FROM events
                     WHERE tenant = \(tenant) AND sequence = ANY(\(sequences)::int8[]) AND removed_at IS NULL
@@ -83,6 +86,8 @@ extension PostgresEventStore: ErasureStore {
                         WHERE tenant = \(tenant) AND sequence = \(event.sequence)
                         """, logger: logger)
                 }
+                try await PostgresSearch.reindex(tenant: tenant, sequences: events.map(\.sequence), watermark: watermark,
+                                                 on: connection, logger: logger)
                 return events.count
             }
         }

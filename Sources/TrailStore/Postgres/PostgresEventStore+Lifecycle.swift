@@ -144,6 +144,7 @@ extension PostgresEventStore: LifecycleStore {
         guard !sequences.isEmpty else { return 0 }
         return try await read { connection, logger in
             try await connection.withTransaction(logger: logger) { connection in
+                let watermark = try await PostgresSearch.lockWatermark(tenant: tenant, on: connection, logger: logger) ?? 0
                 var removed: [Int64] = []
                 for try await sequence in try await connection.query("""
                     UPDATE events SET removed_at = \(time.microseconds), actor_id = NULL, actor = NULL, resource_name = NULL,
@@ -154,6 +155,7 @@ extension PostgresEventStore: LifecycleStore {
                     """, logger: logger).decode(Int64.self) {
                     removed.append(sequence)
                 }
+                try await PostgresSearch.reindex(tenant: tenant, sequences: removed, watermark: watermark, on: connection, logger: logger)
                 try await Self.emptyMessages(tenant: tenant, carrying: removed, on: connection, logger: logger)
                 return removed.count
             }

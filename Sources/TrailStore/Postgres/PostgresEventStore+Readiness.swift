@@ -13,6 +13,11 @@ extension PostgresEventStore: ReadinessProbe {
                 return ids
             }
             readiness.pendingMigrations = PostgresMigrations.all.map(\.id).filter { !applied.contains($0) }
+            if readiness.pendingMigrations.isEmpty {
+                let lag = try await searchIndexLag()
+                readiness.searchIndexLag = lag
+                StoreMetrics.searchIndexLag(lag)
+            }
         } catch {
             readiness.failure = error
         }

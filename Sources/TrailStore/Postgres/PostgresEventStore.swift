@@ -26,6 +26,8 @@ public final class PostgresEventStore: EventStore {
     var clock: @Sendable () -> Timestamp { appender.configuration.clock }
     /// Seals personal values on the way in, opens them on the way out (SPEC §11).
     let personal: PersonalData
+    /// Wakes the search indexer (``PostgresSearch``): on this process's commits and on `NOTIFY` of any process's.
+    let searchWork = WorkSignal()
 
     private init(
         url: PostgresURL, client: PostgresClient, redactor: Redactor, configuration: StoreConfiguration, logger: Logger,
@@ -50,6 +52,7 @@ public final class PostgresEventStore: EventStore {
         self.appender = appender
         let commits = commits
         let announcer = announcer
+        let searchWork = searchWork
         writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in
             let start = ContinuousClock.now
             let results = await appender.commit(requests)
@@ -57,6 +60,7 @@ public final class PostgresEventStore: EventStore {
             StoreMetrics.committed(events: StoreMetrics.newEvents(stored), since: start)
             commits.published(stored)
             announcer.announce(stored)
+            if !stored.isEmpty { searchWork.notify() }
             return results
         }
         let clock = configuration.clock
@@ -97,6 +101,8 @@ public final class PostgresEventStore: EventStore {
                 let listener = Task { await store.listenForNotifications() }
                 let announcing = Task { await store.announcer.run(client: client, logger: logger) }
                 defer { announcing.cancel() }
+                let indexing = Task { await store.indexSearchBehindWriter(gather: configuration.searchIndexDelay) }
+                defer { indexing.cancel() }
                 defer { listener.cancel() }
                 return try await body(store)
             } catch let error as PSQLError {
@@ -193,9 +199,11 @@ public final class PostgresEventStore: EventStore {
     /// `FROM events WHERE …` for the events matching `query` (all but its order, pages and limit), to be put
     /// inside a statement with ``statement(_:_:_:)``. Each filter is `(value IS NULL OR column = value)`:
     /// PostgresNIO's statements are planned with their values, so absent filters fold away and the indexes
-    /// serve the present ones.
+    /// serve the present ones. A search reads the index (`event_search`), which ``PostgresSearch/catchUp(for:tenant:on:logger:)``
+    /// has brought up to every event committed before it.
     static func matching(tenant: String, _ query: EventQuery) -> PostgresQuery {
-        """
+        let search = query.search.map(tsquery)
+        return """
         FROM events
         WHERE tenant = \(tenant)
             AND (\(query.actorId)::text IS NULL OR actor_id = \(query.actorId))
@@ -209,7 +217,8 @@ public final class PostgresEventStore: EventStore {
             AND (\(query.until?.microseconds)::int8 IS NULL OR recorded_at <= \(query.until?.microseconds))
             AND (\(query.beforeSequence)::int8 IS NULL OR sequence < \(query.beforeSequence))
             AND (\(query.afterSequence)::int8 IS NULL OR sequence > \(query.afterSequence))
-            AND (\(query.search.map(tsquery))::tsquery IS NULL OR search @@ \(query.search.map(tsquery))::tsquery)
+            AND (\(search)::tsquery IS NULL OR sequence IN (
+                SELECT s.sequence FROM event_search s WHERE s.tenant = \(tenant) AND s.search @@ \(search)::tsquery))
         """
     }
 
@@ -231,7 +240,8 @@ public final class PostgresEventStore: EventStore {
     public func events(tenant: String, matching query: EventQuery) async throws(StoreError) -> [RecordedEvent] {
         let query = personal.blinded(query, tenant: tenant)
         let events = try await read { connection, logger in
-            try await PostgresRows.events(connection.query(PostgresEventStore.statement(
+            try await PostgresSearch.catchUp(for: query, tenant: tenant, on: connection, logger: logger)
+            return try await PostgresRows.events(connection.query(PostgresEventStore.statement(
                 "SELECT \(PostgresRows.eventColumns)", PostgresEventStore.matching(tenant: tenant, query),
                 "ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT \(query.limit)"), logger: logger))
         }
@@ -241,7 +251,8 @@ public final class PostgresEventStore: EventStore {
     public func eventColumns(tenant: String, matching query: EventQuery) async throws(StoreError) -> [StoredEventColumns] {
         let query = personal.blinded(query, tenant: tenant)
         let columns = try await read { connection, logger in
-            try await PostgresRows.columns(connection.query(PostgresEventStore.statement(
+            try await PostgresSearch.catchUp(for: query, tenant: tenant, on: connection, logger: logger)
+            return try await PostgresRows.columns(connection.query(PostgresEventStore.statement(
                 "SELECT \(PostgresRows.eventColumns)", PostgresEventStore.matching(tenant: tenant, query),
                 "ORDER BY sequence \(query.oldestFirst ? "ASC" : "DESC") LIMIT \(query.limit)"), logger: logger))
         }
@@ -251,6 +262,7 @@ public final class PostgresEventStore: EventStore {
     public func summary(tenant: String, matching query: EventQuery) async throws(StoreError) -> EventSummary {
         let query = personal.blinded(query, tenant: tenant)
         return try await read { connection, logger in
+            try await PostgresSearch.catchUp(for: query, tenant: tenant, on: connection, logger: logger)
             let filter = PostgresEventStore.matching(tenant: tenant, query)
             var counts: [(facet: String, key: String, count: Int)] = []
             for (name, expression) in EventSummary.facets {

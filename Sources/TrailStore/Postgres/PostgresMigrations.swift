@@ -37,6 +37,7 @@ enum PostgresMigrations {
         m0016Streams,
         m0017ConsoleSessions,
         m0018AppendFunction,
+        m0019SearchBehindWriter,
     ]
 
     /// What an event is: every column but derived ones (`search`).

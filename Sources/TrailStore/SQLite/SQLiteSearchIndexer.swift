@@ -142,3 +142,14 @@ final class SQLiteSearchIndexer: Sendable {
         task.cancel()
     }
 }
+
+extension SQLiteEventStore: SearchIndexing {
+    @discardableResult
+    func indexSearch(limit: Int) async throws(StoreError) -> Int {
+        try await write { db in try SQLiteSearch.indexPending(db, limit: limit) }
+    }
+
+    func searchIndexLag() async throws(StoreError) -> Int {
+        try await read { db in try SQLiteSearch.lag(db) }
+    }
+}

@@ -19,7 +19,7 @@ public struct StoreConfiguration: Sendable {
     /// The keys whose values are personal besides actors, request addresses and e-mails
     /// (``PersonalDataPolicy/defaultPersonalKeys``), matched case-insensitively at any depth.
     public var personalKeys: [String]
-    /// How long the SQLite store's search indexer waits after a commit before indexing, so that the commits of
+    /// How long a store's search indexer waits after a commit before indexing, so that the commits of
     /// a busy writer are indexed together (searches are exact whatever it is: they read what is not indexed).
     public var searchIndexDelay: Duration = .milliseconds(20)
 
