@@ -199,11 +199,10 @@ public final class PostgresEventStore: EventStore {
     /// `FROM events WHERE …` for the events matching `query` (all but its order, pages and limit), to be put
     /// inside a statement with ``statement(_:_:_:)``. Each filter is `(value IS NULL OR column = value)`:
     /// PostgresNIO's statements are planned with their values, so absent filters fold away and the indexes
-    /// serve the present ones. A search reads the index (`event_search`), which ``PostgresSearch/catchUp(for:tenant:on:logger:)``
-    /// has brought up to every event committed before it.
+    /// serve the present ones. A search reads the index (`event_search`), which
+    /// ``PostgresSearch/catchUp(for:tenant:on:logger:)`` has brought up to every event committed before it.
     static func matching(tenant: String, _ query: EventQuery) -> PostgresQuery {
-        let search = query.search.map(tsquery)
-        return """
+        var filter: PostgresQuery = """
         FROM events
         WHERE tenant = \(tenant)
             AND (\(query.actorId)::text IS NULL OR actor_id = \(query.actorId))
@@ -217,9 +216,20 @@ public final class PostgresEventStore: EventStore {
             AND (\(query.until?.microseconds)::int8 IS NULL OR recorded_at <= \(query.until?.microseconds))
             AND (\(query.beforeSequence)::int8 IS NULL OR sequence < \(query.beforeSequence))
             AND (\(query.afterSequence)::int8 IS NULL OR sequence > \(query.afterSequence))
-            AND (\(search)::tsquery IS NULL OR sequence IN (
-                SELECT s.sequence FROM event_search s WHERE s.tenant = \(tenant) AND s.search @@ \(search)::tsquery))
         """
+        if let search = query.search.map(tsquery) {
+            // Added only to a search, not as `(value IS NULL OR …)`: PostgreSQL makes a semi-join of an `IN` only
+            // where it stands alone, before folding constants; under `OR` it hashed every match of a common word
+            // first (55 ms for 122,000 matches, against 0.1 ms for the join's newest page).
+            filter.binds.append(tenant)
+            filter.binds.append(search)
+            filter.sql += """
+
+                AND sequence IN (SELECT s.sequence FROM event_search s
+                                 WHERE s.tenant = $\(filter.binds.count - 1) AND s.search @@ $\(filter.binds.count)::tsquery)
+            """
+        }
+        return filter
     }
 
     /// The `tsquery` of a search: each term a quoted lexeme (letters and digits only, so quoting is safe), all

@@ -46,6 +46,9 @@ enum PostgresSearch {
     static func indexPending(tenant: String, limit: Int, waiting: Bool = false, on connection: PostgresConnection,
                              logger: Logger) async throws -> Int? {
         try await connection.withTransaction(logger: logger) { connection in
+            // The index is derived: its commit need not wait for the disk. A crash that loses it loses the
+            // watermark it moved with it (one transaction), and the events are indexed again.
+            try await connection.run("SET LOCAL synchronous_commit = off", logger: logger)
             // Locked in a statement of its own: the copy below reads a snapshot taken after the lock, so it sees
             // what an erasure or a retention that held it committed.
             guard let watermark = try await lockWatermark(tenant: tenant, skippingLocked: !waiting, on: connection, logger: logger) else {
