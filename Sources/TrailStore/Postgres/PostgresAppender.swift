@@ -81,7 +81,7 @@ final class PostgresAppender: Sendable {
                     // Committed and visible, the locks released; acknowledged (a replay too: another process's
                     // first answer may still be on its way to disk) only once the WAL is on disk.
                     phase.awaitingFlush.store(true, ordering: .releasing)
-                    try await connection.run("SELECT trail_flush()", logger: self.logger)
+                    for try await _ in try await connection.execute(FlushCall(), logger: self.logger) {}
                     return outcome
                 }
                 cache.store(written)
@@ -375,13 +375,25 @@ final class PostgresAppender: Sendable {
         checking: (positions: [String: TenantPosition], phase: TransactionPhase)?, on connection: PostgresConnection
     ) async throws {
         guard !rows.isEmpty || !claims.isEmpty || !completions.isEmpty else { return }
-        let events = rows.map(\.event)
         let heads = keys.compactMap { key in written.heads[key].map { (key, $0) } }
         let checked = (checking?.positions ?? [:]).sorted { $0.key < $1.key }
         let cutoff = now.microseconds - configuration.idempotencyRetentionSeconds * 1_000_000
         // From here on, a lost connection leaves an autocommitted call's outcome unknown.
         checking?.phase.committing.store(true, ordering: .releasing)
-        try await connection.run("""
+        let call = Self.appendCall(checked: checked, now: now, cutoff: cutoff, heads: heads, claims: claims,
+                                   completions: completions, rows: rows)
+        for try await _ in try await connection.execute(AppendCall(binds: call.binds), logger: logger) {}
+    }
+
+    /// `SELECT trail_append(…)` with the values of one transaction; its text is the same whatever the values (each
+    /// is a parameter), which ``AppendCall`` prepares once per connection.
+    static func appendCall(
+        checked: [(key: String, value: TenantPosition)], now: Timestamp, cutoff: Int64, heads: [(HeadKey, WrittenHead)],
+        claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)],
+        completions: [(claim: MessageClaim, result: AppendResult)], rows: [EventRow]
+    ) -> PostgresQuery {
+        let events = rows.map(\.event)
+        return """
             SELECT trail_append(
                 \(checked.map(\.key))::text[], \(checked.map(\.value.chain.sequence))::int8[],
                 \(checked.map(\.value.epoch))::int8[], \(now.microseconds), \(cutoff),
@@ -407,7 +419,26 @@ final class PostgresAppender: Sendable {
                 \(NullableArray(events.map(\.resourceName)))::text[], \(NullableArray(events.map(\.durationMs)))::int8[],
                 \(NullableArray(rows.map(\.errorJSON)))::text[], \(events.map { ByteBuffer(bytes: $0.prevHash) })::bytea[],
                 \(events.map { ByteBuffer(bytes: $0.hash) })::bytea[], \(rows.map(\.searchText))::text[])
-            """, logger: logger)
+            """
+    }
+
+    /// The write call as a prepared statement: PostgreSQL parses and plans its text once per connection, and each
+    /// transaction sends only its values.
+    struct AppendCall: PostgresPreparedStatement {
+        static let sql = PostgresAppender.appendCall(
+            checked: [], now: Timestamp(microseconds: 0), cutoff: 0, heads: [], claims: [], completions: [], rows: []).sql
+        let binds: PostgresBindings
+
+        func makeBindings() -> PostgresBindings { binds }
+        func decodeRow(_ row: PostgresRow) {}
+    }
+
+    /// `SELECT trail_flush()`, prepared once per connection like ``AppendCall``.
+    struct FlushCall: PostgresPreparedStatement {
+        static let sql = "SELECT trail_flush()"
+
+        func makeBindings() -> PostgresBindings { PostgresBindings() }
+        func decodeRow(_ row: PostgresRow) {}
     }
 
     /// The first answer to a repeated idempotency key.
