@@ -30,6 +30,29 @@ import TrailTestSupport
         }
     }
 
+    /// Read-your-writes across processes: an event one store (process) acknowledged is found at once by a search
+    /// on another store of the same location, whose indexer never heard of the commit; both indexers run.
+    @Test(arguments: StoreKind.available)
+    func anEventAcknowledgedByOneProcessIsFoundByAnother(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { writer in
+                try await location.withStore { reader in
+                    for n in 0..<300 {
+                        let word = "xp\(n)q"
+                        let stored = try await writer.append(AppendRequest(tenant: "default", activities: [
+                            StoreContractTests.activity("create", "doc-\(n)", StoreContractTests.data(("title", .string("note \(word)")))),
+                        ]))
+                        let found = try await reader.events(tenant: "default", matching: EventQuery(search: SearchQuery(word)))
+                        guard found.map(\.id) == stored.events.map(\.id) else {
+                            Issue.record("search \(n) found \(found.map(\.id)) for \(stored.events.map(\.id))")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Events the index has not reached are found as the index finds them: words, prefixes, several terms, a
     /// sealed value's token, one tenant only; on SQLite lists page across the watermark without a gap or a
     /// double, oldest and newest first, and summaries count both sides (PostgreSQL's searches index what is
