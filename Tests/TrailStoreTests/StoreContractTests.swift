@@ -316,7 +316,8 @@ import TrailTestSupport
                     try db.execute(sql: "DROP TABLE events_fts; DELETE FROM grdb_migrations WHERE identifier = '0004_search'")
                 }
             case .postgres(let url, _):
-                for statement in ["DROP TABLE event_search", "DROP TABLE search_progress", "ALTER TABLE events DROP COLUMN search",
+                for statement in ["DROP TABLE event_search", "DROP TABLE search_progress", "DROP FUNCTION trail_index_search",
+                                  "ALTER TABLE events DROP COLUMN search",
                                   "DELETE FROM trail_migrations WHERE id IN ('0004_search', '0019_search_behind_writer')"] {
                     try await PostgresAdmin.execute(statement, on: url)
                 }

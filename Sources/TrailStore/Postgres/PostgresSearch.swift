@@ -41,35 +41,18 @@ enum PostgresSearch {
     }
 
     /// Indexes at most `limit` of `tenant`'s events past its watermark and moves the watermark past them, in one
-    /// transaction; how many it passed (events without words are passed, not indexed), nil if another
-    /// transaction holds the tenant's watermark and `waiting` is false (with `waiting`, it waits for it).
+    /// autocommitted call (`trail_index_search`, migration 0019); how many it passed (events without words are
+    /// passed, not indexed), nil if another transaction holds the tenant's watermark and `waiting` is false (with
+    /// `waiting`, it waits for it).
     static func indexPending(tenant: String, limit: Int, waiting: Bool = false, on connection: PostgresConnection,
                              logger: Logger) async throws -> Int? {
-        try await connection.withTransaction(logger: logger) { connection in
-            // The index is derived: its commit need not wait for the disk. A crash that loses it loses the
-            // watermark it moved with it (one transaction), and the events are indexed again.
-            try await connection.run("SET LOCAL synchronous_commit = off", logger: logger)
-            // Locked in a statement of its own: the copy below reads a snapshot taken after the lock, so it sees
-            // what an erasure or a retention that held it committed.
-            guard let watermark = try await lockWatermark(tenant: tenant, skippingLocked: !waiting, on: connection, logger: logger) else {
-                return nil
-            }
-            let rows = try await connection.query("""
-                WITH batch AS (
-                    SELECT sequence, search FROM events WHERE tenant = \(tenant) AND sequence > \(watermark)
-                    ORDER BY sequence LIMIT \(limit)
-                ), copied AS (
-                    INSERT INTO event_search (tenant, sequence, search)
-                    SELECT \(tenant), sequence, search FROM batch WHERE search IS NOT NULL AND length(search) > 0
-                )
-                UPDATE search_progress SET indexed_through = (SELECT max(sequence) FROM batch)
-                WHERE tenant = \(tenant) AND EXISTS (SELECT 1 FROM batch)
-                RETURNING (SELECT count(*) FROM batch)
-                """, logger: logger)
-            var passed = 0
-            for try await count in rows.decode(Int64.self) { passed = Int(count) }
-            return passed
+        var passed: Int64?
+        for try await count in try await connection.query("""
+            SELECT trail_index_search(\(tenant), \(Int32(clamping: limit)), \(waiting))
+            """, logger: logger).decode(Int64?.self) {
+            passed = count
         }
+        return passed.map(Int.init)
     }
 
     /// Brings `tenant`'s index up to every event committed before the call when `query` searches (a search
