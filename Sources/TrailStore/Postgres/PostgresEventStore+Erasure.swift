@@ -40,7 +40,7 @@ extension PostgresEventStore: ErasureStore {
         guard !events.isEmpty else { return 0 }
         return try await read { connection, logger in
             try await connection.withTransaction(logger: logger) { connection in
-                let watermark = try await PostgresSearch.lockWatermark(tenant: tenant, on: connection, logger: logger) ?? 0
+                let watermark = try await PostgresSearch.lockWatermark(tenant: tenant, on: connection, logger: logger)
                 var erased: [Int64] = []
                 for event in events {
                     for try await sequence in try await connection.query("""
@@ -75,7 +75,7 @@ extension PostgresEventStore: ErasureStore {
         guard !sequences.isEmpty else { return 0 }
         return try await read { connection, logger in
             try await connection.withTransaction(logger: logger) { connection in
-                let watermark = try await PostgresSearch.lockWatermark(tenant: tenant, on: connection, logger: logger) ?? 0
+                let watermark = try await PostgresSearch.lockWatermark(tenant: tenant, on: connection, logger: logger)
                 let events = try await Self.erasable(connection.query("""
                     SELECT \(unescaped: Self.erasableColumns) FROM events
                     WHERE tenant = \(tenant) AND sequence = ANY(\(sequences)::int8[]) AND removed_at IS NULL

@@ -144,7 +144,7 @@ extension PostgresEventStore: LifecycleStore {
         guard !sequences.isEmpty else { return 0 }
         return try await read { connection, logger in
             try await connection.withTransaction(logger: logger) { connection in
-                let watermark = try await PostgresSearch.lockWatermark(tenant: tenant, on: connection, logger: logger) ?? 0
+                let watermark = try await PostgresSearch.lockWatermark(tenant: tenant, on: connection, logger: logger)
                 var removed: [Int64] = []
                 for try await sequence in try await connection.query("""
                     UPDATE events SET removed_at = \(time.microseconds), actor_id = NULL, actor = NULL, resource_name = NULL,

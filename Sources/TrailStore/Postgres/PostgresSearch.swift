@@ -25,18 +25,18 @@ enum PostgresSearch {
     /// Events per indexing transaction.
     static let indexBatch = 2_000
 
-    /// Locks `tenant`'s watermark (made at 0, nothing indexed, if it had none) for the caller's transaction and
-    /// returns it; nil if `skippingLocked` and another transaction holds it.
-    static func lockWatermark(tenant: String, skippingLocked: Bool = false, on connection: PostgresConnection,
-                              logger: Logger) async throws -> Int64? {
+    /// Locks `tenant`'s watermark (made at 0, nothing indexed, if it had none) for the caller's transaction, as
+    /// erasure and retention do before they change words, and returns it.
+    static func lockWatermark(tenant: String, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
         try await connection.run("""
             INSERT INTO search_progress (tenant, indexed_through) VALUES (\(tenant), 0) ON CONFLICT (tenant) DO NOTHING
             """, logger: logger)
-        let lock: PostgresQuery = skippingLocked
-            ? "SELECT indexed_through FROM search_progress WHERE tenant = \(tenant) FOR UPDATE SKIP LOCKED"
-            : "SELECT indexed_through FROM search_progress WHERE tenant = \(tenant) FOR UPDATE"
-        var watermark: Int64?
-        for try await value in try await connection.query(lock, logger: logger).decode(Int64.self) { watermark = value }
+        var watermark: Int64 = 0
+        for try await value in try await connection.query("""
+            SELECT indexed_through FROM search_progress WHERE tenant = \(tenant) FOR UPDATE
+            """, logger: logger).decode(Int64.self) {
+            watermark = value
+        }
         return watermark
     }
 
@@ -87,7 +87,7 @@ enum PostgresSearch {
 
     /// Brings `event_search` in line with `events.search` for these events of `tenant` (an erasure rewrote their
     /// words, retention removed them), in the caller's transaction, which holds the tenant's watermark
-    /// (``lockWatermark(tenant:skippingLocked:on:logger:)``) since before it changed them: those the index has
+    /// (``lockWatermark(tenant:on:logger:)``) since before it changed them: those the index has
     /// reached are indexed again; the others are indexed later, with their new words.
     static func reindex(tenant: String, sequences: [Int64], watermark: Int64, on connection: PostgresConnection,
                         logger: Logger) async throws {
