@@ -44,7 +44,7 @@ public struct Readiness: Sendable {
         } else {
             checks.append(Check(name: "writer", passed: true, detail: "ok"))
         }
-        // Searches are exact whatever the lag (they read what the index has not reached), so it never fails.
+        // Searches are exact whatever the lag (they find what the index has not reached), so it never fails.
         checks.append(Check(name: "search_index", passed: true, detail: found.searchIndexLag.map { lag in
             lag == 0 ? "ok: up to date" : "ok: \(lag) events not indexed yet (searches still find them)"
         } ?? "ok: lag not known until the migrations are applied"))
