@@ -169,6 +169,7 @@ let package = Package(
                 "TrailStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/TrailTestSupport",
             swiftSettings: strict

@@ -264,7 +264,7 @@ import TrailTestSupport
             // The checkpointed event's hash changed behind Trail's back: no further checkpoint.
             switch location {
             case .sqlite(let path, _):
-                let queue = try DatabaseQueue(path: path)
+                let queue = try outsideConnection(path)
                 try await queue.write { db in
                     try db.execute(sql: "DROP TRIGGER events_no_update; UPDATE events SET hash = prev_hash WHERE sequence = 14")
                 }
@@ -286,7 +286,7 @@ import TrailTestSupport
         for sql in statements {
             switch location {
             case .sqlite(let path, _):
-                let queue = try DatabaseQueue(path: path)
+                let queue = try outsideConnection(path)
                 try await queue.write { db in try db.execute(sql: sql) }
             case .postgres(let url, _):
                 try await PostgresAdmin.execute(sql, on: url)

@@ -60,7 +60,7 @@ import TrailTestSupport
     func tamper(_ setup: Setup, _ statements: [String]) async throws {
         switch setup.location {
         case .sqlite(let path, _):
-            let queue = try DatabaseQueue(path: path)
+            let queue = try outsideConnection(path)
             try await queue.writeWithoutTransaction { db in
                 try db.execute(sql: """
                     PRAGMA foreign_keys = OFF;

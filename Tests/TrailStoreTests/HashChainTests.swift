@@ -145,7 +145,7 @@ import TrailTestSupport
             // Back to the schema before the chain (migration 0007), as an older Trail left it.
             switch location {
             case .sqlite(let path, _):
-                let queue = try DatabaseQueue(path: path)
+                let queue = try outsideConnection(path)
                 try await queue.write { db in
                     try db.execute(sql: """
                         DROP TRIGGER events_no_update;

@@ -22,7 +22,7 @@ import TrailTestSupport
                               "DELETE FROM events"]
             switch location {
             case .sqlite(let path, _):
-                let queue = try DatabaseQueue(path: path)
+                let queue = try outsideConnection(path)
                 for statement in statements {
                     await #expect(throws: DatabaseError.self, "\(statement)") { try await queue.write { db in try db.execute(sql: statement) } }
                 }

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import TrailCore
 @testable import TrailStore
+import TrailTestSupport
 
 /// What only the SQLite store has: its file, its schema's own refusals. The shared contract is in
 /// StoreContractTests.
@@ -39,7 +40,7 @@ import TrailCore
         _ = try await store.append(AppendRequest(tenant: "default", activities: [
             StoreContractTests.activity("create", "a", StoreContractTests.data(("n", 1))),
         ]))
-        let queue = try DatabaseQueue(path: directory.path)
+        let queue = try outsideConnection(directory.path)
         func insert(sequence: Int, version: Int, newVersion: Int, id: String) throws {
             try queue.write { db in
                 try db.execute(sql: """
