@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 import TrailCore
 @testable import TrailStore
@@ -15,17 +14,7 @@ import TrailTestSupport
         let rounds = ProcessInfo.processInfo.environment["TRAIL_TEST_READ_YOUR_WRITES"].flatMap { Int($0) } ?? 1_000
         try await withFreshLocation(kind) { location, _ in
             try await location.withStore { store in
-                for n in 0..<rounds {
-                    let word = "ryw\(n)x"
-                    let stored = try await store.append(AppendRequest(tenant: "default", activities: [
-                        StoreContractTests.activity("create", "doc-\(n)", StoreContractTests.data(("title", .string("note \(word)")))),
-                    ]))
-                    let found = try await store.events(tenant: "default", matching: EventQuery(search: SearchQuery(word)))
-                    guard found.map(\.id) == stored.events.map(\.id) else {
-                        Issue.record("search \(n) found \(found.map(\.id)) for \(stored.events.map(\.id))")
-                        return
-                    }
-                }
+                try await Self.writeThenSearch(rounds, writing: store, searching: store)
             }
         }
     }
@@ -37,18 +26,24 @@ import TrailTestSupport
         try await withFreshLocation(kind) { location, _ in
             try await location.withStore { writer in
                 try await location.withStore { reader in
-                    for n in 0..<300 {
-                        let word = "xp\(n)q"
-                        let stored = try await writer.append(AppendRequest(tenant: "default", activities: [
-                            StoreContractTests.activity("create", "doc-\(n)", StoreContractTests.data(("title", .string("note \(word)")))),
-                        ]))
-                        let found = try await reader.events(tenant: "default", matching: EventQuery(search: SearchQuery(word)))
-                        guard found.map(\.id) == stored.events.map(\.id) else {
-                            Issue.record("search \(n) found \(found.map(\.id)) for \(stored.events.map(\.id))")
-                            return
-                        }
-                    }
+                    try await Self.writeThenSearch(300, writing: writer, searching: reader)
                 }
+            }
+        }
+    }
+
+    /// `rounds` times: an event with a word of its own appended to `writer`, then searched for on `searcher` at
+    /// once; records the first round whose search does not find exactly that event.
+    static func writeThenSearch(_ rounds: Int, writing writer: any TrailStorage, searching searcher: any TrailStorage) async throws {
+        for n in 0..<rounds {
+            let word = "ryw\(n)x"
+            let stored = try await writer.append(AppendRequest(tenant: "default", activities: [
+                StoreContractTests.activity("create", "doc-\(n)", StoreContractTests.data(("title", .string("note \(word)")))),
+            ]))
+            let found = try await searcher.events(tenant: "default", matching: EventQuery(search: SearchQuery(word)))
+            guard found.map(\.id) == stored.events.map(\.id) else {
+                Issue.record("search \(n) found \(found.map(\.id)) for \(stored.events.map(\.id))")
+                return
             }
         }
     }

@@ -5,8 +5,8 @@ import TrailCore
 
 extension PostgresEventStore {
     /// Listens for the store's lifetime on the messages channel, waking this process's workers whenever any
-    /// process queues or retries a message, and on the events channel, telling its ``commits`` of every process's
-    /// commits. Reconnects after a failure; workers and followers also poll, so a missed notification only
+    /// process queues or retries a message, and on the events channel, telling its ``commits`` and its search
+    /// indexer of every process's commits. Reconnects after a failure; workers and followers also poll, so a missed notification only
     /// delays them.
     func listenForNotifications() async {
         while !Task.isCancelled {
@@ -23,6 +23,7 @@ extension PostgresEventStore {
                                 for try await notification in notifications {
                                     guard let note = CommitNote(notification.payload) else { continue }
                                     self.commits.published(tenant: note.tenant, sequence: note.sequence)
+                                    self.searchWork.notify()
                                 }
                             }
                         }

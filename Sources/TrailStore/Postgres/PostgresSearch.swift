@@ -110,21 +110,9 @@ extension PostgresEventStore: SearchIndexing {
     /// `NOTIFY`), it waits `gather` so that a busy writer's commits are indexed together, then indexes what is
     /// pending. Several processes' indexers share the work tenant by tenant.
     func indexSearchBehindWriter(gather: Duration) async {
-        var failing = false
-        while !Task.isCancelled {
-            await searchWork.wait(timeout: .seconds(5))
-            try? await Task.sleep(for: gather)
-            guard !Task.isCancelled else { return }
-            do {
-                try await indexSearch(limit: .max)
-                StoreMetrics.searchIndexLag(try await searchIndexLag())
-                failing = false
-            } catch {
-                if Task.isCancelled { return }
-                // Searches stay exact meanwhile (they read what is not indexed); the next commit tries again.
-                if !failing { logger.warning("the search index could not be brought up to date", metadata: ["error": "\(error)"]) }
-                failing = true
-            }
+        await SearchIndexer.follow(searchWork, gather: gather, logger: logger) {
+            try await indexSearch(limit: .max)
+            return try await searchIndexLag()
         }
     }
 

@@ -114,26 +114,15 @@ final class SQLiteSearchIndexer: Sendable {
         // kept open by a task a moment longer would close, and checkpoint, while the next opening of the file
         // reads it).
         task = Task.detached(priority: .utility) { [weak pool] in
-            var failing = false
-            while !Task.isCancelled {
-                // Woken by a commit, or every few seconds (what other processes or commands wrote to the file).
-                await signal.wait(timeout: .seconds(5))
-                try? await Task.sleep(for: gather)
-                guard !Task.isCancelled, let pool else { return }
-                do {
-                    // A read first: the write lock is taken only when there is something to index.
-                    guard try await pool.read({ db in try SQLiteSearch.lag(db) > 0 }) else { continue }
-                    var indexed = 0
-                    repeat {
-                        indexed = try await pool.write { db in try SQLiteSearch.indexPending(db, limit: SQLiteSearch.indexBatch) }
-                    } while indexed == SQLiteSearch.indexBatch && !Task.isCancelled
-                    StoreMetrics.searchIndexLag(try await pool.read { db in try SQLiteSearch.lag(db) })
-                    failing = false
-                } catch {
-                    // Searches stay exact meanwhile (they read what is not indexed); the next commit tries again.
-                    if !failing { logger.warning("the search index could not be brought up to date", metadata: ["error": "\(error)"]) }
-                    failing = true
-                }
+            await SearchIndexer.follow(signal, gather: gather, logger: logger) {
+                guard let pool else { return nil }
+                // A read first: the write lock is taken only when there is something to index.
+                guard try await pool.read({ db in try SQLiteSearch.lag(db) > 0 }) else { return 0 }
+                var indexed = 0
+                repeat {
+                    indexed = try await pool.write { db in try SQLiteSearch.indexPending(db, limit: SQLiteSearch.indexBatch) }
+                } while indexed == SQLiteSearch.indexBatch && !Task.isCancelled
+                return try await pool.read { db in try SQLiteSearch.lag(db) }
             }
         }
     }

@@ -3,8 +3,8 @@ extension PostgresMigrations {
         // The full-text index is built behind the writer (issue 27, as on SQLite): the writer stores each event's
         // words in `events.search` (a column, no index), and an indexer copies them into this table, whose GIN
         // index is what searches use, in large batches that move the tenant's watermark in the same transaction.
-        // A search reads this table for the events up to the watermark and the events past it directly
-        // (PostgresSearch), so it sees every committed event however far behind the indexer is.
+        // A search first indexes what the indexer has not reached (PostgresSearch), so it sees every committed
+        // event however far behind the indexer is.
         """
         CREATE TABLE event_search (
             tenant text NOT NULL,
