@@ -87,6 +87,41 @@ import TrailTestSupport
         }
     }
 
+    /// A create of a resource that another store on the location made, which this store has never seen: it is
+    /// versioned on the resource's head (on PostgreSQL such a create is planned as new without reading the head,
+    /// and the write's check of the head refuses it; planned again, it is the resource's second version).
+    @Test(arguments: StoreKind.available)
+    func aCreateOfAResourceAnotherStoreMadeIsItsNextVersion(kind: StoreKind) async throws {
+        try await withFreshLocation(kind) { location, _ in
+            try await location.withStore { first in
+                try await location.withStore { second in
+                    let made = try await first.append(AppendRequest(tenant: "acme", activities: [
+                        StoreContractTests.activity("create", "r", StoreContractTests.data(("a", 1), ("b", "kept")))]))
+                    // The second store learns the tenant's position from a write of its own, not the resource.
+                    _ = try await second.append(AppendRequest(tenant: "acme", activities: [
+                        StoreContractTests.activity("create", "other")]))
+                    let again = try await second.append(AppendRequest(tenant: "acme", activities: [
+                        StoreContractTests.activity("create", "r", StoreContractTests.data(("a", 2)))]))
+                    #expect(made.events.map(\.version) == [1])
+                    #expect(again.events.map(\.version) == [2])
+                    #expect(again.events.first?.sequence == 3)
+                    let head = try await first.head(tenant: "acme", resourceType: "doc", resourceId: "r")
+                    #expect(head?.version == 2)
+                    #expect(head?.state == StoreContractTests.data(("a", 2)))
+                    let chain = try await Self.chain(first, tenant: "acme")
+                    try Self.expectUnbroken(chain, count: 3)
+                    #expect(chain.last == again.events.first)
+                    // And again from the store that made it first (its cache holds version 1).
+                    let third = try await first.append(AppendRequest(tenant: "acme", activities: [
+                        StoreContractTests.activity("update", "r", StoreContractTests.data(("c", true)))]))
+                    #expect(third.events.map(\.version) == [3])
+                    let after = try await second.head(tenant: "acme", resourceType: "doc", resourceId: "r")
+                    #expect(after?.state == StoreContractTests.data(("a", 2), ("c", true)))
+                }
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func concurrentAppendsOfTwoTenantsEachFormOneChain(kind: StoreKind) async throws {
         try await withFreshLocation(kind) { location, _ in

@@ -74,7 +74,7 @@ struct PostgresStoreTests {
                 for _ in 0..<4 { group.addTask { try await location.migrate() } }
                 return try await group.reduce(into: []) { $0 += $1 }
             }
-            #expect(applied == ["0001_events_heads_idempotency", "0002_messages", "0003_message_context", "0004_search", "0005_api_keys", "0006_immutable_events_signing_key", "0007_data_events_index", "0008_hash_chain", "0009_hash_chain_checks", "0010_checkpoints", "0011_type_action_index", "0012_subtree_roots", "0013_failed_messages_index", "0014_retention_holds", "0015_personal_data", "0016_streams", "0017_console_sessions", "0018_append_function", "0019_search_behind_writer"])
+            #expect(applied == ["0001_events_heads_idempotency", "0002_messages", "0003_message_context", "0004_search", "0005_api_keys", "0006_immutable_events_signing_key", "0007_data_events_index", "0008_hash_chain", "0009_hash_chain_checks", "0010_checkpoints", "0011_type_action_index", "0012_subtree_roots", "0013_failed_messages_index", "0014_retention_holds", "0015_personal_data", "0016_streams", "0017_console_sessions", "0018_append_function", "0019_search_behind_writer", "0020_append_checks_heads"])
         }
     }
 

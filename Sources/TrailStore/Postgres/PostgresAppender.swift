@@ -17,7 +17,10 @@ import TrailCore
 /// anything is acknowledged, so the flushes of several processes' writes are shared. A plan another process overtook is
 /// refused whole (SQLSTATE 40001) and run again locking its tenants first (in tenant order): it reads under the
 /// locks and cannot be overtaken. After a refusal, the process locks first for a while (``contendedNanoseconds``):
-/// where several processes write one tenant, a plan on cached positions would mostly be refused.
+/// where several processes write one tenant, a plan on cached positions would mostly be refused. A resource
+/// that a create names and the cache does not hold is planned as new without reading its head; the call checks
+/// every head it writes is still at the version planned on (none, for those), and a wrong guess is refused and
+/// planned again under the lock — without the while of locking first, as no other process need be writing.
 ///
 /// The events trigger refuses any sequence or version that does not continue without gap, as a second line of
 /// defence.
@@ -88,7 +91,7 @@ final class PostgresAppender: Sendable {
                 return results
             } catch {
                 cache.removeAll()
-                if !locking && PostgresFailure.isRetryable(error) {
+                if !locking && PostgresFailure.isRetryable(error) && !PostgresFailure.isHeadRefusal(error) {
                     contendedUntil.store(DispatchTime.now().uptimeNanoseconds + PostgresAppender.contendedNanoseconds,
                                          ordering: .relaxed)
                 }
@@ -141,6 +144,15 @@ final class PostgresAppender: Sendable {
         } else {
             (positions, fetched) = try await plannedPositions(tenants, requests, on: connection)
         }
+        // The heads the plan starts from (read, cached, or none), taken once: the write checks each is still
+        // at its version (migration 0020), which covers a create planned as new without reading its head.
+        var startHeads: [HeadKey: ResourceHead] = [:]
+        for request in requests {
+            for item in request.items {
+                guard let key = item.key, startHeads[key] == nil, let head = fetched[key] ?? cache.head(key) else { continue }
+                startHeads[key] = head
+            }
+        }
         let chains = positions.mapValues(\.chain)
         let claims = try await storedClaims(requests, now: now, on: connection)
         let held = try await heldMessageClaims(requests, locking: locking, on: connection)
@@ -187,7 +199,7 @@ final class PostgresAppender: Sendable {
             let chain = written.chains[tenant] ?? chains[tenant] ?? .empty
             let planned = try request.plan(after: chain, now: now, redactor: redactor, written: &written,
                                        cacheGeneration: cache.generation) { key, _, _ in
-                fetched[key] ?? cache.head(key)
+                startHeads[key]
             }
             rows += planned.rows
             for key in planned.touched where touchedSet.insert(key).inserted { touched.append(key) }
@@ -197,8 +209,9 @@ final class PostgresAppender: Sendable {
             results.append(.success(result))
         }
 
-        try await insert(rows, heads: touched, written: written, claims: newClaims, completions: completions, now: now,
-                         checking: locking ? nil : (positions, phase), on: connection)
+        let previous = Dictionary(uniqueKeysWithValues: touched.map { ($0, startHeads[$0]?.version ?? 0) })
+        try await insert(rows, heads: touched, previous: previous, written: written, claims: newClaims,
+                         completions: completions, now: now, checking: locking ? nil : (positions, phase), on: connection)
         return (results, written)
     }
 
@@ -236,7 +249,7 @@ final class PostgresAppender: Sendable {
         _ tenants: [String], _ requests: [PreparedRequest], on connection: PostgresConnection
     ) async throws -> ([String: TenantPosition], [HeadKey: ResourceHead]) {
         while true {
-            let wanted = uncachedKeys(requests)
+            let wanted = uncachedKeys(requests, readingCreates: false)
             var positions: [String: TenantPosition] = [:]
             var heads: [HeadKey: ResourceHead] = [:]
             var stale = false
@@ -315,13 +328,18 @@ final class PostgresAppender: Sendable {
     }
 
     /// The resources the submissions name whose heads the cache does not hold, by tenant.
-    private func uncachedKeys(_ requests: [PreparedRequest]) -> [String: (types: [String], ids: [String])] {
+    private func uncachedKeys(
+        _ requests: [PreparedRequest], readingCreates: Bool
+    ) -> [String: (types: [String], ids: [String])] {
         var wanted: [String: (types: [String], ids: [String])] = [:]
         var seen = Set<HeadKey>()
         for request in requests {
             for item in request.items {
                 guard let key = item.key else { continue }
                 guard cache.head(key) == nil, seen.insert(key).inserted else { continue }
+                // A create is most often of a resource nobody wrote yet: planned as new, unread, and checked by
+                // the write (a wrong guess is refused and planned again under the lock, reading every head).
+                if !readingCreates && item.activity.action == Verb.created { continue }
                 wanted[key.tenant, default: ([], [])].types.append(key.type)
                 wanted[key.tenant, default: ([], [])].ids.append(key.id)
             }
@@ -334,7 +352,7 @@ final class PostgresAppender: Sendable {
         _ requests: [PreparedRequest], on connection: PostgresConnection
     ) async throws -> [HeadKey: ResourceHead] {
         var heads: [HeadKey: ResourceHead] = [:]
-        for (tenant, keys) in uncachedKeys(requests) {
+        for (tenant, keys) in uncachedKeys(requests, readingCreates: true) {
             let rows = try await connection.query("""
                 SELECT h.resource_type, h.resource_id, h.version, h.state::text, h.secret_digests::text
                 FROM unnest(\(keys.types)::text[], \(keys.ids)::text[]) AS k(resource_type, resource_id)
@@ -369,13 +387,13 @@ final class PostgresAppender: Sendable {
     /// they complete, in one call of `trail_append` (migration 0018). With `checking`, the call is the whole
     /// transaction: it locks the tenants and refuses to write unless each is still at its planned position.
     private func insert(
-        _ rows: [EventRow], heads keys: [HeadKey], written: Written,
+        _ rows: [EventRow], heads keys: [HeadKey], previous: [HeadKey: Int64], written: Written,
         claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)],
         completions: [(claim: MessageClaim, result: AppendResult)], now: Timestamp,
         checking: (positions: [String: TenantPosition], phase: TransactionPhase)?, on connection: PostgresConnection
     ) async throws {
         guard !rows.isEmpty || !claims.isEmpty || !completions.isEmpty else { return }
-        let heads = keys.compactMap { key in written.heads[key].map { (key, $0) } }
+        let heads = keys.compactMap { key in written.heads[key].map { (key, $0, previous[key] ?? 0) } }
         let checked = (checking?.positions ?? [:]).sorted { $0.key < $1.key }
         let cutoff = now.microseconds - configuration.idempotencyRetentionSeconds * 1_000_000
         // From here on, a lost connection leaves an autocommitted call's outcome unknown.
@@ -388,7 +406,8 @@ final class PostgresAppender: Sendable {
     /// `SELECT trail_append(…)` with the values of one transaction; its text is the same whatever the values (each
     /// is a parameter), which ``AppendCall`` prepares once per connection.
     static func appendCall(
-        checked: [(key: String, value: TenantPosition)], now: Timestamp, cutoff: Int64, heads: [(HeadKey, WrittenHead)],
+        checked: [(key: String, value: TenantPosition)], now: Timestamp, cutoff: Int64,
+        heads: [(HeadKey, WrittenHead, previous: Int64)],
         claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)],
         completions: [(claim: MessageClaim, result: AppendResult)], rows: [EventRow]
     ) -> PostgresQuery {
@@ -400,6 +419,7 @@ final class PostgresAppender: Sendable {
                 \(heads.map(\.0.tenant))::text[], \(heads.map(\.0.type))::text[], \(heads.map(\.0.id))::text[],
                 \(heads.map(\.1.head.version))::int8[], \(NullableArray(heads.map(\.1.stateJSON)))::text[],
                 \(NullableArray(heads.map(\.1.digestsJSON)))::text[], \(heads.map(\.1.lastSequence))::int8[],
+                \(heads.map(\.previous))::int8[],
                 \(claims.map(\.tenant))::text[], \(claims.map(\.claim.key))::text[],
                 \(claims.map { ByteBuffer(bytes: $0.claim.requestDigest) })::bytea[],
                 \(NullableArray(claims.map { $0.result.events.first?.sequence }))::int8[],

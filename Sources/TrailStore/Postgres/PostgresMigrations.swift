@@ -38,6 +38,7 @@ enum PostgresMigrations {
         m0017ConsoleSessions,
         m0018AppendFunction,
         m0019SearchBehindWriter,
+        m0020AppendChecksHeads,
     ]
 
     /// What an event is: every column but derived ones (`search`).
