@@ -384,8 +384,9 @@ final class PostgresAppender: Sendable {
 
 
     /// Writes the transaction's events, the heads they leave, the idempotency keys they claim and the messages
-    /// they complete, in one call of `trail_append` (migration 0018). With `checking`, the call is the whole
+    /// they complete, in one call of `trail_append` (migrations 0018, 0020). With `checking`, the call is the whole
     /// transaction: it locks the tenants and refuses to write unless each is still at its planned position.
+    /// `previous` holds the version each head was planned on (0: none), which the call checks either way.
     private func insert(
         _ rows: [EventRow], heads keys: [HeadKey], previous: [HeadKey: Int64], written: Written,
         claims: [(tenant: String, claim: IdempotencyClaim, result: AppendResult)],

@@ -39,7 +39,6 @@ enum PostgresFailure {
         (error as? PSQLError)?.serverInfo?[.sqlState] != nil
     }
 
-    /// Serialisation failures and deadlocks: the transaction may simply be run again.
     /// Whether `trail_append` refused a write because a head it was to write was not at the version planned on
     /// (migration 0020: a create planned as new of a resource that exists), rather than because another process
     /// wrote the tenant first.
@@ -47,6 +46,7 @@ enum PostgresFailure {
         (error as? PSQLError)?.serverInfo?[.hint] == "trail: head moved"
     }
 
+    /// Serialisation failures and deadlocks: the transaction may simply be run again.
     static func isRetryable(_ error: any Error) -> Bool {
         guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
         return state == "40001" || state == "40P01"
