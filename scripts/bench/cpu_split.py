@@ -14,7 +14,6 @@ import time
 
 WINDOW = float(sys.argv[1])
 DELAY = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
-TICKS = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
 
 

@@ -18,16 +18,18 @@ PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null
 [ -x "$PGBENCH" ] || { echo "pgbench is needed (Debian: postgresql)" >&2; exit 1; }
 BASE=${ADMIN%%\?*}
 BASE=${BASE%/*}
+QUERY=${ADMIN#*\?}
+[ "$QUERY" = "$ADMIN" ] && QUERY=""
 NAME=trail_handover_bench
-URL="$BASE/$NAME"
+URL="$BASE/$NAME${QUERY:+?$QUERY}"
 WORK=$(mktemp -d)
 drop() { PGOPTIONS="-c client_min_messages=warning" psql "${ADMIN%%\?*}" -qc "DROP DATABASE IF EXISTS $NAME WITH (FORCE)" >/dev/null; }
 trap 'drop; rm -rf "$WORK"' EXIT
 drop
 psql "${ADMIN%%\?*}" -qc "CREATE DATABASE $NAME" >/dev/null
-psql "$URL" -q <<'SQL'
+psql "$URL" -q <<SQL
 CREATE UNLOGGED TABLE handover (id bigserial PRIMARY KEY, tenant text NOT NULL, body text NOT NULL);
-ALTER DATABASE trail_handover_bench SET synchronous_commit = off;
+ALTER DATABASE $NAME SET synchronous_commit = off;
 SQL
 # An event as a front end would hand it over: its prepared, canonical form (about 450 bytes, as a create's).
 BODY='{"action":"created","actor":{"id":"12","name":"John"},"actor_id":"12","category":null,"changes":[{"field":"email","new":"john@example.com","old":null},{"field":"plan","new":"pro","old":null},{"field":"seats","new":7,"old":null}],"context":{"ip":"127.0.0.1","user_agent":"wrk"},"metadata":{},"occurred_at":"2026-12-05T12:00:00.000000Z","outcome":"success","resource_id":"user-123456","resource_type":"user","state":{"email":"john@example.com","plan":"pro","seats":7}}'
@@ -48,7 +50,7 @@ wait "$HOLDER" "$SAMPLER"
 RATE=$(sed -nE 's/^tps = ([0-9.]+).*/\1/p' "$WORK/front" | head -n 1)
 LEFT=$(psql "$URL" -Atc "SELECT count(*) FROM handover")
 echo "hand-over: $FRONTS front-end clients, ${RATE%.*} events/s handed over for ${SECONDS_RUN} s ($LEFT left pending at the end)"
-echo "$(cat "$WORK/cpu")"
+cat "$WORK/cpu"
 awk -v rate="$RATE" -v line="$(cat "$WORK/cpu")" -v cores="$(nproc)" 'BEGIN {
   if (match(line, /postgres [0-9]+%/)) {
     share = substr(line, RSTART + 9, RLENGTH - 10) / 100
