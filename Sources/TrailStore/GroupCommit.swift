@@ -10,17 +10,12 @@ import Synchronization
 /// their total weight), so the batch size adapts to the load by itself.
 final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     typealias Commit = @Sendable ([Input]) async -> [Result<Output, StoreError>]
-    /// Answers one transaction's inputs, one result each, in order; called exactly once.
-    typealias Answer = @Sendable ([Result<Output, StoreError>]) -> Void
-    /// Writes the inputs and returns when the next transaction may begin, answering through `Answer` then or
-    /// later (a transaction whose last step, a wait for the disk, overlaps the next one's writing).
-    typealias PipelinedCommit = @Sendable ([Input], _ answer: @escaping Answer) async -> Void
     typealias BlockingCommit = @Sendable ([Input]) -> [Result<Output, StoreError>]
 
     /// How transactions are run: awaited in a task (a client that does not block), or one after the other on
     /// a thread of their own (SQLite, which blocks while it writes).
     private enum Committer: Sendable {
-        case async(PipelinedCommit)
+        case async(Commit)
         case blocking(DispatchQueue, BlockingCommit)
     }
 
@@ -49,13 +44,6 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     ///     still gets a transaction of its own.
     ///   - commit: writes all inputs in one transaction and returns one result per input, in order.
     init(maximumWeight: Int, commit: @escaping Commit) {
-        self.maximumWeight = maximumWeight
-        committer = .async { inputs, answer in answer(await commit(inputs)) }
-    }
-
-    /// For a `commit` that may answer after it returns: the next transaction begins as soon as `commit`
-    /// returns, while the inputs of the last one still wait for their answer.
-    init(maximumWeight: Int, pipelined commit: @escaping PipelinedCommit) {
         self.maximumWeight = maximumWeight
         committer = .async(commit)
     }
@@ -95,7 +83,7 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
             switch committer {
             case .async(let commit):
                 let batch = nextBatch()
-                await commit(batch.map(\.input)) { results in self.deliver(results, to: batch) }
+                deliver(await commit(batch.map(\.input)), to: batch)
                 if stillQueued() { Task.detached { await self.drain(commit) } }
             case .blocking(let queue, let commit):
                 let batch = nextBatch()
@@ -108,11 +96,11 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
         return results
     }
 
-    private func drain(_ commit: PipelinedCommit) async {
+    private func drain(_ commit: Commit) async {
         while true {
             let batch = nextBatch()
             if batch.isEmpty { return }
-            await commit(batch.map(\.input)) { results in self.deliver(results, to: batch) }
+            deliver(await commit(batch.map(\.input)), to: batch)
         }
     }
 

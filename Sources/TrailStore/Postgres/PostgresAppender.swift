@@ -35,8 +35,6 @@ final class PostgresAppender: Sendable {
     private let partitionedUntil = Atomic<Int64>(Int64.min)
     /// Until when (`DispatchTime` uptime) transactions lock first (see ``contendedNanoseconds``).
     private let contendedUntil = Atomic<UInt64>(0)
-    /// Delivered once the last committed transaction was answered (see ``commit(_:answer:)``).
-    private let lastAnswer = Mutex<OneShot<Void>?>(nil)
 
     /// How often a transaction that hit a serialisation failure or deadlock is run again.
     static let retries = 5
@@ -65,38 +63,44 @@ final class PostgresAppender: Sendable {
         cache.removeAll()
     }
 
-    /// Writes the submissions in one transaction, and returns once it is committed (or refused) so that the
-    /// next transaction is written while this one waits for its WAL flush: `answer` gets the results only once
-    /// `trail_flush` has returned, and never before the previous transaction's answer. One flush at most is
-    /// outstanding while the next transaction writes (a transaction returns only after its predecessor was
-    /// answered). As in the SQLite store, a refused idempotency key fails alone, and any other refusal of a
-    /// transaction holding several submissions retries each in its own transaction.
-    func commit(_ requests: [PreparedRequest], answer: @escaping Answer) async {
+    /// Writes the submissions in one transaction. As in the SQLite store, a refused idempotency key fails alone,
+    /// and any other refusal of a transaction holding several submissions retries each in its own transaction.
+    func commit(_ requests: [PreparedRequest]) async -> [Result<AppendResult, StoreError>] {
         var attempt = 0
         while true {
             let now = configuration.clock()
             let phase = TransactionPhase()
             let locking = attempt > 0 || DispatchTime.now().uptimeNanoseconds < contendedUntil.load(ordering: .relaxed)
-            let previous = lastAnswer.withLock { $0 }
             do {
                 try await ensurePartitions(for: now)
-                let turn = OneShot<Void>()
-                let answered = try await write(requests, now: now, locking: locking, phase: phase, turn: turn, answer: answer)
-                lastAnswer.withLock { $0 = answered }
-                await previous?.value
-                turn.deliver(())
-                return
+                let (results, written) = try await client.withConnection(within: leaseTimeout(for: requests)) { connection in
+                    let outcome = if locking {
+                        try await connection.transaction(logger: self.logger, phase: phase) { connection in
+                            try await self.write(requests, now: now, locking: true, phase: phase, on: connection)
+                        }
+                    } else {
+                        try await self.write(requests, now: now, locking: false, phase: phase, on: connection)
+                    }
+                    // Committed and visible, the locks released; acknowledged (a replay too: another process's
+                    // first answer may still be on its way to disk) only once the WAL is on disk.
+                    phase.awaitingFlush.store(true, ordering: .releasing)
+                    for try await _ in try await connection.execute(FlushCall(), logger: self.logger) {}
+                    return outcome
+                }
+                cache.store(written)
+                return results
             } catch {
                 cache.removeAll()
                 if !locking && PostgresFailure.isRetryable(error) && !PostgresFailure.isHeadRefusal(error) {
                     contendedUntil.store(DispatchTime.now().uptimeNanoseconds + PostgresAppender.contendedNanoseconds,
                                          ordering: .relaxed)
                 }
-                if phase.committing.load(ordering: .acquiring) && !PostgresFailure.isServerAnswer(error)
-                    && PostgresFailure.storeError(error).code == .unavailable {
-                    // The COMMIT was sent and the connection lost: it may have been applied or not.
+                if phase.awaitingFlush.load(ordering: .acquiring) || (phase.committing.load(ordering: .acquiring)
+                    && !PostgresFailure.isServerAnswer(error) && PostgresFailure.storeError(error).code == .unavailable) {
+                    // The COMMIT was sent and the connection lost: it may have been applied or not. Or it was
+                    // applied and its flush not confirmed: it may be lost if PostgreSQL stopped before the flush.
                     logger.warning("PostgreSQL write not confirmed", metadata: ["error": "\(PostgresFailure.storeError(error).message)"])
-                    return answer(requests.map { _ in .failure(.indeterminate) })
+                    return requests.map { _ in .failure(.indeterminate) }
                 }
                 if PostgresFailure.isRetryable(error) && attempt < PostgresAppender.retries {
                     attempt += 1
@@ -105,69 +109,15 @@ final class PostgresAppender: Sendable {
                 let failure = PostgresFailure.storeError(error)
                 if requests.count > 1 && failure.code == .rejected {
                     var results: [Result<AppendResult, StoreError>] = []
-                    for request in requests { results += await answered([request]) }
-                    return answer(results)
+                    for request in requests { results += await commit([request]) }
+                    return results
                 }
                 if failure.code != .rejected {
                     logger.warning("PostgreSQL write failed", metadata: ["error": "\(failure.message)"])
                 }
-                return answer(requests.map { _ in .failure(failure) })
+                return requests.map { _ in .failure(failure) }
             }
         }
-    }
-
-    typealias Answer = @Sendable ([Result<AppendResult, StoreError>]) -> Void
-
-    /// ``commit(_:answer:)``, awaiting the answer.
-    private func answered(_ requests: [PreparedRequest]) async -> [Result<AppendResult, StoreError>] {
-        let results = OneShot<[Result<AppendResult, StoreError>]>()
-        await commit(requests) { results.deliver($0) }
-        return await results.value
-    }
-
-    /// Runs the transaction in a task of its own, which writes, then waits for the flush and answers once it
-    /// is given its `turn` (the previous transaction answered), the connection held throughout. Returns once
-    /// the transaction has committed, with the signal of its answer; throws what stopped it before its commit.
-    private func write(
-        _ requests: [PreparedRequest], now: Timestamp, locking: Bool, phase: TransactionPhase,
-        turn: OneShot<Void>, answer: @escaping Answer
-    ) async throws -> OneShot<Void> {
-        let committed = OneShot<Result<Void, any Error>>()
-        let answered = OneShot<Void>()
-        Task {
-            do {
-                let results = try await client.withConnection(within: leaseTimeout(for: requests)) { connection in
-                    let (results, written) = if locking {
-                        try await connection.transaction(logger: self.logger, phase: phase) { connection in
-                            try await self.write(requests, now: now, locking: true, phase: phase, on: connection)
-                        }
-                    } else {
-                        try await self.write(requests, now: now, locking: false, phase: phase, on: connection)
-                    }
-                    // Committed and visible, the locks released: the next transaction plans on these heads.
-                    // Acknowledged (a replay too: another process's first answer may still be on its way to
-                    // disk) only once the WAL is on disk.
-                    self.cache.store(written)
-                    committed.deliver(.success(()))
-                    for try await _ in try await connection.execute(FlushCall(), logger: self.logger) {}
-                    return results
-                }
-                await turn.value
-                answer(results)
-            } catch {
-                if !committed.deliver(.failure(error)) {
-                    // Committed, and its flush not confirmed: it may be lost if PostgreSQL stopped before the
-                    // flush. (A transaction planned on it meanwhile is refused by its checks if so.)
-                    cache.removeAll()
-                    logger.warning("PostgreSQL write not confirmed", metadata: ["error": "\(PostgresFailure.storeError(error).message)"])
-                    await turn.value
-                    answer(requests.map { _ in .failure(.indeterminate) })
-                }
-            }
-            answered.deliver(())
-        }
-        try await committed.value.get()
-        return answered
     }
 
     /// How long the transaction of `requests` may wait for a connection: until the store's timeout after the

@@ -53,17 +53,16 @@ public final class PostgresEventStore: EventStore {
         let commits = commits
         let announcer = announcer
         let searchWork = searchWork
-        writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction, pipelined: { requests, answer in
+        writer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { requests in
             let start = ContinuousClock.now
-            await appender.commit(requests) { results in
-                let stored = results.compactMap { try? $0.get() }
-                StoreMetrics.committed(events: StoreMetrics.newEvents(stored), since: start)
-                commits.published(stored)
-                announcer.announce(stored)
-                if !stored.isEmpty { searchWork.notify() }
-                answer(results)
-            }
-        })
+            let results = await appender.commit(requests)
+            let stored = results.compactMap { try? $0.get() }
+            StoreMetrics.committed(events: StoreMetrics.newEvents(stored), since: start)
+            commits.published(stored)
+            announcer.announce(stored)
+            if !stored.isEmpty { searchWork.notify() }
+            return results
+        }
         let clock = configuration.clock
         enqueuer = GroupCommit(maximumWeight: configuration.maximumEventsPerTransaction) { messages in
             await PostgresEventStore.enqueue(messages, client: client, timeout: configuration.connectionTimeout, now: clock(), logger: logger)

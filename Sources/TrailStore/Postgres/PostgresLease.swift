@@ -90,9 +90,12 @@ extension PostgresConnection {
     }
 }
 
-/// Whether a transaction's COMMIT was sent.
+/// Whether a transaction's COMMIT was sent, and whether it was applied without being confirmed on disk yet.
 final class TransactionPhase: Sendable {
     let committing = Atomic<Bool>(false)
+    /// Committed with its WAL flush left to a later call (`trail_flush`): whatever fails after this, the
+    /// outcome is unknown to the caller — stored, and on disk unless PostgreSQL stopped before the flush.
+    let awaitingFlush = Atomic<Bool>(false)
 }
 
 /// Which of two things happened first (a connection, or a deadline): the first to claim its turn wins, the other
